@@ -1,0 +1,65 @@
+# Otklik — the two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/otklik_test
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+MANAGE := $(UV) run --locked python manage.py
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-sqlite test-postgres lint format bench-seed bench browser-deps
+
+# Create the virtual environment from uv.lock (installs uv with pip when it is missing).
+setup:
+	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
+	@$(MANAGE) compile_translations
+
+run: setup
+	@$(MANAGE) migrate --noinput
+	@$(MANAGE) collectstatic --noinput --verbosity 0
+	@$(MANAGE) seed_demo
+	@PORT=$(PORT) $(MANAGE) runall --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing chromium (apt-get)"; \
+		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: setup browser-deps
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== tests on SQLite =="
+	@env -u DATABASE_URL $(UV) run --locked pytest -q $(PYTEST_ARGS)
+
+test-postgres:
+	@if $(UV) run --locked python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== tests on PostgreSQL ($(TEST_DATABASE_URL)) =="; \
+		DATABASE_URL=$(TEST_DATABASE_URL) $(UV) run --locked pytest -q $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL does not answer at $(TEST_DATABASE_URL) and CI=true: failing"; exit 1; \
+	else \
+		echo "PostgreSQL does not answer at $(TEST_DATABASE_URL): PostgreSQL tests skipped"; \
+	fi
+
+lint: setup
+	@$(UV) run --locked ruff check .
+	@$(UV) run --locked ruff format --check .
+	@$(UV) run --locked mypy .
+	@$(MANAGE) check
+	@$(MANAGE) makemigrations --check --dry-run >/dev/null
+
+format: setup
+	@$(UV) run --locked ruff check --fix .
+	@$(UV) run --locked ruff format .
+
+N ?= 1000000
+bench-seed: setup
+	@$(UV) run --locked python bench/seed.py --tickets $(N)
+
+bench: setup
+	@$(UV) run --locked python bench/run.py

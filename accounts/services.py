@@ -1,0 +1,83 @@
+"""Writes about people: login attempts, magic links, profiles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import LoginToken, User
+
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW = 15 * 60
+MAGIC_LINK_TTL = timedelta(minutes=30)
+
+
+def _failure_key(identifier: str) -> str:
+    return "login-fail:" + hashlib.sha256(identifier.encode()).hexdigest()
+
+
+def login_is_throttled(*, email: str, ip: str) -> bool:
+    """True when too many failed logins came for this email or from this address recently."""
+    return any(
+        (cache.get(_failure_key(k)) or 0) >= LOGIN_FAILURE_LIMIT for k in (f"email:{email.lower()}", f"ip:{ip}")
+    )
+
+
+def login_failed(*, email: str, ip: str) -> None:
+    for key in (f"email:{email.lower()}", f"ip:{ip}"):
+        cache_key = _failure_key(key)
+        cache.add(cache_key, 0, LOGIN_FAILURE_WINDOW)
+        try:
+            cache.incr(cache_key)
+        except ValueError:
+            cache.set(cache_key, 1, LOGIN_FAILURE_WINDOW)
+
+
+def login_succeeded(*, email: str) -> None:
+    cache.delete(_failure_key(f"email:{email.lower()}"))
+
+
+@transaction.atomic
+def magic_link_create(*, user: User) -> str:
+    """A one-time login token for `user`, valid MAGIC_LINK_TTL. Only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    LoginToken.objects.create(
+        user=user,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=timezone.now() + MAGIC_LINK_TTL,
+    )
+    return token
+
+
+@transaction.atomic
+def magic_link_consume(*, token: str) -> User | None:
+    """The user a valid, unused, unexpired token belongs to (marking it used), or None."""
+    digest = hashlib.sha256((token or "").encode()).hexdigest()
+    login_token = (
+        LoginToken.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=digest, used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if login_token is None or not login_token.user.is_active:
+        return None
+    login_token.used_at = timezone.now()
+    login_token.save(update_fields=["used_at"])
+    return login_token.user
+
+
+def user_update_preferences(*, user: User, language: str, time_zone: str, full_name: str | None = None) -> User:
+    user.language = language
+    user.time_zone = time_zone
+    fields = ["language", "time_zone"]
+    if full_name:
+        user.full_name = full_name
+        fields.append("full_name")
+    user.full_clean(exclude=["password", "email", "contact"])
+    user.save(update_fields=fields)
+    return user

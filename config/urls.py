@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from tickets.views.home import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("customers/", include("customers.urls")),
+    path("portal/", include("portal.urls")),
+    path("api/", include("api.urls")),
+]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"
+handler403 = "core.views.forbidden"

@@ -1,0 +1,22 @@
+"""Shared model helpers."""
+
+from django.db import models
+from django.utils.translation import get_language
+
+
+class BilingualNameMixin(models.Model):
+    """Reference data is named in both product languages; `name` picks the active one."""
+
+    name_ru = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        language = (get_language() or "ru")[:2]
+        return (self.name_en if language == "en" else self.name_ru) or self.name_ru or self.name_en
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,80 @@
+"""Reads of companies, contacts and sites, scoped to the person asking."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from customers.models import Company, Contact, ContactEmail, ContactPhone, Site, normalize_phone
+
+
+def company_list_for_user(*, user: User) -> QuerySet[Company]:
+    """Staff see every company; a client contact sees only their own company."""
+    if user.is_authenticated and user.is_agent_side and user.role != "contractor":
+        return Company.objects.all()
+    if user.is_authenticated and user.is_client and user.contact and user.contact.company_id:
+        return Company.objects.filter(pk=user.contact.company_id)
+    return Company.objects.none()
+
+
+def company_get_for_user(*, user: User, company_id: int) -> Company:
+    try:
+        return company_list_for_user(user=user).get(pk=company_id)
+    except (Company.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def contact_list_for_user(*, user: User) -> QuerySet[Contact]:
+    """Staff see every contact; a client sees the contacts of their company (or only themselves
+    when the company has no company-wide visibility)."""
+    qs = Contact.objects.select_related("company").prefetch_related(
+        Prefetch("emails", queryset=ContactEmail.objects.order_by("-is_primary", "id")),
+        Prefetch("phones", queryset=ContactPhone.objects.order_by("-is_primary", "id")),
+    )
+    if user.is_authenticated and user.is_agent_side and user.role != "contractor":
+        return qs
+    if user.is_authenticated and user.is_client and user.contact:
+        contact = user.contact
+        if contact.company_id and contact.company.portal_contacts_see_all_tickets:
+            return qs.filter(company_id=contact.company_id)
+        return qs.filter(pk=contact.pk)
+    return qs.none()
+
+
+def contact_get_for_user(*, user: User, contact_id: int) -> Contact:
+    try:
+        return contact_list_for_user(user=user).get(pk=contact_id)
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def contact_search_for_user(*, user: User, query: str, limit: int = 10) -> list[Contact]:
+    """Contacts matching a name, email or phone fragment as an agent types (phone intake)."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    q = Q(full_name__icontains=query) | Q(emails__email__icontains=query.lower())
+    digits = normalize_phone(query)
+    if len(digits) >= 3:
+        q |= Q(phones__normalized__contains=digits)
+    ids = list(
+        contact_list_for_user(user=user).filter(q).values_list("pk", flat=True).distinct()[: limit * 3]
+    )
+    return list(contact_list_for_user(user=user).filter(pk__in=ids).order_by("full_name")[:limit])
+
+
+def site_list_for_user(*, user: User) -> QuerySet[Site]:
+    qs = Site.objects.select_related("company")
+    if user.is_authenticated and user.is_agent_side and user.role != "contractor":
+        return qs
+    if user.is_authenticated and user.is_client and user.contact and user.contact.company_id:
+        return qs.filter(company_id=user.contact.company_id)
+    return qs.none()
+
+
+def site_get_for_user(*, user: User, site_id: int) -> Site:
+    try:
+        return site_list_for_user(user=user).get(pk=site_id)
+    except (Site.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

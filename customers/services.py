@@ -1,0 +1,151 @@
+"""Writes of companies, contacts and sites."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from customers.models import Company, Contact, ContactEmail, ContactPhone, Site, normalize_phone
+
+
+def _clean_emails(emails: Iterable[str], *, exclude_contact: Contact | None = None) -> list[str]:
+    cleaned: list[str] = []
+    for raw in emails:
+        email = (raw or "").strip().lower()
+        if not email or email in cleaned:
+            continue
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"emails": _("%(email)s is not a valid email address.") % {"email": email}}) from exc
+        taken = ContactEmail.objects.filter(email__iexact=email)
+        if exclude_contact is not None:
+            taken = taken.exclude(contact=exclude_contact)
+        if taken.exists():
+            raise ValidationError({"emails": _("%(email)s already belongs to another contact.") % {"email": email}})
+        cleaned.append(email)
+    return cleaned
+
+
+def _clean_phones(phones: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in phones:
+        phone = (raw or "").strip()
+        if not phone:
+            continue
+        if len(normalize_phone(phone)) < 5:
+            raise ValidationError({"phones": _("%(phone)s is not a valid phone number.") % {"phone": phone}})
+        if phone not in cleaned:
+            cleaned.append(phone)
+    return cleaned
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    full_name: str,
+    company: Company | None = None,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    position: str = "",
+    notes: str = "",
+    language: str = "ru",
+) -> Contact:
+    """Create a contact with any number of emails and phones (the first of each is primary).
+    Raises ValidationError naming the field for an empty name, a bad or already used email."""
+    full_name = (full_name or "").strip()
+    if not full_name:
+        raise ValidationError({"full_name": _("A name is required.")})
+    email_list = _clean_emails(emails)
+    phone_list = _clean_phones(phones)
+    contact = Contact.objects.create(
+        full_name=full_name[:200], company=company, position=position, notes=notes, language=language
+    )
+    for i, email in enumerate(email_list):
+        ContactEmail.objects.create(contact=contact, email=email, is_primary=i == 0)
+    for i, phone in enumerate(phone_list):
+        ContactPhone.objects.create(contact=contact, phone=phone, is_primary=i == 0)
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *,
+    contact: Contact,
+    full_name: str | None = None,
+    company: Company | None | object = ...,
+    emails: Iterable[str] | None = None,
+    phones: Iterable[str] | None = None,
+    position: str | None = None,
+    notes: str | None = None,
+) -> Contact:
+    """Change a contact; `emails`/`phones`, when given, replace the whole list."""
+    fields: list[str] = []
+    if full_name is not None:
+        if not full_name.strip():
+            raise ValidationError({"full_name": _("A name is required.")})
+        contact.full_name = full_name.strip()[:200]
+        fields.append("full_name")
+    if company is not ...:
+        contact.company = company  # type: ignore[assignment]
+        fields.append("company")
+    if position is not None:
+        contact.position = position
+        fields.append("position")
+    if notes is not None:
+        contact.notes = notes
+        fields.append("notes")
+    if fields:
+        contact.save(update_fields=[*fields, "updated_at"])
+    if emails is not None:
+        email_list = _clean_emails(emails, exclude_contact=contact)
+        contact.emails.all().delete()
+        for i, email in enumerate(email_list):
+            ContactEmail.objects.create(contact=contact, email=email, is_primary=i == 0)
+    if phones is not None:
+        phone_list = _clean_phones(phones)
+        contact.phones.all().delete()
+        for i, phone in enumerate(phone_list):
+            ContactPhone.objects.create(contact=contact, phone=phone, is_primary=i == 0)
+    return contact
+
+
+@transaction.atomic
+def company_create(*, name: str, **fields: object) -> Company:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("A name is required.")})
+    company = Company(name=name[:255], **fields)
+    company.full_clean()
+    company.save()
+    return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, **fields: object) -> Company:
+    for name, value in fields.items():
+        setattr(company, name, value)
+    company.full_clean()
+    company.save(update_fields=[*fields.keys(), "updated_at"])
+    return company
+
+
+@transaction.atomic
+def site_create(*, company: Company, name: str, address: str = "", time_zone: str = "Europe/Moscow", notes: str = "") -> Site:
+    site = Site(company=company, name=(name or "").strip()[:255], address=address, time_zone=time_zone, notes=notes)
+    site.full_clean()
+    site.save()
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: Site, **fields: object) -> Site:
+    for name, value in fields.items():
+        setattr(site, name, value)
+    site.full_clean()
+    site.save(update_fields=[*fields.keys(), "updated_at"])
+    return site

@@ -1,0 +1,62 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StatusCategory(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_CATEGORIES = (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING)
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    EMAIL = "email", _("Email")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WEB = "web", _("Web form")
+    AGENT = "agent", _("Agent")
+
+
+class ArticleKind(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    NOTE = "note", _("Internal note")
+
+
+class AuthorKind(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    CONTACT = "contact", _("Client")
+    SYSTEM = "system", _("System")
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", _("Related")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Ticket created")
+    FIELD_CHANGED = "field_changed", _("Field changed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assignee changed")
+    ARTICLE_ADDED = "article_added", _("Article added")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
+    OBSERVERS_CHANGED = "observers_changed", _("Observers changed")
+    LINK_ADDED = "link_added", _("Link added")
+    LINK_REMOVED = "link_removed", _("Link removed")
+    MERGED = "merged", _("Merged")
+    MERGED_INTO = "merged_into", _("Merged into another ticket")
+    REOPENED = "reopened", _("Reopened automatically")
+
+
+class Sort(models.TextChoices):
+    UPDATED_DESC = "-updated", _("Recently updated")
+    UPDATED_ASC = "updated", _("Least recently updated")
+    CREATED_DESC = "-created", _("Newest")
+    CREATED_ASC = "created", _("Oldest")
+    PRIORITY = "priority", _("Priority")

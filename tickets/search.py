@@ -1,0 +1,160 @@
+"""Full-text search over tickets. See docs/architecture/search.md.
+
+One search document per ticket: number, title, description, every article, the contact's
+name/emails/phones and the company name. PostgreSQL keeps it as a tsvector built with the
+`russian` configuration (Russian snowball stemmer for Cyrillic words, English stemmer for Latin
+ones) in a GIN-indexed side table; SQLite keeps it in an FTS5 table holding text stemmed by
+Snowball in Python, so "лифты" finds "лифт" on both.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+from django.db import connection
+
+TABLE = "tickets_search"
+WORD_RE = re.compile(r"[\w@.+-]+", re.UNICODE)
+CYRILLIC_RE = re.compile(r"[а-яё]", re.IGNORECASE)
+# Ranking of a very common word over hundreds of thousands of matches is what makes search slow;
+# rank only the most recent matches (newest first by ticket id) — users look for recent tickets.
+RANK_WINDOW = 2000
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer(language)
+
+
+def _stem(word: str) -> str:
+    word = word.lower().replace("ё", "е")
+    if CYRILLIC_RE.search(word):
+        return _stemmer("russian").stemWord(word)
+    return _stemmer("english").stemWord(word)
+
+
+def _tokens(text: str) -> list[str]:
+    words: list[str] = []
+    for raw in WORD_RE.findall(text or ""):
+        raw = raw.strip(".-+")
+        if not raw:
+            continue
+        # Keep emails/phones whole and also split into parts so "ivanov@x.ru" and "ivanov" match.
+        parts = [p for p in re.split(r"[@.+-]", raw) if p] if re.search(r"[@.+-]", raw) else []
+        words.extend(_stem(w) for w in [raw, *parts])
+    return words
+
+
+def stemmed_text(text: str) -> str:
+    return " ".join(_tokens(text))
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def create_schema(schema_editor) -> None:  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+            " ticket_id bigint PRIMARY KEY REFERENCES tickets_ticket(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+            " document tsvector NOT NULL)"
+        )
+        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)")
+    else:
+        schema_editor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(content, tokenize='unicode61 remove_diacritics 2')"
+        )
+
+
+def drop_schema(schema_editor) -> None:  # type: ignore[no-untyped-def]
+    schema_editor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+def _document_parts(ticket_id: int) -> tuple[str, str]:
+    """(heading, body) text of a ticket's search document."""
+    from tickets.models import Article, Ticket
+
+    ticket = (
+        Ticket.objects.select_related("contact", "company")
+        .prefetch_related("contact__emails", "contact__phones")
+        .get(pk=ticket_id)
+    )
+    heading = f"{ticket.number} {ticket.title}"
+    body_parts = [ticket.description]
+    body_parts.extend(Article.objects.filter(ticket_id=ticket_id).values_list("body", flat=True))
+    if ticket.contact:
+        body_parts.append(ticket.contact.full_name)
+        body_parts.extend(e.email for e in ticket.contact.emails.all())
+        body_parts.extend(p.phone for p in ticket.contact.phones.all())
+        body_parts.extend(p.normalized for p in ticket.contact.phones.all())
+    if ticket.company:
+        body_parts.append(ticket.company.name)
+    return heading, "\n".join(p for p in body_parts if p)
+
+
+def index_ticket(ticket_id: int) -> None:
+    """Rebuild one ticket's search document (called by the services after each change)."""
+    heading, body = _document_parts(ticket_id)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                f"INSERT INTO {TABLE} (ticket_id, document) VALUES (%s,"
+                " setweight(to_tsvector('russian', %s), 'A') || setweight(to_tsvector('russian', %s), 'B'))"
+                " ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document",
+                [ticket_id, heading, body],
+            )
+        else:
+            cursor.execute(f"DELETE FROM {TABLE} WHERE rowid = %s", [ticket_id])
+            cursor.execute(
+                f"INSERT INTO {TABLE} (rowid, content) VALUES (%s, %s)",
+                [ticket_id, stemmed_text(heading) + "\n" + stemmed_text(heading) + "\n" + stemmed_text(body)],
+            )
+
+
+def _pg_tsquery_sql() -> str:
+    # websearch syntax: words AND-ed, "quoted phrases", -exclusions, OR.
+    return "websearch_to_tsquery('russian', %s)"
+
+
+def _fts5_query(query: str) -> str:
+    tokens = [t for t in _tokens(query) if t]
+    # Each stemmed token as a quoted prefix term, AND-ed: "лифт"* "застря"*
+    return " ".join('"' + t.replace('"', "") + '"*' for t in tokens)
+
+
+def search_ticket_ids(query: str, *, limit: int = 50, candidate_ids_sql: tuple[str, list] | None = None) -> list[int]:
+    """Ticket ids matching `query`, best first. `candidate_ids_sql` (SQL, params) restricts the
+    result to ids the viewer may see; the caller builds it from a selector's queryset."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    restrict_sql, restrict_params = candidate_ids_sql or ("", [])
+    with connection.cursor() as cursor:
+        if is_postgres():
+            restrict = f" AND s.ticket_id IN ({restrict_sql})" if restrict_sql else ""
+            cursor.execute(
+                "WITH q AS (SELECT " + _pg_tsquery_sql() + " AS query),"
+                " recent AS ("
+                f"  SELECT s.ticket_id, s.document FROM {TABLE} s, q"
+                f"  WHERE s.document @@ q.query{restrict}"
+                "  ORDER BY s.ticket_id DESC LIMIT %s)"
+                " SELECT r.ticket_id FROM recent r, q"
+                " ORDER BY ts_rank_cd(r.document, q.query) DESC, r.ticket_id DESC LIMIT %s",
+                [query, *restrict_params, RANK_WINDOW, limit],
+            )
+        else:
+            match = _fts5_query(query)
+            if not match:
+                return []
+            restrict = f" AND rowid IN ({restrict_sql})" if restrict_sql else ""
+            cursor.execute(
+                "SELECT rowid FROM ("
+                f"  SELECT rowid, rank FROM {TABLE} WHERE {TABLE} MATCH %s{restrict}"
+                "  ORDER BY rowid DESC LIMIT %s"
+                ") ORDER BY rank, rowid DESC LIMIT %s",
+                [match, *restrict_params, RANK_WINDOW, limit],
+            )
+        return [row[0] for row in cursor.fetchall()]

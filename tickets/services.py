@@ -1,0 +1,567 @@
+"""Every write to tickets goes through these functions; each records an immutable TicketEvent.
+See docs/architecture/tickets.md."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Team, User
+from customers.models import Company, Contact, Site
+from tickets import search
+from tickets.choices import ArticleKind, AuthorKind, Channel, EventKind, LinkKind, StatusCategory
+from tickets.models import (
+    Article,
+    Attachment,
+    Priority,
+    ServiceCategory,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketPresence,
+    TicketType,
+)
+
+
+@dataclass(frozen=True)
+class UploadedFileData:
+    """A file to attach: a name, a content type as sent, and a readable file object."""
+
+    name: str
+    content_type: str
+    file: File
+
+
+def _next_ticket_number() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tickets_ticketsequence SET value = value + 1 WHERE name = 'ticket' RETURNING value")
+        row = cursor.fetchone()
+        if row is None:
+            start = (Ticket.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+            cursor.execute("INSERT INTO tickets_ticketsequence (name, value) VALUES ('ticket', %s)", [start])
+            return start
+        return int(row[0])
+
+
+def _record(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: User | None = None,
+    actor_contact: Contact | None = None,
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
+    if actor is not None and actor.is_client:
+        actor_contact = actor_contact or actor.contact
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        actor_contact=actor_contact,
+        data=data or {},
+        team_id_at_event=ticket.team_id,
+    )
+
+
+def _ref(obj: Any) -> dict[str, Any] | None:
+    """A stable description of a referenced object for event data: id plus its display name(s)."""
+    if obj is None:
+        return None
+    ref: dict[str, Any] = {"id": obj.pk}
+    if hasattr(obj, "name_ru"):
+        ref.update(name_ru=obj.name_ru, name_en=obj.name_en)
+    else:
+        ref["name"] = str(obj)
+    return ref
+
+
+def _default_status() -> Status:
+    status = Status.objects.filter(is_default=True, is_active=True).first()
+    if status is None:
+        status = Status.objects.filter(category=StatusCategory.NEW, is_active=True).order_by("order").first()
+    if status is None:
+        raise ValidationError(_("No status for new tickets is configured."))
+    return status
+
+
+def _default_priority() -> Priority:
+    priority = Priority.objects.filter(is_default=True, is_active=True).first() or Priority.objects.order_by(
+        "order"
+    ).first()
+    if priority is None:
+        raise ValidationError(_("No priorities are configured."))
+    return priority
+
+
+def _check_consistency(*, company: Company | None, contact: Contact | None, site: Site | None) -> None:
+    if contact is not None and company is not None and contact.company_id not in (None, company.pk):
+        raise ValidationError({"contact": _("The contact belongs to another company.")})
+    if site is not None and company is not None and site.company_id != company.pk:
+        raise ValidationError({"site": _("The site belongs to another company.")})
+
+
+def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[UploadedFileData]) -> list[Attachment]:
+    stored = []
+    limit = settings.OTKLIK_ATTACHMENT_MAX_BYTES
+    for upload in files:
+        digest = hashlib.sha256()
+        size = 0
+        upload.file.seek(0)
+        for chunk in upload.file.chunks() if hasattr(upload.file, "chunks") else iter(lambda: upload.file.read(65536), b""):
+            size += len(chunk)
+            if size > limit:
+                raise ValidationError(
+                    {"attachments": _("%(name)s is larger than %(limit)d MB.") % {"name": upload.name, "limit": limit // 2**20}}
+                )
+            digest.update(chunk)
+        upload.file.seek(0)
+        name = (upload.name or "file").replace("/", "_").replace("\\", "_")[-200:] or "file"
+        content_type = upload.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        attachment = Attachment(
+            ticket=ticket,
+            article=article,
+            filename=name,
+            content_type=content_type[:255],
+            size=size,
+            sha256=digest.hexdigest(),
+        )
+        attachment.file.save(attachment.sha256, upload.file, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: User | None,
+    title: str,
+    description: str = "",
+    channel: str = Channel.PHONE,
+    priority: Priority | None = None,
+    status: Status | None = None,
+    type: TicketType | None = None,
+    category: ServiceCategory | None = None,
+    company: Company | None = None,
+    contact: Contact | None = None,
+    site: Site | None = None,
+    team: Team | None = None,
+    assignee: User | None = None,
+    tags: Iterable[str] = (),
+    observers: Iterable[User] = (),
+    received_at: datetime | None = None,
+    attachments: Iterable[UploadedFileData] = (),
+) -> Ticket:
+    """Open a ticket and its first article (the description, from the contact when there is one).
+
+    The team defaults to the service category's default team; the company to the contact's.
+    `received_at` is when the request reached the channel (SLA clocks start there).
+    Raises ValidationError for an empty title or inconsistent company/contact/site.
+    """
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("A subject is required.")})
+    if company is None and contact is not None and contact.company_id:
+        company = contact.company
+    if company is None and site is not None:
+        company = site.company
+    _check_consistency(company=company, contact=contact, site=site)
+    if team is None and category is not None and category.default_team_id:
+        team = category.default_team
+    status = status or _default_status()
+    now = timezone.now()
+    received_at = received_at or now
+    ticket = Ticket.objects.create(
+        number=_next_ticket_number(),
+        title=title[:255],
+        description=description or "",
+        status=status,
+        status_category=status.category,
+        priority=priority or _default_priority(),
+        type=type,
+        category=category,
+        company=company,
+        contact=contact,
+        site=site,
+        team=team,
+        assignee=assignee,
+        channel=channel,
+        created_by=actor if actor and actor.is_agent_side else None,
+        created_at=now,
+        updated_at=now,
+        received_at=received_at,
+    )
+    if tags:
+        ticket.tags.set(_tags(tags))
+    if observers:
+        ticket.observers.set(list(observers))
+    from_client = actor is None or actor.is_client
+    article = Article.objects.create(
+        ticket=ticket,
+        kind=ArticleKind.PUBLIC,
+        author_kind=AuthorKind.CONTACT if (from_client and contact) else AuthorKind.AGENT,
+        author_user=actor,
+        author_contact=contact if from_client else None,
+        channel=channel,
+        body=description or title,
+        received_at=received_at,
+        created_at=now,
+    )
+    _store_attachments(ticket=ticket, article=article, files=attachments)
+    _record(
+        ticket,
+        EventKind.CREATED,
+        actor=actor,
+        actor_contact=contact if actor is None else None,
+        data={"channel": channel, "title": ticket.title, "team": _ref(team), "assignee": _ref(assignee)},
+    )
+    search.index_ticket(ticket.pk)
+    return ticket
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    result = []
+    for name in {n.strip()[:64] for n in names if n and n.strip()}:
+        tag, _created = Tag.objects.get_or_create(name=name)
+        result.append(tag)
+    return result
+
+
+# Fields ticket_update may change, with how each is described in history.
+UPDATABLE_FIELDS = ("title", "priority", "type", "category", "company", "contact", "site", "team", "description")
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, actor: User | None, **changes: Any) -> list[str]:
+    """Change plain fields of a ticket (see UPDATABLE_FIELDS); one event per changed field.
+    Status and assignee have their own services. Returns the names of the fields that changed."""
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"ticket_update cannot change {sorted(unknown)}")
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    changed: list[str] = []
+    if "title" in changes:
+        changes["title"] = (changes["title"] or "").strip()[:255]
+        if not changes["title"]:
+            raise ValidationError({"title": _("A subject is required.")})
+    company = changes.get("company", ticket.company)
+    contact = changes.get("contact", ticket.contact)
+    site = changes.get("site", ticket.site)
+    if "contact" in changes and contact is not None and "company" not in changes and contact.company_id:
+        company = contact.company
+        changes["company"] = company
+    _check_consistency(company=company, contact=contact, site=site)
+    for name, value in changes.items():
+        old = getattr(ticket, name)
+        if old == value:
+            continue
+        setattr(ticket, name, value)
+        changed.append(name)
+        if name in ("title", "description"):
+            data = {"field": name, "old": old, "new": value}
+        else:
+            data = {"field": name, "old": _ref(old), "new": _ref(value)}
+        _record(ticket, EventKind.FIELD_CHANGED, actor=actor, data=data)
+    if changed:
+        ticket.updated_at = timezone.now()
+        ticket.save(update_fields=[*changed, "updated_at"])
+        if {"title", "description", "contact", "company"} & set(changed):
+            search.index_ticket(ticket.pk)
+    return changed
+
+
+@transaction.atomic
+def ticket_set_status(
+    *, ticket: Ticket, actor: User | None, status: Status, delayed_until: datetime | None = None
+) -> bool:
+    """Move a ticket to `status`. A "delayed" status needs a future `delayed_until`; the
+    reopen job brings the ticket back then. Returns False when nothing changed."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if status.is_delay:
+        if delayed_until is None or delayed_until <= timezone.now():
+            raise ValidationError({"delayed_until": _("Choose a date and time in the future.")})
+    else:
+        delayed_until = None
+    if ticket.status_id == status.pk and ticket.delayed_until == delayed_until:
+        return False
+    old = ticket.status
+    now = timezone.now()
+    ticket.status = status
+    ticket.status_category = status.category
+    ticket.delayed_until = delayed_until
+    fields = ["status", "status_category", "delayed_until", "updated_at"]
+    if status.category == StatusCategory.RESOLVED and ticket.resolved_at is None:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    if status.category == StatusCategory.CLOSED and ticket.closed_at is None:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    if status.category in (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING):
+        if ticket.resolved_at or ticket.closed_at:
+            ticket.resolved_at = ticket.closed_at = None
+            fields += ["resolved_at", "closed_at"]
+    ticket.updated_at = now
+    ticket.save(update_fields=fields)
+    _record(
+        ticket,
+        EventKind.STATUS_CHANGED,
+        actor=actor,
+        data={
+            "old": _ref(old),
+            "new": _ref(status),
+            "delayed_until": delayed_until.isoformat() if delayed_until else None,
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, team: Team | None = None) -> bool:
+    """Assign a ticket to a person (and optionally a team). Only staff can be assignees.
+    Assigning a "new" ticket moves it to the first "open" status."""
+    if assignee is not None and (not assignee.is_agent_side or not assignee.is_active):
+        raise ValidationError({"assignee": _("Only active staff members can be assigned.")})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    changed = False
+    if team is not None and ticket.team_id != team.pk:
+        old_team = ticket.team
+        ticket.team = team
+        ticket.updated_at = timezone.now()
+        ticket.save(update_fields=["team", "updated_at"])
+        _record(ticket, EventKind.FIELD_CHANGED, actor=actor, data={"field": "team", "old": _ref(old_team), "new": _ref(team)})
+        changed = True
+    if ticket.assignee_id != (assignee.pk if assignee else None):
+        old = ticket.assignee
+        ticket.assignee = assignee
+        ticket.updated_at = timezone.now()
+        ticket.save(update_fields=["assignee", "updated_at"])
+        _record(ticket, EventKind.ASSIGNED, actor=actor, data={"old": _ref(old), "new": _ref(assignee)})
+        changed = True
+        if assignee is not None and ticket.status_category == StatusCategory.NEW:
+            open_status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+            if open_status is not None:
+                ticket_set_status(ticket=ticket, actor=actor, status=open_status)
+    return changed
+
+
+@transaction.atomic
+def article_create(
+    *,
+    ticket: Ticket,
+    author: User | None,
+    body: str,
+    kind: str = ArticleKind.PUBLIC,
+    author_contact: Contact | None = None,
+    channel: str | None = None,
+    received_at: datetime | None = None,
+    attachments: Iterable[UploadedFileData] = (),
+) -> Article:
+    """Add a reply or an internal note. Clients cannot write notes. A client's reply to a
+    pending/resolved ticket reopens it; an agent's first public reply stamps first_response_at."""
+    body = (body or "").strip()
+    attachments = list(attachments)
+    if not body and not attachments:
+        raise ValidationError({"body": _("Write a message or attach a file.")})
+    from_client = (author is not None and author.is_client) or (author is None and author_contact is not None)
+    if from_client and kind != ArticleKind.PUBLIC:
+        raise ValidationError({"kind": _("Clients cannot write internal notes.")})
+    if author is not None and author.is_client:
+        author_contact = author.contact
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    article = Article.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author_kind=AuthorKind.CONTACT if from_client else (AuthorKind.AGENT if author else AuthorKind.SYSTEM),
+        author_user=author,
+        author_contact=author_contact if from_client else None,
+        channel=channel or (Channel.PORTAL if from_client else Channel.AGENT),
+        body=body,
+        received_at=received_at or now,
+        created_at=now,
+    )
+    stored = _store_attachments(ticket=ticket, article=article, files=attachments)
+    fields = ["updated_at"]
+    ticket.updated_at = now
+    if not from_client and kind == ArticleKind.PUBLIC and ticket.first_response_at is None:
+        ticket.first_response_at = now
+        fields.append("first_response_at")
+    ticket.save(update_fields=fields)
+    _record(
+        ticket,
+        EventKind.ARTICLE_ADDED,
+        actor=author,
+        actor_contact=author_contact if from_client else None,
+        data={"article_id": article.pk, "kind": kind, "attachments": len(stored), "from_client": from_client},
+    )
+    if from_client and ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
+        open_status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+        if open_status is not None:
+            ticket_set_status(ticket=ticket, actor=author, status=open_status)
+    search.index_ticket(ticket.pk)
+    return article
+
+
+@transaction.atomic
+def ticket_set_tags(*, ticket: Ticket, actor: User | None, tags: Iterable[str]) -> bool:
+    new = _tags(tags)
+    old_names = sorted(ticket.tags.values_list("name", flat=True))
+    new_names = sorted(t.name for t in new)
+    if old_names == new_names:
+        return False
+    ticket.tags.set(new)
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["updated_at"])
+    _record(ticket, EventKind.TAGS_CHANGED, actor=actor, data={"old": old_names, "new": new_names})
+    return True
+
+
+@transaction.atomic
+def ticket_set_observers(*, ticket: Ticket, actor: User | None, observers: Iterable[User]) -> bool:
+    new = [u for u in observers if u.is_agent_side]
+    old_ids = set(ticket.observers.values_list("id", flat=True))
+    if old_ids == {u.pk for u in new}:
+        return False
+    ticket.observers.set(new)
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["updated_at"])
+    _record(ticket, EventKind.OBSERVERS_CHANGED, actor=actor, data={"new": [_ref(u) for u in new]})
+    return True
+
+
+@transaction.atomic
+def ticket_link(*, ticket: Ticket, actor: User | None, other: Ticket) -> TicketLink:
+    """Link two tickets as related (symmetric: stored once, shown on both)."""
+    if other.pk == ticket.pk:
+        raise ValidationError({"other": _("A ticket cannot be linked to itself.")})
+    existing = TicketLink.objects.filter(source=other, target=ticket, kind=LinkKind.RELATED).first()
+    if existing:
+        return existing
+    link, created = TicketLink.objects.get_or_create(source=ticket, target=other, kind=LinkKind.RELATED)
+    if created:
+        for a, b in ((ticket, other), (other, ticket)):
+            _record(a, EventKind.LINK_ADDED, actor=actor, data={"kind": "related", "ticket": b.number})
+    return link
+
+
+@transaction.atomic
+def ticket_unlink(*, ticket: Ticket, actor: User | None, other: Ticket) -> bool:
+    deleted, _count = TicketLink.objects.filter(source__in=[ticket, other], target__in=[ticket, other]).delete()
+    if deleted:
+        for a, b in ((ticket, other), (other, ticket)):
+            _record(a, EventKind.LINK_REMOVED, actor=actor, data={"kind": "related", "ticket": b.number})
+    return bool(deleted)
+
+
+@transaction.atomic
+def ticket_set_parent(*, ticket: Ticket, actor: User | None, parent: Ticket | None) -> bool:
+    """Make `ticket` a child of `parent` (or detach it). Cycles are refused."""
+    if parent is not None:
+        node: Ticket | None = parent
+        while node is not None:
+            if node.pk == ticket.pk:
+                raise ValidationError({"parent": _("This would make a ticket its own ancestor.")})
+            node = node.parent
+    if ticket.parent_id == (parent.pk if parent else None):
+        return False
+    old = ticket.parent
+    ticket.parent = parent
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=["parent", "updated_at"])
+    _record(
+        ticket,
+        EventKind.FIELD_CHANGED,
+        actor=actor,
+        data={
+            "field": "parent",
+            "old": {"number": old.number} if old else None,
+            "new": {"number": parent.number} if parent else None,
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticket:
+    """Merge `source` into `target`: source's articles move to target (kept in order), its tags
+    and observers are added, and source is closed with a pointer to target. Irreversible."""
+    if source.pk == target.pk:
+        raise ValidationError({"target": _("A ticket cannot be merged into itself.")})
+    if source.merged_into_id:
+        raise ValidationError({"source": _("This ticket was already merged.")})
+    if target.merged_into_id:
+        raise ValidationError({"target": _("The target ticket was merged into another one.")})
+    source = Ticket.objects.select_for_update().get(pk=source.pk)
+    target = Ticket.objects.select_for_update().get(pk=target.pk)
+    moved = Article.objects.filter(ticket=source).update(ticket=target)
+    Attachment.objects.filter(ticket=source).update(ticket=target)
+    target.tags.add(*source.tags.all())
+    target.observers.add(*source.observers.all())
+    closed = Status.objects.filter(category=StatusCategory.CLOSED, is_active=True).order_by("order").first()
+    now = timezone.now()
+    source.merged_into = target
+    fields = ["merged_into", "updated_at"]
+    if closed is not None:
+        source.status = closed
+        source.status_category = closed.category
+        source.closed_at = now
+        fields += ["status", "status_category", "closed_at"]
+    source.updated_at = now
+    source.save(update_fields=fields)
+    target.updated_at = now
+    target.save(update_fields=["updated_at"])
+    _record(source, EventKind.MERGED_INTO, actor=actor, data={"ticket": target.number, "articles": moved})
+    _record(target, EventKind.MERGED, actor=actor, data={"ticket": source.number, "articles": moved})
+    search.index_ticket(source.pk)
+    search.index_ticket(target.pk)
+    return target
+
+
+def ticket_reopen_delayed(*, now: datetime | None = None) -> int:
+    """Reopen every ticket whose "delayed until" time has come. Idempotent: each ticket is
+    locked and re-checked, so two workers never reopen one twice."""
+    now = now or timezone.now()
+    reopened = 0
+    open_status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+    if open_status is None:
+        return 0
+    due = Ticket.objects.filter(delayed_until__lte=now).values_list("pk", flat=True)[:500]
+    for pk in list(due):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().filter(pk=pk, delayed_until__lte=now).first()
+            if ticket is None:
+                continue
+            ticket.status = open_status
+            ticket.status_category = open_status.category
+            ticket.delayed_until = None
+            ticket.updated_at = now
+            ticket.save(update_fields=["status", "status_category", "delayed_until", "updated_at"])
+            _record(ticket, EventKind.REOPENED, data={"new": _ref(open_status)})
+            reopened += 1
+    return reopened
+
+
+def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
+    """Mark `user` as looking at (or typing in) `ticket` now."""
+    TicketPresence.objects.update_or_create(
+        ticket=ticket, user=user, defaults={"is_replying": is_replying, "seen_at": timezone.now()}
+    )
+
+
+def status_category_sync(*, status: Status) -> int:
+    """After an administrator moves a status to another category, update the tickets' copy."""
+    return Ticket.objects.filter(status=status).exclude(status_category=status.category).update(
+        status_category=status.category
+    )
