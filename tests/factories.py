@@ -19,6 +19,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     company = factory.SubFactory(CompanyFactory)
     full_name = factory.Sequence(lambda n: f"Контакт Иванов {n}")

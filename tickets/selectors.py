@@ -167,3 +167,20 @@ def latest_event_id() -> int:
 
 def ticket_prefetch_tags(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return qs.prefetch_related(Prefetch("tags"))
+
+
+def ticket_search_for_user(*, user: User, query: str, number: int | None = None, limit: int = 50) -> list[Ticket]:
+    """Full-text search (Russian and English morphology) over what `user` may see, best first.
+    With `number`, the ticket with that number if visible (as a one-element list)."""
+    from tickets import search
+
+    visible = Ticket.objects.filter(ticket_visibility_q(user))
+    if number is not None:
+        return list(visible.filter(number=number)[:1])
+    restrict = None
+    if user.role not in (Role.ADMIN, Role.SUPERVISOR):
+        sql, params = visible.values("id").query.sql_with_params()
+        restrict = (sql, list(params))
+    ids = search.search_ticket_ids(query, limit=limit, candidate_ids_sql=restrict)
+    by_id = Ticket.objects.select_related("status", "priority", "company", "contact", "assignee").in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]

@@ -1,0 +1,145 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import ASSIGNABLE_ROLES
+from accounts.models import Team, User
+from customers.models import Company, Site
+from tickets.choices import Channel, Sort, StatusCategory
+from tickets.models import Priority, ServiceCategory, Status, TicketType
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def staff_queryset():  # type: ignore[no-untyped-def]
+    return User.objects.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES)).order_by("full_name")
+
+
+class QueueFilterForm(forms.Form):
+    """Queue filters as GET parameters; every field optional."""
+
+    status = forms.ModelMultipleChoiceField(
+        label=_("Status"), queryset=Status.objects.filter(is_active=True), required=False
+    )
+    category = forms.MultipleChoiceField(label=_("Status group"), choices=StatusCategory.choices, required=False)
+    priority = forms.ModelMultipleChoiceField(label=_("Priority"), queryset=Priority.objects.all(), required=False)
+    team = forms.ModelMultipleChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
+    assignee = forms.ModelMultipleChoiceField(label=_("Assignee"), queryset=staff_queryset(), required=False)
+    company = forms.ModelMultipleChoiceField(label=_("Company"), queryset=Company.objects.all(), required=False)
+    tag = forms.CharField(label=_("Tag"), required=False)
+    channel = forms.MultipleChoiceField(label=_("Channel"), choices=Channel.choices, required=False)
+    created_from = forms.DateField(label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(label=_("Sort"), choices=Sort.choices, required=False)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_queryset()
+        # A company filter over thousands of companies is chosen by id from the company page.
+        self.fields["company"].widget = forms.MultipleHiddenInput()
+
+
+class TicketCreateForm(forms.Form):
+    contact_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    new_contact_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    new_contact_phone = forms.CharField(label=_("Phone"), required=False, max_length=50)
+    new_contact_email = forms.EmailField(label=_("Email"), required=False)
+    new_contact_company = forms.ModelChoiceField(label=_("Company"), queryset=Company.objects.all(), required=False)
+    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.select_related("company"), required=False)
+    title = forms.CharField(label=_("Subject"), max_length=255)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    category = forms.ModelChoiceField(
+        label=_("Service category"), queryset=ServiceCategory.objects.filter(is_active=True), required=False
+    )
+    priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.filter(is_active=True), required=False)
+    type = forms.ModelChoiceField(label=_("Type"), queryset=TicketType.objects.filter(is_active=True), required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_queryset()
+        self.fields["priority"].initial = Priority.objects.filter(is_default=True).first()
+        self.fields["site"].widget = forms.HiddenInput()
+
+
+class ReplyForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("public", _("Public reply")), ("note", _("Internal note"))], initial="public")
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    attachments = MultipleFileField(label=_("Attachments"))
+    status = forms.ModelChoiceField(
+        label=_("and set status"), queryset=Status.objects.filter(is_active=True, is_delay=False), required=False
+    )
+
+
+class TicketPropertiesForm(forms.Form):
+    status = forms.ModelChoiceField(label=_("Status"), queryset=Status.objects.filter(is_active=True))
+    delayed_until = forms.DateTimeField(
+        label=_("Delayed until"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+    priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.filter(is_active=True))
+    type = forms.ModelChoiceField(label=_("Type"), queryset=TicketType.objects.filter(is_active=True), required=False)
+    category = forms.ModelChoiceField(
+        label=_("Service category"), queryset=ServiceCategory.objects.filter(is_active=True), required=False
+    )
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Comma-separated"))
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_queryset()
+
+    def clean_tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
+
+
+class LinkForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("related", _("Link as related")),
+            ("unlink", _("Remove link")),
+            ("parent", _("Set as parent")),
+            ("child", _("Add as child")),
+            ("detach", _("Remove parent")),
+        ]
+    )
+    number = forms.IntegerField(label=_("Ticket number"), required=False, min_value=1)
+
+
+class MergeForm(forms.Form):
+    number = forms.IntegerField(label=_("Merge into ticket number"), min_value=1)
+    confirm = forms.BooleanField(label=_("I understand this cannot be undone"))
+
+
+class BulkForm(forms.Form):
+    ticket_ids = forms.TypedMultipleChoiceField(coerce=int, choices=())
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    unassign = forms.BooleanField(required=False)
+    status = forms.ModelChoiceField(queryset=Status.objects.filter(is_active=True, is_delay=False), required=False)
+    priority = forms.ModelChoiceField(queryset=Priority.objects.filter(is_active=True), required=False)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_queryset()
+        self.fields["ticket_ids"].choices = [(v, v) for v in self.data.getlist("ticket_ids")] if self.data else []

@@ -1,0 +1,178 @@
+"""Reference data editable by administrators: statuses, priorities, types, service catalogue,
+teams and staff users. One generic list/edit pair driven by REFERENCE_KINDS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.choices import Role
+from accounts.models import Team, User
+from tickets.models import Priority, ServiceCategory, Status, TicketType
+from tickets.services import status_category_sync
+from tickets.views.common import admin_required
+
+
+class ColourInput(forms.TextInput):
+    input_type = "color"
+
+
+class StatusForm(forms.ModelForm):
+    class Meta:
+        model = Status
+        fields = ["code", "name_ru", "name_en", "category", "order", "colour", "is_default", "is_delay", "is_active"]
+        widgets = {"colour": ColourInput()}
+
+
+class PriorityForm(forms.ModelForm):
+    class Meta:
+        model = Priority
+        fields = ["code", "name_ru", "name_en", "order", "colour", "is_default", "is_active"]
+        widgets = {"colour": ColourInput()}
+
+
+class TicketTypeForm(forms.ModelForm):
+    class Meta:
+        model = TicketType
+        fields = ["code", "name_ru", "name_en", "order", "is_active"]
+
+
+class ServiceCategoryForm(forms.ModelForm):
+    class Meta:
+        model = ServiceCategory
+        fields = ["code", "name_ru", "name_en", "parent", "default_team", "order", "visible_in_portal", "is_active"]
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["code", "name_ru", "name_en", "email", "supervisor", "members", "is_active"]
+        widgets = {"members": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        staff = User.objects.exclude(role=Role.CLIENT).order_by("full_name")
+        self.fields["members"].queryset = staff
+        self.fields["supervisor"].queryset = staff
+
+
+class StaffUserForm(forms.ModelForm):
+    new_password = forms.CharField(
+        label=gettext_lazy("New password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("Leave empty to keep the current password."),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "role", "phone", "language", "time_zone", "is_active"]
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.CLIENT]
+        if not self.instance.pk:
+            self.fields["new_password"].required = True
+            self.fields["new_password"].help_text = ""
+
+    def clean_new_password(self) -> str:
+        from django.contrib.auth.password_validation import validate_password
+
+        password = self.cleaned_data.get("new_password") or ""
+        if password:
+            validate_password(password, self.instance)
+        return password
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        if self.cleaned_data.get("new_password"):
+            user.set_password(self.cleaned_data["new_password"])
+        if commit:
+            user.save()
+        return user
+
+
+@dataclass(frozen=True)
+class ReferenceKind:
+    model: type[Model]
+    form: type[forms.ModelForm]
+    title: str
+    columns: tuple[str, ...]
+
+
+REFERENCE_KINDS = {
+    "statuses": ReferenceKind(Status, StatusForm, gettext_lazy("Statuses"), ("code", "name", "category", "order", "is_active")),
+    "priorities": ReferenceKind(Priority, PriorityForm, gettext_lazy("Priorities"), ("code", "name", "order", "is_active")),
+    "types": ReferenceKind(TicketType, TicketTypeForm, gettext_lazy("Ticket types"), ("code", "name", "order", "is_active")),
+    "catalogue": ReferenceKind(
+        ServiceCategory, ServiceCategoryForm, gettext_lazy("Service catalogue"), ("code", "name", "default_team", "is_active")
+    ),
+    "teams": ReferenceKind(Team, TeamForm, gettext_lazy("Teams"), ("code", "name", "supervisor", "is_active")),
+    "users": ReferenceKind(User, StaffUserForm, gettext_lazy("Staff"), ("full_name", "email", "role", "is_active")),
+}
+
+
+def _kind(kind: str) -> ReferenceKind:
+    if kind not in REFERENCE_KINDS:
+        raise Http404
+    return REFERENCE_KINDS[kind]
+
+
+@admin_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "tickets/settings.html", {"kinds": REFERENCE_KINDS, "nav": "settings"})
+
+
+@admin_required
+def reference_list(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = _kind(kind)
+    qs = spec.model.objects.all()
+    if spec.model is User:
+        qs = qs.exclude(role=Role.CLIENT)
+    rows = []
+    for obj in qs:
+        cells = []
+        for column in spec.columns:
+            value = getattr(obj, f"get_{column}_display", None)
+            value = value() if callable(value) else getattr(obj, column)
+            cells.append(value)
+        rows.append((obj, cells))
+    headers = [str(spec.form.base_fields[c].label) if c in spec.form.base_fields else _("Name") for c in spec.columns]
+    return render(
+        request,
+        "tickets/reference_list.html",
+        {"kind": kind, "spec": spec, "rows": rows, "headers": headers, "kinds": REFERENCE_KINDS, "nav": "settings"},
+    )
+
+
+@admin_required
+def reference_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+    spec = _kind(kind)
+    instance = get_object_or_404(spec.model, pk=pk) if pk else None
+    if spec.model is User and instance is not None and instance.role == Role.CLIENT:
+        raise Http404
+    form = spec.form(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            obj = form.save()
+            if isinstance(obj, Status):
+                if obj.is_default:
+                    Status.objects.exclude(pk=obj.pk).update(is_default=False)
+                status_category_sync(status=obj)
+            if isinstance(obj, Priority) and obj.is_default:
+                Priority.objects.exclude(pk=obj.pk).update(is_default=False)
+        messages.success(request, _("Saved."))
+        return redirect("tickets:reference_list", kind=kind)
+    return render(
+        request,
+        "tickets/reference_edit.html",
+        {"kind": kind, "spec": spec, "form": form, "object": instance, "kinds": REFERENCE_KINDS, "nav": "settings"},
+    )

@@ -1,0 +1,212 @@
+"""The agent queue: system and saved views, filters, keyset pagination, bulk actions, live refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.keyset import paginate
+from tickets import services
+from tickets.choices import Sort
+from tickets.forms import BulkForm, QueueFilterForm
+from tickets.models import SavedView, Ticket
+from tickets.selectors import SORT_FIELDS, TicketFilters, latest_event_id, ticket_list_for_user
+from tickets.views.common import agent_required
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000
+
+SYSTEM_VIEWS = {
+    "mine": (gettext_lazy("My open tickets"), {"open_only": True, "assignee_me": True}),
+    "unassigned": (gettext_lazy("Unassigned in my teams"), {"open_only": True, "unassigned": True, "my_teams": True}),
+    "all_open": (gettext_lazy("All open"), {"open_only": True}),
+    "all": (gettext_lazy("All tickets"), {}),
+}
+FILTER_KEYS = ("status", "category", "priority", "team", "assignee", "company", "tag", "channel", "created_from", "created_to", "sort")
+
+
+def _filters_from(request: HttpRequest, params: QueryDict) -> tuple[TicketFilters, QueueFilterForm, str]:
+    view_key = params.get("view", "all_open")
+    base: dict = {}
+    if view_key in SYSTEM_VIEWS:
+        base = dict(SYSTEM_VIEWS[view_key][1])
+    elif view_key.isdigit():
+        saved = SavedView.objects.filter(pk=int(view_key)).filter(owner=request.user).first() or SavedView.objects.filter(
+            pk=int(view_key), is_shared=True
+        ).first()
+        if saved is not None:
+            merged = QueryDict(mutable=True)
+            for key, values in saved.filters.items():
+                merged.setlist(key, values if isinstance(values, list) else [values])
+            for key in FILTER_KEYS:
+                if key in params:
+                    merged.setlist(key, params.getlist(key))
+            params = merged
+    form = QueueFilterForm(params)
+    form.is_valid()
+    data = form.cleaned_data
+    filters = TicketFilters(
+        open_only=base.get("open_only", False),
+        unassigned=base.get("unassigned", False),
+        my_teams=base.get("my_teams", False),
+        assignee_ids=[request.user.pk] if base.get("assignee_me") else [],
+        status_ids=[s.pk for s in data.get("status") or []],
+        status_categories=list(data.get("category") or []),
+        priority_ids=[p.pk for p in data.get("priority") or []],
+        team_ids=[t.pk for t in data.get("team") or []],
+        company_ids=[c.pk for c in data.get("company") or []],
+        tags=[t.strip() for t in (data.get("tag") or "").split(",") if t.strip()],
+        channels=list(data.get("channel") or []),
+        created_from=data.get("created_from"),
+        created_to=data.get("created_to"),
+        sort=data.get("sort") or Sort.UPDATED_DESC,
+    )
+    if data.get("assignee"):
+        filters.assignee_ids = [u.pk for u in data["assignee"]]
+    return filters, form, view_key
+
+
+def _capped_count(qs) -> str:  # type: ignore[no-untyped-def]
+    n = qs.order_by()[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
+def _queue_context(request: HttpRequest) -> dict:
+    params = request.GET
+    filters, form, view_key = _filters_from(request, params)
+    qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags")
+    order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
+    page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
+    base_params = params.copy()
+    for key in ("after", "before", "since", "since_ts"):
+        base_params.pop(key, None)
+    page_params = {k: params[k] for k in ("after", "before") if params.get(k)}
+    since_ts = params.get("since_ts")
+    flash_after = None
+    if since_ts:
+        try:
+            flash_after = datetime.fromtimestamp(float(since_ts), tz=timezone.UTC)
+        except ValueError:
+            flash_after = None
+    return {
+        "page": page,
+        "tickets": page.rows,
+        "form": form,
+        "filters": filters,
+        "view_key": view_key,
+        "base_query": base_params.urlencode(),
+        "next_query": urlencode({**base_params.dict(), "after": page.next_cursor}) if page.next_cursor else "",
+        "prev_query": urlencode({**base_params.dict(), "before": page.prev_cursor}) if page.prev_cursor else "",
+        "poll_query": urlencode({**base_params.dict(), **page_params}),
+        "event_cursor": latest_event_id(),
+        "now_ts": timezone.now().timestamp(),
+        "flash_after": flash_after,
+        "bulk_form": BulkForm(),
+    }
+
+
+@agent_required
+def queue_view(request: HttpRequest) -> HttpResponse:
+    context = _queue_context(request)
+    user = request.user
+    system_counts = []
+    for key, (label, spec) in SYSTEM_VIEWS.items():
+        f = TicketFilters(
+            open_only=spec.get("open_only", False),
+            unassigned=spec.get("unassigned", False),
+            my_teams=spec.get("my_teams", False),
+            assignee_ids=[user.pk] if spec.get("assignee_me") else [],
+        )
+        count = _capped_count(ticket_list_for_user(user=user, filters=f)) if key != "all" else ""
+        system_counts.append((key, label, count))
+    context.update(
+        nav="queue",
+        system_views=system_counts,
+        saved_views=SavedView.objects.filter(owner=user) | SavedView.objects.filter(is_shared=True),
+        view_title=dict((k, lbl) for k, lbl, _c in system_counts).get(context["view_key"], _("Saved view")),
+        filters_open=any(k in request.GET for k in FILTER_KEYS if k != "sort"),
+    )
+    return render(request, "tickets/queue.html", context)
+
+
+@agent_required
+def queue_rows(request: HttpRequest) -> HttpResponse:
+    """The rows of the current page, polled every 2 s. Answers 204 (htmx keeps the page as it is)
+    when no ticket event happened since the client's cursor, or the page would look the same."""
+    since = request.GET.get("since", "")
+    if since.isdigit() and int(since) >= latest_event_id():
+        return HttpResponse(status=204)
+    return render(request, "tickets/_queue_rows.html", _queue_context(request))
+
+
+@agent_required
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST)
+    back = request.POST.get("back") or "/tickets/"
+    if not back.startswith("/"):
+        back = "/tickets/"
+    if not form.is_valid() or not form.cleaned_data["ticket_ids"]:
+        messages.error(request, _("Select at least one ticket."))
+        return redirect(back)
+    data = form.cleaned_data
+    tickets = list(ticket_list_for_user(user=request.user).filter(pk__in=data["ticket_ids"]))
+    changed = 0
+    errors = []
+    for ticket in tickets:
+        try:
+            with transaction.atomic():
+                did = False
+                if data.get("assignee") or data.get("unassign"):
+                    did |= services.ticket_assign(
+                        ticket=ticket, actor=request.user, assignee=None if data.get("unassign") else data["assignee"]
+                    )
+                if data.get("status"):
+                    did |= services.ticket_set_status(ticket=ticket, actor=request.user, status=data["status"])
+                if data.get("priority"):
+                    did |= bool(services.ticket_update(ticket=ticket, actor=request.user, priority=data["priority"]))
+                changed += int(did)
+        except ValidationError as exc:
+            errors.append(f"#{ticket.number}: {'; '.join(exc.messages)}")
+    messages.success(request, _("%(n)d tickets updated.") % {"n": changed})
+    for error in errors:
+        messages.error(request, error)
+    return redirect(back)
+
+
+@agent_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    name = (request.POST.get("name") or "").strip()[:100]
+    if not name:
+        messages.error(request, _("Give the view a name."))
+        return redirect(request.POST.get("back") or "tickets:queue")
+    params = QueryDict(request.POST.get("query", ""))
+    filters = {key: params.getlist(key) for key in FILTER_KEYS if key in params}
+    view = SavedView.objects.create(
+        owner=request.user, name=name, filters=filters, is_shared=bool(request.POST.get("is_shared"))
+    )
+    messages.success(request, _("View saved."))
+    return redirect(f"/tickets/?view={view.pk}")
+
+
+@agent_required
+@require_POST
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_object_or_404(SavedView, pk=pk, owner=request.user)
+    view.delete()
+    messages.success(request, _("View deleted."))
+    return redirect("tickets:queue")
+
+
+__all__ = ["Ticket", "bulk_action", "queue_rows", "queue_view", "saved_view_delete", "saved_view_save"]

@@ -1,0 +1,322 @@
+"""Ticket page, phone intake, replies, property changes, links, merge, attachment download."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers import services as customer_services
+from customers.selectors import contact_get_for_user, contact_search_for_user, site_list_for_user
+from tickets import services
+from tickets.choices import ArticleKind
+from tickets.forms import LinkForm, MergeForm, ReplyForm, TicketCreateForm, TicketPropertiesForm
+from tickets.models import Attachment, Ticket, TicketLink, TicketPresence
+from tickets.selectors import (
+    article_list_for_user,
+    event_list_for_ticket,
+    ticket_get_for_user,
+    ticket_list_for_user,
+    ticket_visibility_q,
+)
+from tickets.views.common import agent_required, uploads
+
+PRESENCE_WINDOW = timedelta(seconds=12)
+
+
+def _properties_form(ticket) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
+    delayed = timezone.localtime(ticket.delayed_until) if ticket.delayed_until else None
+    return TicketPropertiesForm(
+        initial={
+            "status": ticket.status,
+            "delayed_until": delayed,
+            "priority": ticket.priority,
+            "type": ticket.type,
+            "category": ticket.category,
+            "team": ticket.team,
+            "assignee": ticket.assignee,
+            "tags": ", ".join(t.name for t in ticket.tags.all()),
+        }
+    )
+
+
+def _others_present(ticket, user) -> list[TicketPresence]:  # type: ignore[no-untyped-def]
+    return list(
+        TicketPresence.objects.filter(ticket=ticket, seen_at__gte=timezone.now() - PRESENCE_WINDOW)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("user__full_name")
+    )
+
+
+def _ticket_context(request: HttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
+    user = request.user
+    events = list(event_list_for_ticket(user=user, ticket=ticket))
+    visible = ticket_list_for_user(user=user)
+    links = TicketLink.objects.filter(source=ticket) | TicketLink.objects.filter(target=ticket)
+    related_ids = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    return {
+        "ticket": ticket,
+        "articles": list(article_list_for_user(user=user, ticket=ticket)),
+        "events": events,
+        "event_cursor": events[-1].pk if events else 0,
+        "properties_form": _properties_form(ticket),
+        "reply_form": ReplyForm(),
+        "link_form": LinkForm(),
+        "merge_form": MergeForm(),
+        "related": list(visible.filter(pk__in=related_ids).order_by("number")),
+        "children": list(visible.filter(parent=ticket).order_by("number")),
+        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
+        "merged_into": visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None,
+        "present": _others_present(ticket, user),
+        "nav": "queue",
+    }
+
+
+@agent_required
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    services.presence_touch(ticket=ticket, user=request.user, is_replying=False)
+    return render(request, "tickets/detail.html", _ticket_context(request, ticket))
+
+
+@agent_required
+def ticket_live(request: HttpRequest, number: int) -> HttpResponse:
+    """Polled every 2 s by the ticket page: refreshes presence, and when the ticket has new
+    events re-renders conversation, properties and history (out-of-band swaps) — the reply
+    box is outside those regions, so text being typed is never lost."""
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    services.presence_touch(ticket=ticket, user=request.user, is_replying=request.GET.get("replying") == "1")
+    since = int(request.GET.get("since", "0") or 0)
+    latest = ticket.events.order_by("-id").values_list("id", flat=True).first() or 0
+    if latest > since:
+        context = _ticket_context(request, ticket)
+        context["refresh"] = True
+    else:
+        context = {"ticket": ticket, "event_cursor": since, "present": _others_present(ticket, request.user)}
+    return render(request, "tickets/_live.html", context)
+
+
+@agent_required
+@require_POST
+def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("The reply could not be sent: %(e)s") % {"e": form.errors.as_text()})
+        return redirect("tickets:detail", number=number)
+    try:
+        with transaction.atomic():
+            services.article_create(
+                ticket=ticket,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                kind=form.cleaned_data["kind"],
+                attachments=uploads(form.cleaned_data["attachments"]),
+            )
+            if form.cleaned_data.get("status"):
+                services.ticket_set_status(ticket=ticket, actor=request.user, status=form.cleaned_data["status"])
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("tickets:detail", number=number)
+    TicketPresence.objects.filter(ticket=ticket, user=request.user).update(is_replying=False)
+    kind = form.cleaned_data["kind"]
+    messages.success(request, _("Internal note added.") if kind == ArticleKind.NOTE else _("Reply sent."))
+    return redirect("tickets:detail", number=number)
+
+
+@agent_required
+@require_POST
+def ticket_update_view(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    form = TicketPropertiesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("tickets:detail", number=number)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            services.ticket_update(
+                ticket=ticket,
+                actor=request.user,
+                priority=data["priority"],
+                type=data["type"],
+                category=data["category"],
+            )
+            services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"], team=data["team"])
+            if data["team"] is None and ticket.team_id is not None:
+                services.ticket_update(ticket=ticket, actor=request.user, team=None)
+            ticket.refresh_from_db()
+            services.ticket_set_status(
+                ticket=ticket, actor=request.user, status=data["status"], delayed_until=data.get("delayed_until")
+            )
+            services.ticket_set_tags(ticket=ticket, actor=request.user, tags=data["tags"])
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("tickets:detail", number=number)
+    messages.success(request, _("Ticket updated."))
+    return redirect("tickets:detail", number=number)
+
+
+@agent_required
+@require_POST
+def ticket_links_view(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("tickets:detail", number=number)
+    action = form.cleaned_data["action"]
+    other = None
+    if action != "detach":
+        if not form.cleaned_data.get("number"):
+            messages.error(request, _("Enter a ticket number."))
+            return redirect("tickets:detail", number=number)
+        try:
+            other = ticket_get_for_user(user=request.user, number=form.cleaned_data["number"])
+        except Http404:
+            messages.error(request, _("Ticket #%(n)s was not found.") % {"n": form.cleaned_data["number"]})
+            return redirect("tickets:detail", number=number)
+    try:
+        if action == "related" and other:
+            services.ticket_link(ticket=ticket, actor=request.user, other=other)
+        elif action == "unlink" and other:
+            services.ticket_unlink(ticket=ticket, actor=request.user, other=other)
+        elif action == "parent" and other:
+            services.ticket_set_parent(ticket=ticket, actor=request.user, parent=other)
+        elif action == "child" and other:
+            services.ticket_set_parent(ticket=other, actor=request.user, parent=ticket)
+        elif action == "detach":
+            services.ticket_set_parent(ticket=ticket, actor=request.user, parent=None)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("tickets:detail", number=number)
+    messages.success(request, _("Links updated."))
+    return redirect("tickets:detail", number=number)
+
+
+@agent_required
+@require_POST
+def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the target ticket number and confirm."))
+        return redirect("tickets:detail", number=number)
+    try:
+        target = ticket_get_for_user(user=request.user, number=form.cleaned_data["number"])
+        services.ticket_merge(source=ticket, target=target, actor=request.user)
+    except Http404:
+        messages.error(request, _("Ticket #%(n)s was not found.") % {"n": form.cleaned_data["number"]})
+        return redirect("tickets:detail", number=number)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("tickets:detail", number=number)
+    messages.success(request, _("Ticket #%(a)s merged into #%(b)s.") % {"a": ticket.number, "b": target.number})
+    return redirect("tickets:detail", number=target.number)
+
+
+@agent_required
+def ticket_create_view(request: HttpRequest) -> HttpResponse:
+    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    contact = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                if data.get("contact_id"):
+                    contact = contact_get_for_user(user=request.user, contact_id=data["contact_id"])
+                elif data.get("new_contact_name"):
+                    contact = customer_services.contact_create(
+                        full_name=data["new_contact_name"],
+                        company=data.get("new_contact_company"),
+                        phones=[data["new_contact_phone"]] if data.get("new_contact_phone") else [],
+                        emails=[data["new_contact_email"]] if data.get("new_contact_email") else [],
+                    )
+                site = data.get("site")
+                if site is not None:
+                    site = site_list_for_user(user=request.user).filter(pk=site.pk).first()
+                ticket = services.ticket_create(
+                    actor=request.user,
+                    title=data["title"],
+                    description=data["description"],
+                    channel=data["channel"],
+                    priority=data.get("priority"),
+                    type=data.get("type"),
+                    category=data.get("category"),
+                    contact=contact,
+                    company=contact.company if contact and contact.company_id else None,
+                    site=site,
+                    team=data.get("team"),
+                    assignee=data.get("assignee"),
+                    attachments=uploads(data["attachments"]),
+                )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]:
+                target = field if field in form.fields else None
+                if field in ("full_name", "phones", "emails"):
+                    target = {"full_name": "new_contact_name", "phones": "new_contact_phone", "emails": "new_contact_email"}[field]
+                for error in errors:
+                    form.add_error(target, error)
+        except Http404:
+            form.add_error(None, _("The chosen contact was not found."))
+        else:
+            messages.success(request, _("Ticket #%(n)s created.") % {"n": ticket.number})
+            return redirect("tickets:detail", number=ticket.number)
+        if form.cleaned_data.get("contact_id"):
+            try:
+                contact = contact_get_for_user(user=request.user, contact_id=form.cleaned_data["contact_id"])
+            except Http404:
+                contact = None
+    return render(request, "tickets/create.html", {"form": form, "contact": contact, "nav": "create"})
+
+
+@agent_required
+def contact_lookup(request: HttpRequest) -> HttpResponse:
+    """As-you-type contact search for phone intake (name, phone or email fragment); with
+    `select=<id>` returns the chosen contact's card with its company's sites."""
+    if request.GET.get("select"):
+        contact = contact_get_for_user(user=request.user, contact_id=request.GET["select"])
+        sites = site_list_for_user(user=request.user).filter(company_id=contact.company_id) if contact.company_id else []
+        open_tickets = (
+            ticket_list_for_user(user=request.user).filter(contact=contact).exclude(status_category__in=["resolved", "closed"])[:5]
+        )
+        return render(
+            request, "tickets/_contact_selected.html", {"contact": contact, "sites": sites, "open_tickets": open_tickets}
+        )
+    contacts = contact_search_for_user(user=request.user, query=request.GET.get("q", ""))
+    return render(request, "tickets/_contact_suggestions.html", {"contacts": contacts, "query": request.GET.get("q", "")})
+
+
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Serve an attachment to someone who may see its ticket (and, for clients, its article):
+    always as a download, with nosniff, never from a public URL."""
+    if not request.user.is_authenticated:
+        raise Http404
+    attachment = (
+        Attachment.objects.select_related("article", "ticket")
+        .filter(ticket__in=Ticket.objects.filter(ticket_visibility_q(request.user)).values("pk"))
+        .filter(pk=pk)
+        .first()
+    )
+    if attachment is None or (not request.user.is_agent_side and attachment.article.kind != ArticleKind.PUBLIC):
+        raise Http404
+    inline = request.GET.get("inline") == "1" and attachment.is_image
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=attachment.filename, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
