@@ -153,7 +153,7 @@ STORAGES = {
 }
 # Attachments are never served as static media: only through views that check access.
 MEDIA_ROOT = VAR_DIR / "attachments"
-MEDIA_URL = None
+MEDIA_URL = "/attachments-are-not-served-directly/"  # no route serves it; a prefix Django's helpers need
 
 OTKLIK_ATTACHMENT_MAX_BYTES = int(os.environ.get("OTKLIK_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StatusCategory(models.TextChoices):
@@ -17,7 +18,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     PORTAL = "portal", _("Portal")
     API = "api", _("API")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("channel", "Email")
     TELEGRAM = "telegram", _("Telegram")
     WHATSAPP = "whatsapp", _("WhatsApp")
     WEB = "web", _("Web form")

@@ -62,7 +62,7 @@ class TicketCreateForm(forms.Form):
     new_contact_company = forms.ModelChoiceField(label=_("Company"), queryset=Company.objects.all(), required=False)
     site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.select_related("company"), required=False)
     title = forms.CharField(label=_("Subject"), max_length=255)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     category = forms.ModelChoiceField(
         label=_("Service category"), queryset=ServiceCategory.objects.filter(is_active=True), required=False
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -95,7 +95,7 @@ def _queue_context(request: HttpRequest) -> dict:
     flash_after = None
     if since_ts:
         try:
-            flash_after = datetime.fromtimestamp(float(since_ts), tz=timezone.UTC)
+            flash_after = datetime.fromtimestamp(float(since_ts), tz=UTC)
         except ValueError:
             flash_after = None
     return {

@@ -1,0 +1,81 @@
+"""Screenshots of the main screens in both languages at desktop and phone width, for a human
+to look at (`uv run python tools/screenshots.py --base http://127.0.0.1:8000 --out screenshots`).
+Logs in as the demo users; needs a running `make run`."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
+
+
+def login(page: Page, base: str, email: str, portal: bool) -> None:
+    page.goto(f"{base}/portal/login/" if portal else f"{base}/accounts/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "demo")
+    page.locator("form:has(input[name=password]) button[type=submit]").first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def set_language(page: Page, base: str, language: str) -> None:
+    page.goto(f"{base}/accounts/profile/")
+    page.select_option("select[name=language]", language)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state("networkidle")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", default="http://127.0.0.1:8000")
+    parser.add_argument("--out", default="screenshots")
+    parser.add_argument("--only", default="", help="regex on screen names")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    agent_screens = [
+        ("queue", "/tickets/?view=all_open"),
+        ("ticket", None),
+        ("new_ticket", "/tickets/new/"),
+        ("search", "/tickets/search/?q=лифты"),
+        ("companies", "/customers/companies/"),
+        ("settings", "/tickets/settings/statuses/"),
+    ]
+    portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for language in ("ru", "en"):
+            for size_name, (w, h) in SIZES.items():
+                for who, screens, portal in (
+                    ("admin@demo.local", agent_screens, False),
+                    ("client@demo.local", portal_screens, True),
+                ):
+                    ctx = browser.new_context(viewport={"width": w, "height": h})
+                    page = ctx.new_page()
+                    login(page, args.base, who, portal)
+                    set_language(page, args.base, language)
+                    for name, path in screens:
+                        if args.only and not re.search(args.only, name):
+                            continue
+                        if path is None:
+                            page.goto(args.base + ("/portal/" if portal else "/tickets/?view=all_open"))
+                            link = page.locator("a[href*='/tickets/']").filter(has_text="#").first
+                            href = link.get_attribute("href")
+                            path = href
+                        page.goto(args.base + path)
+                        page.wait_for_load_state("networkidle")
+                        target = out / f"{name}-{language}-{size_name}.png"
+                        page.screenshot(path=str(target), full_page=False)
+                        print(target)
+                    set_language(page, args.base, "ru")
+                    ctx.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
