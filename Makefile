@@ -3,15 +3,20 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/otklik_test
-UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-MANAGE := $(UV) run --locked python manage.py
+# Recursive (=) on purpose: re-evaluated after `setup` has installed uv.
+UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),uv)
+MANAGE = $(UV) run --locked python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-postgres lint format bench-seed bench browser-deps
+.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench browser-deps
 
 # Create the virtual environment from uv.lock (installs uv with pip when it is missing).
 setup:
-	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || test -x "$(HOME)/.local/bin/uv" || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user uv || python3 -m pip install --quiet --user --break-system-packages uv
+	@$(MAKE) --no-print-directory sync
+
+sync:
 	@$(UV) sync --locked --quiet
 	@$(MANAGE) compile_translations
 
