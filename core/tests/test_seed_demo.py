@@ -1,0 +1,124 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.choices import STAFF_ROLES, Role
+from accounts.models import Team, User
+from customers.models import Company, Contact, ContactEmail, ContactPhone, Site
+from tickets.choices import StatusCategory
+from tickets.models import Article, ServiceCategory, Ticket, TicketEvent, TicketLink
+from tickets.search import search_ticket_ids
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [User, Team, Company, Contact, ContactEmail, ContactPhone, Site, ServiceCategory, Ticket, Article, TicketEvent]
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def _seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def first_output(django_db_setup, django_db_blocker):
+    """The demo world, built once for this module (seeding takes seconds) and rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        assert not User.objects.exists()
+        yield _seed()
+        transaction.set_rollback(True)
+
+
+def test_seed_demo_builds_the_world_once_and_prints_the_logins(first_output):
+    # given the world seeded into an empty database, when the command runs again
+    counts_after_first = _counts()
+    second_output = _seed()
+
+    # then the second run created nothing and both runs printed the logins
+    assert _counts() == counts_after_first
+    assert "Demo data already exists" in second_output
+    for output in (first_output, second_output):
+        for email in ("admin@demo.local", "dispatcher@demo.local", "engineer@demo.local", "client@demo.local"):
+            assert f"{email:<24} / demo / " in output
+    # and the world has the promised size
+    assert counts_after_first["Company"] >= 10
+    assert counts_after_first["Team"] >= 3
+    assert User.objects.filter(role__in=STAFF_ROLES).count() >= 8
+    assert 250 <= counts_after_first["Ticket"] <= 350
+    assert set(Ticket.objects.values_list("status_category", flat=True)) == set(StatusCategory.values)
+    assert Ticket.objects.filter(parent__isnull=False).exists()
+    assert TicketLink.objects.exists()
+
+
+def test_seed_demo_logins_authenticate_with_the_demo_password(first_output):
+    roles = {}
+    for email in (
+        "admin@demo.local",
+        "dispatcher@demo.local",
+        "engineer@demo.local",
+        "client@demo.local",
+        "client2@demo.local",
+    ):
+        user = authenticate(username=email, password="demo")
+        assert user is not None, email
+        roles[email] = user.role
+
+    assert roles == {
+        "admin@demo.local": Role.ADMIN,
+        "dispatcher@demo.local": Role.AGENT,
+        "engineer@demo.local": Role.ENGINEER,
+        "client@demo.local": Role.CLIENT,
+        "client2@demo.local": Role.CLIENT,
+    }
+    client, client2 = User.objects.get(email="client@demo.local"), User.objects.get(email="client2@demo.local")
+    assert client.contact.company_id != client2.contact.company_id
+    assert User.objects.get(email="dispatcher@demo.local").teams.filter(code="dispatch").exists()
+    assert set(User.objects.values_list("language", flat=True)) == {"ru"}
+    assert User.objects.filter(role=Role.ENGINEER, time_zone="Asia/Novosibirsk").count() == 1
+
+
+def test_seed_demo_history_is_backdated_and_consistent(first_output):
+    tickets = list(Ticket.objects.all())
+    oldest = min(t.created_at for t in tickets)
+    newest = max(t.created_at for t in tickets)
+    assert (newest - oldest).days >= 45
+    for ticket in tickets:
+        articles = list(ticket.articles.all())
+        assert 1 <= len(articles) <= 6
+        assert ticket.created_at <= ticket.updated_at
+        assert articles[0].created_at == ticket.created_at
+        assert max(a.created_at for a in articles) <= ticket.updated_at
+        assert (ticket.resolved_at is not None) == (ticket.status_category in ("resolved", "closed"))
+    assert Ticket.objects.filter(assignee__isnull=True, status_category="open").exists()
+    assert set(Ticket.objects.values_list("channel", flat=True)) >= {
+        "phone",
+        "portal",
+        "email",
+        "telegram",
+        "api",
+        "web",
+    }
+    assert not TicketEvent.objects.filter(created_at__gt=timezone.now()).exists()
+    # history read in id order is chronological for every ticket
+    previous: dict[int, object] = {}
+    for ticket_id, created_at in TicketEvent.objects.order_by("id").values_list("ticket_id", "created_at"):
+        assert previous.get(ticket_id, created_at) <= created_at
+        previous[ticket_id] = created_at
+
+
+def test_seed_demo_tickets_are_found_by_another_word_form(first_output):
+    # "лифтах" never occurs in the demo texts; the stemmer maps it to "лифт".
+    assert not Ticket.objects.filter(title__icontains="лифтах").exists()
+    found = search_ticket_ids("лифтах", limit=500)
+
+    lift_tickets = set(Ticket.objects.filter(category__code="lifts").values_list("id", flat=True))
+    assert lift_tickets
+    assert lift_tickets <= set(found)
