@@ -11,15 +11,16 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 
 
 def login(page: Page, base: str, email: str, portal: bool) -> None:
     page.goto(f"{base}/portal/login/" if portal else f"{base}/accounts/login/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", "demo")
-    page.locator("form:has(input[name=password]) button[type=submit]").first.click()
+    prefix = "password-" if portal else ""
+    page.fill(f"input[name='{prefix}email']", email)
+    page.fill(f"input[name='{prefix}password']", "demo")
+    page.locator(f"form:has(input[name='{prefix}password']) button[type=submit]").first.click()
     page.wait_for_load_state("networkidle")
 
 
