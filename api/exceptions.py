@@ -10,7 +10,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's handler, plus: Django ValidationErrors raised by services become 400s naming the field."""
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            detail: Any = {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+            detail: Any = {
+                field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()
+            }
         else:
             detail = {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)

@@ -1,0 +1,132 @@
+"""Fields and small nested representations shared by the API's serializers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.permissions import is_staff_viewer
+
+# "2024-05-01T10:00:00 03:00": a "+" that was not URL-encoded arrives as a space.
+_UNENCODED_PLUS_RE = re.compile(r"^(\S+T[\d:.]+) (\d{2}:?\d{2})$")
+
+
+def context_user(serializer: serializers.BaseSerializer) -> Any:
+    """The user a serializer works for; None when it is instantiated without a request (schema
+    generation), in which case viewer-scoped querysets stay empty."""
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+def scope_related_field(serializer: serializers.Serializer, name: str, queryset: QuerySet[Any]) -> None:
+    """Limit a related field's choices to what the caller may see (the querysets are per request)."""
+    field = serializer.fields[name]
+    assert isinstance(field, serializers.RelatedField)
+    field.queryset = queryset
+
+
+class LenientDateTimeField(serializers.DateTimeField):
+    """ISO 8601 date-time that also accepts a UTC offset whose "+" was not URL-encoded in a
+    query string. Without an offset the value is read in the server's time zone."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            value = _UNENCODED_PLUS_RE.sub(r"\1+\2", value.strip())
+        return super().to_internal_value(value)
+
+
+class CommaSeparatedListField(serializers.ListField):
+    """A query parameter given several times (`?tag=a&tag=b`) or comma-separated (`?tag=a,b`)."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, str):
+            data = [data]
+        if isinstance(data, list | tuple):
+            data = [part.strip() for item in data for part in str(item).split(",") if part.strip()]
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "An id or a code."})
+class IdOrCodeRelatedField(serializers.RelatedField):
+    """Reference data by id (`3`) or by its stable code (`"high"`), which is the same on every
+    installation; always written back as the id."""
+
+    default_error_messages = {
+        "does_not_exist": _('Nothing with id or code "{value}" exists.'),
+        "invalid": _("Give an id or a code."),
+    }
+
+    def __init__(self, *, code_field: str = "code", **kwargs: Any) -> None:
+        self.code_field = code_field
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Model:
+        queryset = self.get_queryset()
+        assert queryset is not None
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        text = str(data).strip()
+        if not text:
+            self.fail("invalid")
+        lookup: dict[str, Any] = {"pk": int(text)} if text.isdigit() else {self.code_field: text}
+        try:
+            return queryset.get(**lookup)
+        except queryset.model.DoesNotExist:
+            self.fail("does_not_exist", value=text)
+
+    def to_representation(self, value: Any) -> Any:
+        return value.pk
+
+
+class ViewerAwareSerializer(serializers.Serializer):
+    """An output serializer with fields only staff may read (internal notes, tags): they are left
+    out of the representation for client contacts, and documented as optional."""
+
+    staff_only_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not is_staff_viewer(request.user):
+            for name in self.staff_only_fields:
+                data.pop(name, None)
+        return data
+
+
+class CompanyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ContactRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+
+
+class SiteRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+
+
+class CodeNameRefSerializer(serializers.Serializer):
+    """Reference data (priority, type, service category, team): id, stable code, display name in
+    the request's language."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class StatusRefSerializer(CodeNameRefSerializer):
+    category = serializers.CharField()

@@ -1,0 +1,213 @@
+"""Ticket representations and inputs. Writes go through tickets.services; querysets of every
+related field come from selectors so nobody can attach another company's records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.choices import ASSIGNABLE_ROLES
+from accounts.models import Team, User
+from api.permissions import is_staff_viewer
+from api.serializers.common import (
+    CodeNameRefSerializer,
+    CommaSeparatedListField,
+    CompanyRefSerializer,
+    ContactRefSerializer,
+    IdOrCodeRelatedField,
+    LenientDateTimeField,
+    SiteRefSerializer,
+    StatusRefSerializer,
+    UserRefSerializer,
+    ViewerAwareSerializer,
+    context_user,
+    scope_related_field,
+)
+from customers.models import Company, Contact, Site
+from customers.selectors import company_list_for_user, contact_list_for_user, site_list_for_user
+from tickets.choices import Channel, StatusCategory
+from tickets.models import Priority, ServiceCategory, Status, TicketType
+
+CLIENT_FORBIDDEN = _("Client contacts cannot set this field.")
+SEARCH_LIMIT = 50
+
+
+class TicketOutputSerializer(ViewerAwareSerializer):
+    staff_only_fields = ("tags",)
+
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="Human-friendly number; the ticket's address is /tickets/{number}/.")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    status = StatusRefSerializer()
+    delayed_until = serializers.DateTimeField(allow_null=True)
+    priority = CodeNameRefSerializer()
+    type = CodeNameRefSerializer(allow_null=True)
+    category = CodeNameRefSerializer(allow_null=True)
+    company = CompanyRefSerializer(allow_null=True)
+    contact = ContactRefSerializer(allow_null=True)
+    site = SiteRefSerializer(allow_null=True)
+    team = CodeNameRefSerializer(allow_null=True)
+    assignee = UserRefSerializer(allow_null=True)
+    tags = serializers.SerializerMethodField(required=False, help_text="Staff only; left out for client contacts.")
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField(help_text="When the first message arrived at the channel.")
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_tags(self, ticket: Any) -> list[str]:
+        return sorted(tag.name for tag in ticket.tags.all())
+
+
+class _TicketInputSerializer(serializers.Serializer):
+    """Shared by create and update: related fields are limited to what the caller may see."""
+
+    # Fields a client contact may send; anything else they send is refused by name.
+    client_fields: frozenset[str] = frozenset()
+
+    title = serializers.CharField(max_length=255)
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    priority = IdOrCodeRelatedField(queryset=Priority.objects.filter(is_active=True), required=False)
+    type = IdOrCodeRelatedField(queryset=TicketType.objects.filter(is_active=True), required=False, allow_null=True)
+    category = IdOrCodeRelatedField(
+        queryset=ServiceCategory.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.none(),  # replaced by the viewer's companies in __init__
+        required=False,
+        allow_null=True,
+        style={"base_template": "input.html"},
+    )
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.none(),
+        required=False,
+        allow_null=True,
+        style={"base_template": "input.html"},
+    )
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=Site.objects.none(),
+        required=False,
+        allow_null=True,
+        style={"base_template": "input.html"},
+    )
+    team = IdOrCodeRelatedField(queryset=Team.objects.filter(is_active=True), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES),
+        required=False,
+        allow_null=True,
+        style={"base_template": "input.html"},
+        help_text="An active staff member's user id.",
+    )
+    status = IdOrCodeRelatedField(queryset=Status.objects.filter(is_active=True), required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = context_user(self)
+        if user is None:
+            return
+        scope_related_field(self, "company", company_list_for_user(user=user))
+        scope_related_field(self, "contact", contact_list_for_user(user=user))
+        scope_related_field(self, "site", site_list_for_user(user=user))
+        if not is_staff_viewer(user):
+            scope_related_field(
+                self, "category", ServiceCategory.objects.filter(is_active=True, visible_in_portal=True)
+            )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not is_staff_viewer(context_user(self)):
+            sent = set(getattr(self, "initial_data", {}) or {})
+            refused = {
+                name: [CLIENT_FORBIDDEN] for name in sorted(sent & set(self.fields)) if name not in self.client_fields
+            }
+            if refused:
+                raise serializers.ValidationError(refused)
+        return attrs
+
+
+class TicketCreateInputSerializer(_TicketInputSerializer):
+    client_fields = frozenset({"title", "description", "priority", "type", "category", "site", "attachments"})
+
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, required=False, help_text="Where the request came from; `api` when left out."
+    )
+    received_at = LenientDateTimeField(
+        required=False, help_text="When the request reached the channel (SLA clocks start there); now when left out."
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        max_length=20,
+        help_text="Files (multipart/form-data) attached to the first message.",
+    )
+
+    def validate_received_at(self, value: Any) -> Any:
+        if value > timezone.now():
+            raise serializers.ValidationError(_("This time is in the future."))
+        return value
+
+    def validate_status(self, value: Status) -> Status:
+        if value.is_delay:
+            raise serializers.ValidationError(
+                _("A delay status needs a date: create the ticket first, then set the status with delayed_until.")
+            )
+        return value
+
+
+class TicketUpdateInputSerializer(_TicketInputSerializer):
+    """Every field optional (PATCH). `status`/`delayed_until`, `assignee` and `tags` each go
+    through their own service; `null` clears an optional field."""
+
+    client_fields = frozenset({"title", "description"})
+
+    delayed_until = LenientDateTimeField(
+        required=False, allow_null=True, help_text="Required with a delay status: when the ticket reopens by itself."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class TicketListParamsSerializer(serializers.Serializer):
+    """Query parameters of the ticket list. A list parameter may be repeated or comma-separated."""
+
+    status = CommaSeparatedListField(child=serializers.CharField(), required=False, help_text="Status id or code.")
+    status_category = CommaSeparatedListField(
+        child=serializers.ChoiceField(choices=StatusCategory.choices), required=False
+    )
+    open = serializers.BooleanField(required=False, help_text="`true`: only tickets in new/open/pending statuses.")
+    priority = CommaSeparatedListField(child=serializers.CharField(), required=False, help_text="Priority id or code.")
+    team = CommaSeparatedListField(child=serializers.CharField(), required=False, help_text="Team id or code.")
+    assignee = CommaSeparatedListField(
+        child=serializers.CharField(), required=False, help_text="User id, `me`, or `none` for unassigned tickets."
+    )
+    company = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
+    contact = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
+    site = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
+    tag = CommaSeparatedListField(child=serializers.CharField(max_length=64), required=False)
+    channel = CommaSeparatedListField(child=serializers.ChoiceField(choices=Channel.choices), required=False)
+    created_from = serializers.DateField(required=False, help_text="Created on or after this day (server time zone).")
+    created_to = serializers.DateField(required=False, help_text="Created on or before this day (server time zone).")
+    updated_since = LenientDateTimeField(
+        required=False,
+        help_text="ISO 8601 date-time: only tickets updated at or after it, most recently updated first.",
+    )
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=f"Full-text search (Russian and English word forms). At most {SEARCH_LIMIT} best matches, "
+        "in relevance order, in one page without a cursor.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("created_from") and attrs.get("created_to") and attrs["created_from"] > attrs["created_to"]:
+            raise serializers.ValidationError({"created_to": [_("This day is before created_from.")]})
+        return attrs

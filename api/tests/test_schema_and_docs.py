@@ -1,0 +1,93 @@
+import json
+
+import yaml
+from django.core.management import call_command
+from drf_spectacular.drainage import GENERATOR_STATS
+from rest_framework.test import APIClient
+
+EXPECTED_PATHS = {
+    "/api/v1/auth/token/": {"post"},
+    "/api/v1/tickets/": {"get", "post"},
+    "/api/v1/tickets/{number}/": {"get", "patch"},
+    "/api/v1/tickets/{number}/articles/": {"get", "post"},
+    "/api/v1/tickets/{number}/attachments/{attachment_id}/": {"get"},
+    "/api/v1/companies/": {"get", "post"},
+    "/api/v1/companies/{company_id}/": {"get", "patch"},
+    "/api/v1/contacts/": {"get", "post"},
+    "/api/v1/contacts/{contact_id}/": {"get", "patch"},
+    "/api/v1/sites/": {"get", "post"},
+    "/api/v1/sites/{site_id}/": {"get", "patch"},
+    "/api/v1/users/": {"get"},
+    "/api/v1/users/me/": {"get"},
+    "/api/v1/users/{user_id}/": {"get"},
+    "/api/v1/teams/": {"get"},
+    "/api/v1/teams/{team_id}/": {"get"},
+    "/api/v1/statuses/": {"get"},
+    "/api/v1/priorities/": {"get"},
+    "/api/v1/types/": {"get"},
+    "/api/v1/service-categories/": {"get"},
+    "/api/v1/tags/": {"get"},
+}
+
+
+def test_schema_lists_every_endpoint(db):
+    response = APIClient().get("/api/schema/")
+
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert {path: set(ops) - {"parameters"} for path, ops in schema["paths"].items()} == EXPECTED_PATHS
+    search = next(p for p in schema["paths"]["/api/v1/tickets/"]["get"]["parameters"] if p["name"] == "search")
+    assert "At most 50" in search["description"]
+
+
+def test_schema_as_json(db):
+    response = APIClient().get("/api/schema/?format=json")
+
+    assert response.status_code == 200
+    assert json.loads(response.content)["info"]["title"] == "Otklik API"
+
+
+def test_schema_generates_without_warnings_and_validates(tmp_path):
+    GENERATOR_STATS.reset()
+    target = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--urlconf", "api.tests.urls", "--file", str(target))
+
+    assert "/api/v1/tickets/" in yaml.safe_load(target.read_text())["paths"]
+
+
+def test_docs_page_is_self_hosted_and_lists_the_endpoints(db):
+    response = APIClient().get("/api/docs/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for path in EXPECTED_PATHS:
+        assert path in html
+    assert "TicketOutput" in html
+    # Nothing is loaded from another host: no scripts, no external stylesheets or fonts.
+    assert "<script" not in html
+    assert "<link" not in html
+    assert "//cdn" not in html
+
+
+def test_browsable_api_renders_for_a_signed_in_agent(world):
+    client = APIClient()
+    client.force_login(world.agent)
+
+    listing = client.get("/api/v1/tickets/", HTTP_ACCEPT="text/html")
+    ticket = client.get(f"/api/v1/tickets/{world.ticket_a.number}/", HTTP_ACCEPT="text/html")
+
+    assert listing.status_code == 200
+    assert "text/html" in listing["Content-Type"]
+    assert world.ticket_a.title in listing.content.decode()
+    assert ticket.status_code == 200
+
+
+def test_session_writes_need_the_csrf_token(world):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.agent)
+
+    response = client.post("/api/v1/tickets/", {"title": "x"}, format="json")
+
+    assert response.status_code == 403

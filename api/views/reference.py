@@ -1,0 +1,94 @@
+"""Reference data: /statuses/, /priorities/, /types/, /service-categories/ (small, not paginated)
+and /tags/ (paginated by name)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from api.pagination import NameCursorPagination
+from api.permissions import IsStaff
+from api.selectors import name_contains_q, service_category_list_for_user, tag_list_for_user
+from api.serializers.reference import (
+    PriorityOutputSerializer,
+    ServiceCategoryOutputSerializer,
+    StatusOutputSerializer,
+    TagListParamsSerializer,
+    TagOutputSerializer,
+    TicketTypeOutputSerializer,
+)
+from api.views.base import ApiView
+from tickets.models import Priority, Status, TicketType
+
+
+class _ReferenceListView(ApiView):
+    """Everything at once, in the configured order, inactive entries included (old tickets use them)."""
+
+    def rows(self, user: User) -> QuerySet:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        assert self.output_serializer_class is not None
+        rows = self.rows(self.viewer)
+        return Response(self.output_serializer_class(rows, many=True, context=self.get_serializer_context()).data)
+
+
+@extend_schema(tags=["reference data"], summary="List statuses", responses=StatusOutputSerializer(many=True))
+class StatusListView(_ReferenceListView):
+    output_serializer_class = StatusOutputSerializer
+
+    def rows(self, user: User) -> QuerySet:
+        return Status.objects.order_by("order", "id")
+
+
+@extend_schema(tags=["reference data"], summary="List priorities", responses=PriorityOutputSerializer(many=True))
+class PriorityListView(_ReferenceListView):
+    output_serializer_class = PriorityOutputSerializer
+
+    def rows(self, user: User) -> QuerySet:
+        return Priority.objects.order_by("order", "id")
+
+
+@extend_schema(tags=["reference data"], summary="List ticket types", responses=TicketTypeOutputSerializer(many=True))
+class TicketTypeListView(_ReferenceListView):
+    output_serializer_class = TicketTypeOutputSerializer
+
+    def rows(self, user: User) -> QuerySet:
+        return TicketType.objects.order_by("order", "id")
+
+
+@extend_schema(
+    tags=["reference data"],
+    summary="List the service catalogue",
+    description="Client contacts see only the active entries shown in the portal.",
+    responses=ServiceCategoryOutputSerializer(many=True),
+)
+class ServiceCategoryListView(_ReferenceListView):
+    output_serializer_class = ServiceCategoryOutputSerializer
+
+    def rows(self, user: User) -> QuerySet:
+        return service_category_list_for_user(user=user).order_by("order", "name_ru", "id")
+
+
+class TagListView(ApiView):
+    permission_classes = [IsAuthenticated, IsStaff]
+    pagination_class = NameCursorPagination
+    output_serializer_class = TagOutputSerializer
+
+    @extend_schema(
+        tags=["reference data"],
+        summary="List tags (staff)",
+        description="Alphabetical, 50 a page; follow `next`.",
+        parameters=[TagListParamsSerializer],
+        responses=TagOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        params = self.validated_input(data=request.query_params, serializer_class=TagListParamsSerializer)
+        tags = tag_list_for_user(user=self.viewer)
+        if params.get("search", "").strip():
+            tags = tags.filter(name_contains_q("name", params["search"]))
+        return self.paginated_output(tags)
