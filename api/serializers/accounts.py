@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.choices import Language, Role
 
 
+@extend_schema_serializer(component_name="User")
 class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
@@ -34,6 +36,7 @@ class UserListParamsSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
+@extend_schema_serializer(component_name="Team")
 class TeamOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()

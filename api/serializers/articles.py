@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from tickets.choices import ArticleKind, AuthorKind, Channel
 
 
+@extend_schema_serializer(component_name="Attachment")
 class AttachmentOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField()
@@ -27,6 +29,7 @@ class AttachmentOutputSerializer(serializers.Serializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
+@extend_schema_serializer(component_name="Article")
 class ArticleOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=ArticleKind.choices, help_text="`note` articles are never shown to clients.")
@@ -41,6 +44,7 @@ class ArticleOutputSerializer(serializers.Serializer):
     attachments = AttachmentOutputSerializer(many=True)
 
 
+@extend_schema_serializer(component_name="ArticleCreate")
 class ArticleCreateInputSerializer(serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=200_000)
     kind = serializers.ChoiceField(

@@ -85,8 +85,9 @@ class IdOrCodeRelatedField(serializers.RelatedField):
 
 
 class ViewerAwareSerializer(serializers.Serializer):
-    """An output serializer with fields only staff may read (internal notes, tags): they are left
-    out of the representation for client contacts, and documented as optional."""
+    # An output serializer with fields only staff may read (internal notes, tags): they are left
+    # out of the representation for client contacts, and declared required=False so the schema
+    # documents them as optional. (A comment: the schema shows docstrings to API users.)
 
     staff_only_fields: tuple[str, ...] = ()
 
@@ -97,6 +98,15 @@ class ViewerAwareSerializer(serializers.Serializer):
             for name in self.staff_only_fields:
                 data.pop(name, None)
         return data
+
+
+class TagNamesField(serializers.ListField):
+    """A ticket's tags as a sorted list of names (from a prefetched relation)."""
+
+    child = serializers.CharField()
+
+    def to_representation(self, data: Any) -> list[str]:
+        return sorted(tag.name for tag in data.all())
 
 
 class CompanyRefSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.choices import Language
@@ -37,6 +38,7 @@ class ByCompanyListParamsSerializer(CustomerListParamsSerializer):
 # Companies
 
 
+@extend_schema_serializer(component_name="Company")
 class CompanyOutputSerializer(ViewerAwareSerializer):
     staff_only_fields = ("notes",)
 
@@ -53,6 +55,7 @@ class CompanyOutputSerializer(ViewerAwareSerializer):
     updated_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="CompanyCreate")
 class CompanyInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     legal_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -64,6 +67,7 @@ class CompanyInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
+@extend_schema_serializer(component_name="CompanyUpdate")
 class CompanyUpdateInputSerializer(CompanyInputSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
@@ -73,6 +77,7 @@ class CompanyUpdateInputSerializer(CompanyInputSerializer):
 # Contacts
 
 
+@extend_schema_serializer(component_name="Contact")
 class ContactOutputSerializer(ViewerAwareSerializer):
     staff_only_fields = ("notes",)
 
@@ -119,10 +124,12 @@ class _ContactInputSerializer(serializers.Serializer):
             scope_related_field(self, "company", company_list_for_user(user=user))
 
 
+@extend_schema_serializer(component_name="ContactCreate")
 class ContactCreateInputSerializer(_ContactInputSerializer):
     language = serializers.ChoiceField(choices=Language.choices, required=False)
 
 
+@extend_schema_serializer(component_name="ContactUpdate")
 class ContactUpdateInputSerializer(_ContactInputSerializer):
     """Every field optional; `emails`/`phones`, when given, replace the whole list."""
 
@@ -134,6 +141,7 @@ class ContactUpdateInputSerializer(_ContactInputSerializer):
 # Sites
 
 
+@extend_schema_serializer(component_name="Site")
 class SiteOutputSerializer(ViewerAwareSerializer):
     staff_only_fields = ("notes",)
 
@@ -155,6 +163,7 @@ class _SiteInputSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
+@extend_schema_serializer(component_name="SiteCreate")
 class SiteCreateInputSerializer(_SiteInputSerializer):
     company = serializers.PrimaryKeyRelatedField(
         queryset=Company.objects.none(),  # replaced by the viewer's companies in __init__
@@ -168,6 +177,7 @@ class SiteCreateInputSerializer(_SiteInputSerializer):
             scope_related_field(self, "company", company_list_for_user(user=user))
 
 
+@extend_schema_serializer(component_name="SiteUpdate")
 class SiteUpdateInputSerializer(_SiteInputSerializer):
     """Every field optional. A site stays with its company: its tickets belong to that company."""
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.choices import ASSIGNABLE_ROLES
@@ -21,6 +22,7 @@ from api.serializers.common import (
     LenientDateTimeField,
     SiteRefSerializer,
     StatusRefSerializer,
+    TagNamesField,
     UserRefSerializer,
     ViewerAwareSerializer,
     context_user,
@@ -35,6 +37,7 @@ CLIENT_FORBIDDEN = _("Client contacts cannot set this field.")
 SEARCH_LIMIT = 50
 
 
+@extend_schema_serializer(component_name="Ticket")
 class TicketOutputSerializer(ViewerAwareSerializer):
     staff_only_fields = ("tags",)
 
@@ -52,7 +55,7 @@ class TicketOutputSerializer(ViewerAwareSerializer):
     site = SiteRefSerializer(allow_null=True)
     team = CodeNameRefSerializer(allow_null=True)
     assignee = UserRefSerializer(allow_null=True)
-    tags = serializers.SerializerMethodField(required=False, help_text="Staff only; left out for client contacts.")
+    tags = TagNamesField(required=False, help_text="Staff only; left out for client contacts.")
     channel = serializers.ChoiceField(choices=Channel.choices)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -61,12 +64,9 @@ class TicketOutputSerializer(ViewerAwareSerializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
 
-    def get_tags(self, ticket: Any) -> list[str]:
-        return sorted(tag.name for tag in ticket.tags.all())
-
 
 class _TicketInputSerializer(serializers.Serializer):
-    """Shared by create and update: related fields are limited to what the caller may see."""
+    # Shared by create and update: related fields are limited to what the caller may see.
 
     # Fields a client contact may send; anything else they send is refused by name.
     client_fields: frozenset[str] = frozenset()
@@ -131,6 +131,7 @@ class _TicketInputSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="TicketCreate")
 class TicketCreateInputSerializer(_TicketInputSerializer):
     client_fields = frozenset({"title", "description", "priority", "type", "category", "site", "attachments"})
 
@@ -160,6 +161,7 @@ class TicketCreateInputSerializer(_TicketInputSerializer):
         return value
 
 
+@extend_schema_serializer(component_name="TicketUpdate")
 class TicketUpdateInputSerializer(_TicketInputSerializer):
     """Every field optional (PATCH). `status`/`delayed_until`, `assignee` and `tags` each go
     through their own service; `null` clears an optional field."""

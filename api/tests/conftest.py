@@ -25,10 +25,8 @@ from tickets.models import Ticket
 
 
 @pytest.fixture(autouse=True)
-def _api_settings(settings):
+def _api_urls(settings):
     settings.ROOT_URLCONF = "api.tests.urls"
-    # A fast hasher: every fixture user gets a password, and the default costs ~0.5 s a hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -163,3 +163,17 @@ def test_tags_are_for_staff_only(world, api_as):
     assert [t["name"] for t in rows(staff)] == sorted(["vip", "гарантия", "Вентиляция"])
     assert [t["name"] for t in rows(searched)] == ["Вентиляция"]
     assert client.status_code == 403
+
+
+def test_token_client_without_accept_language_gets_their_own_language_and_time_zone(world, api_as):
+    world.agent.language = "en"
+    world.agent.time_zone = "Asia/Vladivostok"
+    world.agent.save(update_fields=["language", "time_zone"])
+    client = api_as(world.agent)
+    client.defaults.pop("HTTP_ACCEPT_LANGUAGE")
+
+    priorities = client.get("/api/v1/priorities/").json()
+    ticket = client.get(f"/api/v1/tickets/{world.ticket_a.number}/").json()
+
+    assert [p["name"] for p in priorities] == ["Critical", "High", "Normal", "Low"]
+    assert ticket["created_at"].endswith("+10:00")

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +27,7 @@ NUMBER = OpenApiParameter("number", int, OpenApiParameter.PATH, description="The
 
 
 class TicketArticleListCreateView(ApiView):
+    parser_classes = [JSONParser, MultiPartParser]
     pagination_class = ArticleCursorPagination
     input_serializer_class = ArticleCreateInputSerializer
     output_serializer_class = ArticleOutputSerializer

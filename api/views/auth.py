@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ class TokenView(ApiView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
+    parser_classes = [JSONParser, FormParser]
     input_serializer_class = TokenInputSerializer
     output_serializer_class = TokenOutputSerializer
 

@@ -3,12 +3,16 @@ querysets handed in by the view, and the two list orders (by id, or by last upda
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils import timezone, translation
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -17,12 +21,28 @@ from api.renderers import BrowsableAPIRenderer
 
 
 class ApiView(GenericAPIView):
-    """`input_serializer_class` parses what a POST/PATCH sends, `output_serializer_class` is
-    what every answer shows. No queryset lives on the view: each handler asks a selector."""
+    # `input_serializer_class` parses what a POST/PATCH sends, `output_serializer_class` is what
+    # every answer shows. No queryset lives on the view: each handler asks a selector. (A comment,
+    # not a docstring: the schema would show a docstring as every operation's description.)
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    # JSON bodies; the views that take files add MultiPartParser.
+    parser_classes = [JSONParser]
     input_serializer_class: type[serializers.Serializer] | None = None
     output_serializer_class: type[serializers.Serializer] | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A token is only checked here, after UserLanguageMiddleware saw an anonymous request: give
+        # token clients the UI's behaviour too. An explicit Accept-Language still wins.
+        user = request.user
+        if isinstance(user, User):
+            if "HTTP_ACCEPT_LANGUAGE" not in request.META:
+                translation.activate(user.language)
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
 
     @property
     def viewer(self) -> User:

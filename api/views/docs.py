@@ -15,6 +15,20 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import spectacular_settings
 
 METHODS = ("get", "post", "put", "patch", "delete")
+# The order a reader needs them in; any other tag follows.
+TAG_ORDER = ("authentication", "tickets", "articles", "customers", "users and teams", "reference data")
+
+
+def paragraphs(text: str) -> list[list[dict[str, Any]]]:
+    """Markdown-ish description text as paragraphs of segments, `backticked` ones marked as code
+    (the template escapes everything)."""
+    result = []
+    for block in (text or "").split("\n\n"):
+        joined = " ".join(block.split())
+        if joined:
+            parts = joined.split("`")
+            result.append([{"text": part, "code": i % 2 == 1} for i, part in enumerate(parts) if part])
+    return result
 
 
 def _ref_name(ref: str) -> str:
@@ -41,7 +55,11 @@ def type_label(schema: dict[str, Any] | None) -> str:
 
 
 def _body_schemas(content: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"media_type": media, "type": type_label(body.get("schema"))} for media, body in content.items()]
+    """One entry per body schema, with every media type it may be sent as."""
+    media_types: dict[str, list[str]] = {}
+    for media_type, body in content.items():
+        media_types.setdefault(type_label(body.get("schema")), []).append(media_type)
+    return [{"type": label, "media_type": ", ".join(types)} for label, types in media_types.items()]
 
 
 def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -57,7 +75,7 @@ def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
                 "method": method.upper(),
                 "path": path,
                 "summary": operation.get("summary", ""),
-                "description": operation.get("description", ""),
+                "description": paragraphs(operation.get("description", "")),
                 "public": operation.get("security") == [] or {} in operation.get("security", []),
                 "parameters": [
                     {
@@ -65,7 +83,7 @@ def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
                         "in": p["in"],
                         "required": p.get("required", False),
                         "type": type_label(p.get("schema")),
-                        "description": p.get("description", ""),
+                        "description": paragraphs(p.get("description", "")),
                     }
                     for p in operation.get("parameters", [])
                 ],
@@ -73,7 +91,7 @@ def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
                 "responses": [
                     {
                         "code": code,
-                        "description": response.get("description", ""),
+                        "description": paragraphs(response.get("description", "")),
                         "bodies": _body_schemas(response.get("content", {})),
                     }
                     for code, response in operation.get("responses", {}).items()
@@ -81,7 +99,8 @@ def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
             }
             tag = (operation.get("tags") or ["other"])[0]
             sections.setdefault(tag, []).append(entry)
-    return [{"tag": tag, "operations": ops} for tag, ops in sections.items()]
+    ordered = sorted(sections, key=lambda tag: (TAG_ORDER.index(tag) if tag in TAG_ORDER else len(TAG_ORDER), tag))
+    return [{"tag": tag, "operations": sections[tag]} for tag in ordered]
 
 
 def _components(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,7 +110,7 @@ def _components(schema: dict[str, Any]) -> list[dict[str, Any]]:
         components.append(
             {
                 "name": name,
-                "description": component.get("description", ""),
+                "description": paragraphs(component.get("description", "")),
                 "type": type_label(component) if "properties" not in component else "object",
                 "properties": [
                     {
@@ -100,7 +119,7 @@ def _components(schema: dict[str, Any]) -> list[dict[str, Any]]:
                         "required": prop_name in required,
                         "read_only": prop.get("readOnly", False),
                         "nullable": prop.get("nullable", False),
-                        "description": prop.get("description", ""),
+                        "description": paragraphs(prop.get("description", "")),
                     }
                     for prop_name, prop in component.get("properties", {}).items()
                 ],
@@ -114,6 +133,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
     schema = generator.get_schema(request=None, public=True)
     context = {
         "info": schema.get("info", {}),
+        "description": paragraphs(schema.get("info", {}).get("description", "")),
         "sections": _operations(schema),
         "components": _components(schema),
         "schema_url": reverse("api:schema"),

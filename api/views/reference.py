@@ -28,6 +28,8 @@ from tickets.models import Priority, Status, TicketType
 class _ReferenceListView(ApiView):
     """Everything at once, in the configured order, inactive entries included (old tickets use them)."""
 
+    pagination_class = None
+
     def rows(self, user: User) -> QuerySet:
         raise NotImplementedError
 

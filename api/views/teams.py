@@ -14,6 +14,7 @@ from tickets.selectors import team_list_for_user
 
 
 class TeamListView(ApiView):
+    pagination_class = None
     output_serializer_class = TeamOutputSerializer
 
     @extend_schema(

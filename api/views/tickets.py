@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -79,6 +80,7 @@ def _ticket_url(ticket: Ticket) -> str:
 
 
 class TicketListCreateView(ApiView):
+    parser_classes = [JSONParser, MultiPartParser]
     permission_classes = [IsAuthenticated, CanCreateTickets]
     pagination_class = IdCursorPagination
     input_serializer_class = TicketCreateInputSerializer
