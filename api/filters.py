@@ -17,8 +17,8 @@ def _ids_for(model: type[Model], values: list[str], *, param: str) -> list[int]:
     """Ids of `model` rows named by id or code; a value naming nothing is a 400 for `param`."""
     ids = {int(v) for v in values if v.isdigit()}
     codes = {v for v in values if not v.isdigit()}
-    found = dict(model._default_manager.filter(pk__in=ids).values_list("pk", "pk"))  # type: ignore[attr-defined]
-    found.update(model._default_manager.filter(code__in=codes).values_list("code", "pk"))  # type: ignore[attr-defined]
+    found = dict(model._default_manager.filter(pk__in=ids).values_list("pk", "pk"))
+    found.update(model._default_manager.filter(code__in=codes).values_list("code", "pk"))
     unknown = [v for v in values if (int(v) if v.isdigit() else v) not in found]
     if unknown:
         raise serializers.ValidationError(

@@ -33,7 +33,7 @@ def scope_related_field(serializer: serializers.Serializer, name: str, queryset:
 
 class LenientDateTimeField(serializers.DateTimeField):
     """ISO 8601 date-time that also accepts a UTC offset whose "+" was not URL-encoded in a
-    query string. Without an offset the value is read in the server's time zone."""
+    query string. Without an offset the value is read in the caller's time zone (their profile's)."""
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):

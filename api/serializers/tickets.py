@@ -195,8 +195,12 @@ class TicketListParamsSerializer(serializers.Serializer):
     site = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
     tag = CommaSeparatedListField(child=serializers.CharField(max_length=64), required=False)
     channel = CommaSeparatedListField(child=serializers.ChoiceField(choices=Channel.choices), required=False)
-    created_from = serializers.DateField(required=False, help_text="Created on or after this day (server time zone).")
-    created_to = serializers.DateField(required=False, help_text="Created on or before this day (server time zone).")
+    created_from = serializers.DateField(
+        required=False, help_text="Created on or after this day, in the caller's time zone."
+    )
+    created_to = serializers.DateField(
+        required=False, help_text="Created on or before this day, in the caller's time zone."
+    )
     updated_since = LenientDateTimeField(
         required=False,
         help_text="ISO 8601 date-time: only tickets updated at or after it, most recently updated first.",

@@ -121,6 +121,7 @@ def test_reply_with_attachments_and_their_download(world, api_as):
     assert b"".join(download.streaming_content) == b"%PDF-1.4 act"
     assert download["Content-Type"] == "application/pdf"
     assert "attachment;" in download["Content-Disposition"]
+    download.close()
 
 
 def test_attachment_of_an_internal_note_is_hidden_from_clients(world, api_as):
@@ -134,7 +135,9 @@ def test_attachment_of_an_internal_note_is_hidden_from_clients(world, api_as):
     url = f"/api/v1/tickets/{world.ticket_a.number}/attachments/{note.attachments.get().pk}/"
 
     assert api_as(world.client_a).get(url).status_code == 404
-    assert api_as(world.agent).get(url).status_code == 200
+    download = api_as(world.agent).get(url)
+    assert b"".join(download.streaming_content) == b"internal"
+    download.close()
 
 
 def test_another_companys_conversation_and_files_are_404(world, api_as):
@@ -170,3 +173,16 @@ def test_article_pages_walk_the_conversation(world, api_as):
 
 def _upload(name, content):
     return UploadedFileData(name=name, content_type="text/plain", file=ContentFile(content, name=name))
+
+
+def test_too_large_attachment_names_the_field(world, api_as, settings):
+    settings.OTKLIK_ATTACHMENT_MAX_BYTES = 10
+    big = SimpleUploadedFile("big.bin", b"x" * 11, content_type="application/octet-stream")
+
+    response = api_as(world.agent).post(
+        articles_url(world.ticket_a), {"body": "Файл", "attachments": [big]}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["attachments"]
+    assert not Article.objects.filter(body="Файл").exists()

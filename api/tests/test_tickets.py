@@ -530,3 +530,9 @@ def test_tags_created_on_the_fly(world, api_as):
     api_as(world.agent).patch(detail(world.ticket_a), {"tags": ["brand-new"]}, format="json")
 
     assert Tag.objects.filter(name="brand-new").exists()
+
+
+def test_bodies_are_json_or_multipart(world, api_as):
+    response = api_as(world.agent).post(LIST, "title=x", content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 415
