@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 
@@ -30,15 +31,24 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, n: int) -> list[Any] | None:
+def _field(model: Any, path: str) -> Any:
+    parts = path.split("__")
+    for part in parts[:-1]:
+        model = model._meta.get_field(part).related_model
+    return model._meta.pk if parts[-1] == "pk" else model._meta.get_field(parts[-1])
+
+
+def _decode(cursor: str, qs: QuerySet[Any], fields: list[str]) -> list[Any] | None:
+    """The sort values in `cursor`, each converted by its model field; None for anything a
+    client could have tampered with, so a bad cursor means "first page", never an error."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
+        if not isinstance(values, list) or len(values) != len(fields):
+            return None
+        return [_field(qs.model, f).to_python(v) for f, v in zip(fields, values, strict=True)]
+    except (ValueError, TypeError, ValidationError):
         return None
-    if not isinstance(values, list) or len(values) != n:
-        return None
-    return [datetime.fromisoformat(v) if isinstance(v, str) and "T" in v else v for v in values]
 
 
 def _seek_q(order: list[str], values: list[Any], *, forward: bool) -> Q:
@@ -59,7 +69,7 @@ def _seek_q(order: list[str], values: list[Any], *, forward: bool) -> Q:
 def paginate(qs: QuerySet[Any], *, order: list[str], size: int, after: str = "", before: str = "") -> Page:
     """One page of `qs` ordered by `order` (the last term must be unique, e.g. -id)."""
     fields = [t.lstrip("-") for t in order]
-    cursor_values = _decode(before, len(order)) if before else (_decode(after, len(order)) if after else None)
+    cursor_values = _decode(before, qs, fields) if before else (_decode(after, qs, fields) if after else None)
     if before and cursor_values is not None:
         reversed_order = [t[1:] if t.startswith("-") else "-" + t for t in order]
         rows = list(qs.filter(_seek_q(order, cursor_values, forward=False)).order_by(*reversed_order)[: size + 1])

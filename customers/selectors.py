@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -49,15 +52,35 @@ def contact_get_for_user(*, user: User, contact_id: int) -> Contact:
         raise Http404 from exc
 
 
+def icontains_q(field: str, text: str) -> Q:
+    """`field` contains `text`, ignoring case in any alphabet. SQLite's LIKE folds only ASCII
+    letters ("иванов" would miss "Иванов"), so there the match goes through Django's Python
+    REGEXP function; PostgreSQL folds Cyrillic in ILIKE/UPPER itself."""
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__iregex": re.escape(text)})
+    return Q(**{f"{field}__icontains": text})
+
+
+def contact_match_q(query: str) -> Q:
+    """Contacts whose name, email or phone contains `query`. Phones are stored without the
+    country prefix, so a number typed from its start ("+7 912", "8 912 34") also matches."""
+    query = query.strip()
+    q = icontains_q("full_name", query) | Q(emails__email__icontains=query.lower())
+    digits = normalize_phone(query)
+    if len(digits) >= 3:
+        q |= Q(phones__normalized__contains=digits)
+        typed = re.sub(r"\D", "", query)
+        if query.startswith(("+7", "8")) and len(typed) >= 4:
+            q |= Q(phones__normalized__startswith=typed[1:])
+    return q
+
+
 def contact_search_for_user(*, user: User, query: str, limit: int = 10) -> list[Contact]:
     """Contacts matching a name, email or phone fragment as an agent types (phone intake)."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    q = Q(full_name__icontains=query) | Q(emails__email__icontains=query.lower())
-    digits = normalize_phone(query)
-    if len(digits) >= 3:
-        q |= Q(phones__normalized__contains=digits)
+    q = contact_match_q(query)
     ids = list(
         contact_list_for_user(user=user).filter(q).values_list("pk", flat=True).distinct()[: limit * 3]
     )

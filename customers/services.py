@@ -135,8 +135,23 @@ def company_update(*, company: Company, **fields: object) -> Company:
 
 
 @transaction.atomic
-def site_create(*, company: Company, name: str, address: str = "", time_zone: str = "Europe/Moscow", notes: str = "") -> Site:
-    site = Site(company=company, name=(name or "").strip()[:255], address=address, time_zone=time_zone, notes=notes)
+def site_create(
+    *,
+    company: Company,
+    name: str,
+    address: str = "",
+    time_zone: str = "Europe/Moscow",
+    notes: str = "",
+    is_active: bool = True,
+) -> Site:
+    site = Site(
+        company=company,
+        name=(name or "").strip()[:255],
+        address=address,
+        time_zone=time_zone,
+        notes=notes,
+        is_active=is_active,
+    )
     site.full_clean()
     site.save()
     return site

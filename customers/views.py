@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,8 @@ from customers.selectors import (
     company_list_for_user,
     contact_get_for_user,
     contact_list_for_user,
+    contact_match_q,
+    icontains_q,
     site_get_for_user,
 )
 from tickets.selectors import TicketFilters, ticket_list_for_user
@@ -36,7 +38,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     qs = company_list_for_user(user=request.user)
     if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(inn__startswith=query) | Q(legal_name__icontains=query))
+        qs = qs.filter(icontains_q("name", query) | Q(inn__startswith=query) | icontains_q("legal_name", query))
     page = Paginator(qs.order_by("name"), 50).get_page(request.GET.get("page"))
     return render(request, "customers/company_list.html", {"page": page, "q": query, "nav": "companies"})
 
@@ -82,7 +84,8 @@ def site_edit(request: HttpRequest, company_pk: int, pk: int | None = None) -> H
     company = company_get_for_user(user=request.user, company_id=company_pk)
     site = site_get_for_user(user=request.user, site_id=pk) if pk else None
     if site is not None and site.company_id != company.pk:
-        site = None
+        # A site is only ever edited under its own company; never silently start a new one.
+        raise Http404
     form = SiteForm(request.POST or None, instance=site)
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,12 +106,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     qs = contact_list_for_user(user=request.user)
     if query:
-        from customers.models import normalize_phone
-
-        q = Q(full_name__icontains=query) | Q(emails__email__icontains=query.lower())
-        if len(normalize_phone(query)) >= 3:
-            q |= Q(phones__normalized__contains=normalize_phone(query))
-        qs = qs.filter(pk__in=contact_list_for_user(user=request.user).filter(q).values("pk"))
+        qs = qs.filter(pk__in=contact_list_for_user(user=request.user).filter(contact_match_q(query)).values("pk"))
     page = Paginator(qs.order_by("full_name"), 50).get_page(request.GET.get("page"))
     return render(request, "customers/contact_list.html", {"page": page, "q": query, "nav": "contacts"})
 

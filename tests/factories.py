@@ -1,12 +1,15 @@
 """factory_boy factories shared by every app's tests."""
 
+from functools import lru_cache
+
 import factory
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Team, User
 from customers.models import Company, Contact, ContactEmail, ContactPhone, Site
-from tickets.models import Priority, Status
+from tickets.models import Priority, ServiceCategory, Status
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
@@ -27,7 +30,9 @@ class ContactFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def email(self, create, extracted, **kwargs):
         if create:
-            ContactEmail.objects.create(contact=self, email=extracted or f"contact{self.pk}@client.test", is_primary=True)
+            ContactEmail.objects.create(
+                contact=self, email=extracted or f"contact{self.pk}@client.test", is_primary=True
+            )
 
     @factory.post_generation
     def phone(self, create, extracted, **kwargs):
@@ -57,9 +62,15 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def password(self, create, extracted, **kwargs):
-        self.set_password(extracted or "pass-Word-123")
+        self.password = _password_hash(extracted or "pass-Word-123")
         if create:
             self.save(update_fields=["password"])
+
+
+@lru_cache(maxsize=16)
+def _password_hash(raw: str) -> str:
+    # Hashing is deliberately slow (about half a second); every user of a test run shares one hash.
+    return make_password(raw)
 
 
 class ClientUserFactory(UserFactory):
@@ -74,6 +85,15 @@ class TeamFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"team{n}")
     name_ru = factory.Sequence(lambda n: f"Команда {n}")
     name_en = factory.Sequence(lambda n: f"Team {n}")
+
+
+class ServiceCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceCategory
+
+    code = factory.Sequence(lambda n: f"category{n}")
+    name_ru = factory.Sequence(lambda n: f"Услуга {n}")
+    name_en = factory.Sequence(lambda n: f"Service {n}")
 
 
 def status(code: str) -> Status:
@@ -92,3 +112,12 @@ def make_ticket(**kwargs):
     kwargs.setdefault("title", "Не работает кондиционер")
     kwargs.setdefault("description", "В переговорной жарко, кондиционер не включается.")
     return ticket_create(**kwargs)
+
+
+def upload(name: str = "photo.png", content: bytes = b"\x89PNG fake image", content_type: str = "image/png"):
+    """A file to attach, as the services take it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.services import UploadedFileData
+
+    return UploadedFileData(name=name, content_type=content_type, file=SimpleUploadedFile(name, content, content_type))

@@ -173,6 +173,7 @@ def ticket_create(
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("A subject is required.")})
+    _check_assignee(assignee)
     if company is None and contact is not None and contact.company_id:
         company = contact.company
     if company is None and site is not None:
@@ -327,12 +328,16 @@ def ticket_set_status(
     return True
 
 
+def _check_assignee(assignee: User | None) -> None:
+    if assignee is not None and (not assignee.is_agent_side or not assignee.is_active):
+        raise ValidationError({"assignee": _("Only active staff members can be assigned.")})
+
+
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, team: Team | None = None) -> bool:
     """Assign a ticket to a person (and optionally a team). Only staff can be assignees.
     Assigning a "new" ticket moves it to the first "open" status."""
-    if assignee is not None and (not assignee.is_agent_side or not assignee.is_active):
-        raise ValidationError({"assignee": _("Only active staff members can be assigned.")})
+    _check_assignee(assignee)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     changed = False
     if team is not None and ticket.team_id != team.pk:
@@ -395,7 +400,9 @@ def article_create(
     stored = _store_attachments(ticket=ticket, article=article, files=attachments)
     fields = ["updated_at"]
     ticket.updated_at = now
-    if not from_client and kind == ArticleKind.PUBLIC and ticket.first_response_at is None:
+    # Only a person on staff answers; an automatic (system) message is not a first response.
+    by_agent = author is not None and author.is_agent_side
+    if by_agent and kind == ArticleKind.PUBLIC and ticket.first_response_at is None:
         ticket.first_response_at = now
         fields.append("first_response_at")
     ticket.save(update_fields=fields)
@@ -499,12 +506,13 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticke
     and observers are added, and source is closed with a pointer to target. Irreversible."""
     if source.pk == target.pk:
         raise ValidationError({"target": _("A ticket cannot be merged into itself.")})
+    # Check the locked rows, not the caller's copies: those may predate an earlier merge.
+    source = Ticket.objects.select_for_update().get(pk=source.pk)
+    target = Ticket.objects.select_for_update().get(pk=target.pk)
     if source.merged_into_id:
         raise ValidationError({"source": _("This ticket was already merged.")})
     if target.merged_into_id:
         raise ValidationError({"target": _("The target ticket was merged into another one.")})
-    source = Ticket.objects.select_for_update().get(pk=source.pk)
-    target = Ticket.objects.select_for_update().get(pk=target.pk)
     moved = Article.objects.filter(ticket=source).update(ticket=target)
     Attachment.objects.filter(ticket=source).update(ticket=target)
     target.tags.add(*source.tags.all())

@@ -83,6 +83,14 @@ class StaffUserForm(forms.ModelForm):
             self.fields["new_password"].required = True
             self.fields["new_password"].help_text = ""
 
+    def clean_email(self) -> str:
+        # Logins look the address up in lower case (as create_user stores it): "Ivan@X.ru" saved
+        # as typed could never log in, and could sit beside an "ivan@x.ru" of someone else.
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("A user with this email already exists."))
+        return email
+
     def clean_new_password(self) -> str:
         from django.contrib.auth.password_validation import validate_password
 

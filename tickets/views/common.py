@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from tickets.services import UploadedFileData
 
@@ -33,6 +34,15 @@ def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def local_back(request: HttpRequest, default: str = "/tickets/") -> str:
+    """The `back` address posted by a form when it is a path on this site, else `default`:
+    a crafted form must not send an agent to another site ("//evil.example" is not a path)."""
+    back = request.POST.get("back") or ""
+    if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return default
 
 
 def uploads(files: list[Any]) -> list[UploadedFileData]:

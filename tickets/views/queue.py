@@ -21,7 +21,7 @@ from tickets.choices import Sort
 from tickets.forms import BulkForm, QueueFilterForm
 from tickets.models import SavedView, Ticket
 from tickets.selectors import SORT_FIELDS, TicketFilters, latest_event_id, ticket_list_for_user
-from tickets.views.common import agent_required
+from tickets.views.common import agent_required, local_back
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
@@ -40,7 +40,7 @@ def _filters_from(request: HttpRequest, params: QueryDict) -> tuple[TicketFilter
     base: dict = {}
     if view_key in SYSTEM_VIEWS:
         base = dict(SYSTEM_VIEWS[view_key][1])
-    elif view_key.isdigit():
+    elif view_key.isdecimal():
         saved = SavedView.objects.filter(pk=int(view_key)).filter(owner=request.user).first() or SavedView.objects.filter(
             pk=int(view_key), is_shared=True
         ).first()
@@ -96,7 +96,7 @@ def _queue_context(request: HttpRequest) -> dict:
     if since_ts:
         try:
             flash_after = datetime.fromtimestamp(float(since_ts), tz=UTC)
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             flash_after = None
     return {
         "page": page,
@@ -144,7 +144,7 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
     """The rows of the current page, polled every 2 s. Answers 204 (htmx keeps the page as it is)
     when no ticket event happened since the client's cursor, or the page would look the same."""
     since = request.GET.get("since", "")
-    if since.isdigit() and int(since) >= latest_event_id():
+    if since.isdecimal() and int(since) >= latest_event_id():
         return HttpResponse(status=204)
     return render(request, "tickets/_queue_rows.html", _queue_context(request))
 
@@ -153,9 +153,7 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 @require_POST
 def bulk_action(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
-    back = request.POST.get("back") or "/tickets/"
-    if not back.startswith("/"):
-        back = "/tickets/"
+    back = local_back(request)
     if not form.is_valid() or not form.cleaned_data["ticket_ids"]:
         messages.error(request, _("Select at least one ticket."))
         return redirect(back)
@@ -190,7 +188,7 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
     name = (request.POST.get("name") or "").strip()[:100]
     if not name:
         messages.error(request, _("Give the view a name."))
-        return redirect(request.POST.get("back") or "tickets:queue")
+        return redirect(local_back(request))
     params = QueryDict(request.POST.get("query", ""))
     filters = {key: params.getlist(key) for key in FILTER_KEYS if key in params}
     view = SavedView.objects.create(

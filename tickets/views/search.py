@@ -1,7 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from customers.selectors import company_list_for_user, contact_search_for_user
+from customers.selectors import company_list_for_user, contact_search_for_user, icontains_q
 from tickets.selectors import ticket_search_for_user
 from tickets.views.common import agent_required
 
@@ -10,13 +10,15 @@ from tickets.views.common import agent_required
 def search_view(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     number = query.lstrip("#№ ")
-    if number.isdigit() and len(number) < 12:
+    if number.isdecimal() and len(number) < 12:
         hit = ticket_search_for_user(user=request.user, query="", number=int(number))
         if hit:
             return redirect("tickets:detail", number=int(number))
     tickets = ticket_search_for_user(user=request.user, query=query) if query else []
     contacts = contact_search_for_user(user=request.user, query=query, limit=8) if query else []
-    companies = list(company_list_for_user(user=request.user).filter(name__icontains=query)[:8]) if len(query) >= 2 else []
+    companies = (
+        list(company_list_for_user(user=request.user).filter(icontains_q("name", query))[:8]) if len(query) >= 2 else []
+    )
     return render(
         request,
         "tickets/search.html",

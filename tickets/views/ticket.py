@@ -94,7 +94,8 @@ def ticket_live(request: HttpRequest, number: int) -> HttpResponse:
     box is outside those regions, so text being typed is never lost."""
     ticket = ticket_get_for_user(user=request.user, number=number)
     services.presence_touch(ticket=ticket, user=request.user, is_replying=request.GET.get("replying") == "1")
-    since = int(request.GET.get("since", "0") or 0)
+    since_param = request.GET.get("since", "")
+    since = int(since_param) if since_param.isdecimal() else 0
     latest = ticket.events.order_by("-id").values_list("id", flat=True).first() or 0
     if latest > since:
         context = _ticket_context(request, ticket)
@@ -141,6 +142,11 @@ def ticket_update_view(request: HttpRequest, number: int) -> HttpResponse:
         messages.error(request, form.errors.as_text())
         return redirect("tickets:detail", number=number)
     data = form.cleaned_data
+    # The form always posts a status: only a status the agent changed is applied, so it does not
+    # undo what assigning did to a "new" ticket (ticket_assign opens it).
+    status_changed = data["status"].pk != ticket.status_id or (
+        data["status"].is_delay and data.get("delayed_until") != ticket.delayed_until
+    )
     try:
         with transaction.atomic():
             services.ticket_update(
@@ -154,9 +160,10 @@ def ticket_update_view(request: HttpRequest, number: int) -> HttpResponse:
             if data["team"] is None and ticket.team_id is not None:
                 services.ticket_update(ticket=ticket, actor=request.user, team=None)
             ticket.refresh_from_db()
-            services.ticket_set_status(
-                ticket=ticket, actor=request.user, status=data["status"], delayed_until=data.get("delayed_until")
-            )
+            if status_changed:
+                services.ticket_set_status(
+                    ticket=ticket, actor=request.user, status=data["status"], delayed_until=data.get("delayed_until")
+                )
             services.ticket_set_tags(ticket=ticket, actor=request.user, tags=data["tags"])
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
@@ -226,9 +233,9 @@ def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
 @agent_required
 def ticket_create_view(request: HttpRequest) -> HttpResponse:
     form = TicketCreateForm(request.POST or None, request.FILES or None)
-    contact = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        contact = None
         try:
             with transaction.atomic():
                 if data.get("contact_id"):
@@ -261,6 +268,8 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]:
                 target = field if field in form.fields else None
+                if target is not None and form.fields[target].widget.is_hidden:
+                    target = None  # an error under a hidden input would never be seen
                 if field in ("full_name", "phones", "emails"):
                     target = {"full_name": "new_contact_name", "phones": "new_contact_phone", "emails": "new_contact_email"}[field]
                 for error in errors:
@@ -270,12 +279,17 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Ticket #%(n)s created.") % {"n": ticket.number})
             return redirect("tickets:detail", number=ticket.number)
-        if form.cleaned_data.get("contact_id"):
-            try:
-                contact = contact_get_for_user(user=request.user, contact_id=form.cleaned_data["contact_id"])
-            except Http404:
-                contact = None
-    return render(request, "tickets/create.html", {"form": form, "contact": contact, "nav": "create"})
+    # The form came back with errors: keep the caller chosen before (whatever else was wrong),
+    # or the next submit would open the ticket without them.
+    contact = None
+    if form.is_bound and form.cleaned_data.get("contact_id"):
+        try:
+            contact = contact_get_for_user(user=request.user, contact_id=form.cleaned_data["contact_id"])
+        except Http404:
+            contact = None
+    sites = site_list_for_user(user=request.user).filter(company_id=contact.company_id) if contact else []
+    context = {"form": form, "contact": contact, "sites": sites, "nav": "create"}
+    return render(request, "tickets/create.html", context)
 
 
 @agent_required
