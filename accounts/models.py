@@ -121,3 +121,6 @@ class LoginToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"login link of {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -23,9 +23,7 @@ def _failure_key(identifier: str) -> str:
 
 def login_is_throttled(*, email: str, ip: str) -> bool:
     """True when too many failed logins came for this email or from this address recently."""
-    return any(
-        (cache.get(_failure_key(k)) or 0) >= LOGIN_FAILURE_LIMIT for k in (f"email:{email.lower()}", f"ip:{ip}")
-    )
+    return any((cache.get(_failure_key(k)) or 0) >= LOGIN_FAILURE_LIMIT for k in (f"email:{email.lower()}", f"ip:{ip}"))
 
 
 def login_failed(*, email: str, ip: str) -> None:

@@ -119,7 +119,9 @@ class Site(models.Model):
     company = models.ForeignKey(Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="sites")
     name = models.CharField(_("name"), max_length=255)
     address = models.CharField(_("address"), max_length=500, blank=True)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone]
+    )
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -81,9 +81,7 @@ def contact_search_for_user(*, user: User, query: str, limit: int = 10) -> list[
     if len(query) < 2:
         return []
     q = contact_match_q(query)
-    ids = list(
-        contact_list_for_user(user=user).filter(q).values_list("pk", flat=True).distinct()[: limit * 3]
-    )
+    ids = list(contact_list_for_user(user=user).filter(q).values_list("pk", flat=True).distinct()[: limit * 3])
     return list(contact_list_for_user(user=user).filter(pk__in=ids).order_by("full_name")[:limit])
 
 

@@ -77,7 +77,7 @@ def contact_update(
     *,
     contact: Contact,
     full_name: str | None = None,
-    company: Company | None | object = ...,
+    company: Company | object | None = ...,
     emails: Iterable[str] | None = None,
     phones: Iterable[str] | None = None,
     position: str | None = None,

@@ -98,7 +98,9 @@ def site_edit(request: HttpRequest, company_pk: int, pk: int | None = None) -> H
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:company_detail", pk=company.pk)
-    return render(request, "customers/form.html", {"form": form, "title": _("Site") + f" — {company.name}", "nav": "companies"})
+    return render(
+        request, "customers/form.html", {"form": form, "title": _("Site") + f" — {company.name}", "nav": "companies"}
+    )
 
 
 @agent_required

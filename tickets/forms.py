@@ -43,7 +43,9 @@ class QueueFilterForm(forms.Form):
     company = forms.ModelMultipleChoiceField(label=_("Company"), queryset=Company.objects.all(), required=False)
     tag = forms.CharField(label=_("Tag"), required=False)
     channel = forms.MultipleChoiceField(label=_("Channel"), choices=Channel.choices, required=False)
-    created_from = forms.DateField(label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     created_to = forms.DateField(label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(label=_("Sort"), choices=Sort.choices, required=False)
 
@@ -66,7 +68,9 @@ class TicketCreateForm(forms.Form):
     category = forms.ModelChoiceField(
         label=_("Service category"), queryset=ServiceCategory.objects.filter(is_active=True), required=False
     )
-    priority = forms.ModelChoiceField(label=_("Priority"), queryset=Priority.objects.filter(is_active=True), required=False)
+    priority = forms.ModelChoiceField(
+        label=_("Priority"), queryset=Priority.objects.filter(is_active=True), required=False
+    )
     type = forms.ModelChoiceField(label=_("Type"), queryset=TicketType.objects.filter(is_active=True), required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)

@@ -88,6 +88,9 @@ class TicketSequence(models.Model):
     name = models.CharField(max_length=32, unique=True)
     value = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
 
 class Ticket(models.Model):
     number = models.BigIntegerField(_("number"), unique=True)
@@ -126,7 +129,12 @@ class Ticket(models.Model):
         related_name="tickets",
     )
     site = models.ForeignKey(
-        "customers.Site", verbose_name=_("site"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        "customers.Site",
+        verbose_name=_("site"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     team = models.ForeignKey(
         "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
@@ -145,7 +153,12 @@ class Ticket(models.Model):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.PHONE)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent ticket"), null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        verbose_name=_("parent ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
     )
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
@@ -212,6 +225,9 @@ class TicketLink(models.Model):
             models.CheckConstraint(condition=~Q(source=models.F("target")), name="ticket_link_not_self"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
 
 class Article(models.Model):
     """One message in a ticket's conversation: a public reply (client or agent) or an internal note."""
@@ -233,6 +249,9 @@ class Article(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="article_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} on ticket {self.ticket_id}"
 
     @property
     def is_internal(self) -> bool:
@@ -284,7 +303,9 @@ class TicketEvent(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=EventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_contact = models.ForeignKey(
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -296,6 +317,9 @@ class TicketEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["ticket", "id"], name="event_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on ticket {self.ticket_id}"
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None:
@@ -316,6 +340,9 @@ class TicketPresence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="presence_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} on ticket {self.ticket_id}"
 
 
 class SavedView(models.Model):

@@ -59,7 +59,8 @@ def create_schema(schema_editor) -> None:  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-            " ticket_id bigint PRIMARY KEY REFERENCES tickets_ticket(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+            " ticket_id bigint PRIMARY KEY REFERENCES tickets_ticket(id)"
+            " ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
             " document tsvector NOT NULL)"
         )
         schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)")

@@ -58,8 +58,10 @@ def ticket_get_for_user(*, user: User, number: int) -> Ticket:
 
 def ticket_get_by_id_for_user(*, user: User, ticket_id: int) -> Ticket:
     try:
-        return _scoped(user).select_related("status", "priority", "company", "contact", "team", "assignee").get(
-            pk=ticket_id
+        return (
+            _scoped(user)
+            .select_related("status", "priority", "company", "contact", "team", "assignee")
+            .get(pk=ticket_id)
         )
     except (Ticket.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

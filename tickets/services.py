@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -97,9 +99,9 @@ def _default_status() -> Status:
 
 
 def _default_priority() -> Priority:
-    priority = Priority.objects.filter(is_default=True, is_active=True).first() or Priority.objects.order_by(
-        "order"
-    ).first()
+    priority = (
+        Priority.objects.filter(is_default=True, is_active=True).first() or Priority.objects.order_by("order").first()
+    )
     if priority is None:
         raise ValidationError(_("No priorities are configured."))
     return priority
@@ -119,11 +121,16 @@ def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[Uplo
         digest = hashlib.sha256()
         size = 0
         upload.file.seek(0)
-        for chunk in upload.file.chunks() if hasattr(upload.file, "chunks") else iter(lambda: upload.file.read(65536), b""):
+        for chunk in (
+            upload.file.chunks() if hasattr(upload.file, "chunks") else iter(partial(upload.file.read, 65536), b"")
+        ):
             size += len(chunk)
             if size > limit:
                 raise ValidationError(
-                    {"attachments": _("%(name)s is larger than %(limit)d MB.") % {"name": upload.name, "limit": limit // 2**20}}
+                    {
+                        "attachments": _("%(name)s is larger than %(limit)d MB.")
+                        % {"name": upload.name, "limit": limit // 2**20}
+                    }
                 )
             digest.update(chunk)
         upload.file.seek(0)
@@ -309,10 +316,11 @@ def ticket_set_status(
     if status.category == StatusCategory.CLOSED and ticket.closed_at is None:
         ticket.closed_at = now
         fields.append("closed_at")
-    if status.category in (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING):
-        if ticket.resolved_at or ticket.closed_at:
-            ticket.resolved_at = ticket.closed_at = None
-            fields += ["resolved_at", "closed_at"]
+    if status.category in (StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.PENDING) and (
+        ticket.resolved_at or ticket.closed_at
+    ):
+        ticket.resolved_at = ticket.closed_at = None
+        fields += ["resolved_at", "closed_at"]
     ticket.updated_at = now
     ticket.save(update_fields=fields)
     _record(
@@ -345,7 +353,12 @@ def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, 
         ticket.team = team
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["team", "updated_at"])
-        _record(ticket, EventKind.FIELD_CHANGED, actor=actor, data={"field": "team", "old": _ref(old_team), "new": _ref(team)})
+        _record(
+            ticket,
+            EventKind.FIELD_CHANGED,
+            actor=actor,
+            data={"field": "team", "old": _ref(old_team), "new": _ref(team)},
+        )
         changed = True
     if ticket.assignee_id != (assignee.pk if assignee else None):
         old = ticket.assignee
@@ -570,6 +583,8 @@ def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
 
 def status_category_sync(*, status: Status) -> int:
     """After an administrator moves a status to another category, update the tickets' copy."""
-    return Ticket.objects.filter(status=status).exclude(status_category=status.category).update(
-        status_category=status.category
+    return (
+        Ticket.objects.filter(status=status)
+        .exclude(status_category=status.category)
+        .update(status_category=status.category)
     )

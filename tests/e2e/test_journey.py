@@ -22,13 +22,19 @@ PHOTO = base64.b64decode(
 @pytest.fixture
 def world(db):
     dispatch = TeamFactory(code="dispatch", name_ru="Диспетчерская", name_en="Dispatch")
-    dispatcher = UserFactory(email="disp@otklik.test", full_name="Дарья Диспетчер", role=Role.AGENT, password="Disp-pass-123")
+    dispatcher = UserFactory(
+        email="disp@otklik.test", full_name="Дарья Диспетчер", role=Role.AGENT, password="Disp-pass-123"
+    )
     engineer = UserFactory(email="eng@otklik.test", full_name="Игорь Инженеров", role=Role.ENGINEER)
     dispatch.members.add(dispatcher, engineer)
-    ServiceCategory.objects.create(code="hvac", name_ru="Кондиционирование", name_en="Air conditioning", default_team=dispatch)
+    ServiceCategory.objects.create(
+        code="hvac", name_ru="Кондиционирование", name_en="Air conditioning", default_team=dispatch
+    )
     company = CompanyFactory(name="ООО Ромашка")
     contact = ContactFactory(company=company, full_name="Пётр Клиентов", email="petr@romashka.test")
-    client = ClientUserFactory(email="petr@romashka.test", full_name="Пётр Клиентов", contact=contact, password="Client-pass-123")
+    client = ClientUserFactory(
+        email="petr@romashka.test", full_name="Пётр Клиентов", contact=contact, password="Client-pass-123"
+    )
     return {"dispatcher": dispatcher, "engineer": engineer, "client": client}
 
 

@@ -2,296 +2,650 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tickets.models
 from django.conf import settings
 from django.db import migrations, models
 
+import tickets.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Priority',
+            name="Priority",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ru', models.CharField(max_length=200)),
-                ('name_en', models.CharField(max_length=200)),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('order', models.PositiveIntegerField(default=0, help_text='Lower is more urgent.', verbose_name='order')),
-                ('colour', models.CharField(default='#64748b', max_length=7, verbose_name='colour')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ru", models.CharField(max_length=200)),
+                ("name_en", models.CharField(max_length=200)),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                (
+                    "order",
+                    models.PositiveIntegerField(default=0, help_text="Lower is more urgent.", verbose_name="order"),
+                ),
+                ("colour", models.CharField(default="#64748b", max_length=7, verbose_name="colour")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'priority',
-                'verbose_name_plural': 'priorities',
-                'ordering': ['order', 'id'],
+                "verbose_name": "priority",
+                "verbose_name_plural": "priorities",
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Status',
+            name="Status",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ru', models.CharField(max_length=200)),
-                ('name_en', models.CharField(max_length=200)),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('category', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('pending', 'Pending'), ('resolved', 'Resolved'), ('closed', 'Closed')], max_length=10, verbose_name='category')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('colour', models.CharField(default='#64748b', max_length=7, verbose_name='colour')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default for new tickets')),
-                ('is_delay', models.BooleanField(default=False, help_text='Requires a date; the ticket reopens by itself then.', verbose_name='delayed until a date')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ru", models.CharField(max_length=200)),
+                ("name_en", models.CharField(max_length=200)),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("open", "Open"),
+                            ("pending", "Pending"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=10,
+                        verbose_name="category",
+                    ),
+                ),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("colour", models.CharField(default="#64748b", max_length=7, verbose_name="colour")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default for new tickets")),
+                (
+                    "is_delay",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Requires a date; the ticket reopens by itself then.",
+                        verbose_name="delayed until a date",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'status',
-                'verbose_name_plural': 'statuses',
-                'ordering': ['order', 'id'],
+                "verbose_name": "status",
+                "verbose_name_plural": "statuses",
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, unique=True, verbose_name='name')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=64, unique=True, verbose_name="name")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='TicketSequence',
+            name="TicketSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=32, unique=True)),
-                ('value', models.BigIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=32, unique=True)),
+                ("value", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='TicketType',
+            name="TicketType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ru', models.CharField(max_length=200)),
-                ('name_en', models.CharField(max_length=200)),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ru", models.CharField(max_length=200)),
+                ("name_en", models.CharField(max_length=200)),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'ticket type',
-                'verbose_name_plural': 'ticket types',
-                'ordering': ['order', 'id'],
+                "verbose_name": "ticket type",
+                "verbose_name_plural": "ticket types",
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('public', 'Public reply'), ('note', 'Internal note')], default='public', max_length=10, verbose_name='kind')),
-                ('author_kind', models.CharField(choices=[('agent', 'Agent'), ('contact', 'Client'), ('system', 'System')], max_length=10)),
-                ('channel', models.CharField(choices=[('phone', 'Phone'), ('portal', 'Portal'), ('api', 'API'), ('email', 'Email'), ('telegram', 'Telegram'), ('whatsapp', 'WhatsApp'), ('web', 'Web form'), ('agent', 'Agent')], default='agent', max_length=16)),
-                ('body', models.TextField(verbose_name='text')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When the message arrived at the channel.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author_contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.contact')),
-                ('author_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("public", "Public reply"), ("note", "Internal note")],
+                        default="public",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "author_kind",
+                    models.CharField(
+                        choices=[("agent", "Agent"), ("contact", "Client"), ("system", "System")], max_length=10
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone"),
+                            ("portal", "Portal"),
+                            ("api", "API"),
+                            ("email", "Email"),
+                            ("telegram", "Telegram"),
+                            ("whatsapp", "WhatsApp"),
+                            ("web", "Web form"),
+                            ("agent", "Agent"),
+                        ],
+                        default="agent",
+                        max_length=16,
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="text")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, help_text="When the message arrived at the channel."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.contact",
+                    ),
+                ),
+                (
+                    "author_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SavedView',
+            name="SavedView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('filters', models.JSONField(default=dict)),
-                ('is_shared', models.BooleanField(default=False, verbose_name='shared with all agents')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_views', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("filters", models.JSONField(default=dict)),
+                ("is_shared", models.BooleanField(default=False, verbose_name="shared with all agents")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_views",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceCategory',
+            name="ServiceCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ru', models.CharField(max_length=200)),
-                ('name_en', models.CharField(max_length=200)),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('visible_in_portal', models.BooleanField(default=True, verbose_name='visible in portal')),
-                ('default_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='accounts.team', verbose_name='default team')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='tickets.servicecategory', verbose_name='parent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ru", models.CharField(max_length=200)),
+                ("name_en", models.CharField(max_length=200)),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("visible_in_portal", models.BooleanField(default=True, verbose_name="visible in portal")),
+                (
+                    "default_team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="accounts.team",
+                        verbose_name="default team",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="tickets.servicecategory",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service category',
-                'verbose_name_plural': 'service catalogue',
-                'ordering': ['order', 'name_ru'],
+                "verbose_name": "service category",
+                "verbose_name_plural": "service catalogue",
+                "ordering": ["order", "name_ru"],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.BigIntegerField(unique=True, verbose_name='number')),
-                ('title', models.CharField(max_length=255, verbose_name='subject')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('status_category', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('pending', 'Pending'), ('resolved', 'Resolved'), ('closed', 'Closed')], editable=False, max_length=10)),
-                ('delayed_until', models.DateTimeField(blank=True, null=True, verbose_name='delayed until')),
-                ('channel', models.CharField(choices=[('phone', 'Phone'), ('portal', 'Portal'), ('api', 'API'), ('email', 'Email'), ('telegram', 'Telegram'), ('whatsapp', 'WhatsApp'), ('web', 'Web form'), ('agent', 'Agent')], default='phone', max_length=16, verbose_name='channel')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When the first message arrived at the channel.', verbose_name='received')),
-                ('first_response_at', models.DateTimeField(blank=True, null=True, verbose_name='first response')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.servicecategory', verbose_name='service category')),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.company', verbose_name='company')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.contact', verbose_name='contact')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged', to='tickets.ticket', verbose_name='merged into')),
-                ('observers', models.ManyToManyField(blank=True, related_name='observed_tickets', to=settings.AUTH_USER_MODEL, verbose_name='observers')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='tickets.ticket', verbose_name='parent ticket')),
-                ('priority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.priority', verbose_name='priority')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.site', verbose_name='site')),
-                ('status', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.status', verbose_name='status')),
-                ('tags', models.ManyToManyField(blank=True, related_name='tickets', to='tickets.tag', verbose_name='tags')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='accounts.team', verbose_name='team')),
-                ('type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.tickettype', verbose_name='type')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.BigIntegerField(unique=True, verbose_name="number")),
+                ("title", models.CharField(max_length=255, verbose_name="subject")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "status_category",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("open", "Open"),
+                            ("pending", "Pending"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                ("delayed_until", models.DateTimeField(blank=True, null=True, verbose_name="delayed until")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone"),
+                            ("portal", "Portal"),
+                            ("api", "API"),
+                            ("email", "Email"),
+                            ("telegram", "Telegram"),
+                            ("whatsapp", "WhatsApp"),
+                            ("web", "Web form"),
+                            ("agent", "Agent"),
+                        ],
+                        default="phone",
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="When the first message arrived at the channel.",
+                        verbose_name="received",
+                    ),
+                ),
+                ("first_response_at", models.DateTimeField(blank=True, null=True, verbose_name="first response")),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="resolved")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assigned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.servicecategory",
+                        verbose_name="service category",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="customers.company",
+                        verbose_name="company",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="customers.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="merged",
+                        to="tickets.ticket",
+                        verbose_name="merged into",
+                    ),
+                ),
+                (
+                    "observers",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="observed_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="observers",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="tickets.ticket",
+                        verbose_name="parent ticket",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.priority",
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="customers.site",
+                        verbose_name="site",
+                    ),
+                ),
+                (
+                    "status",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.status",
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(blank=True, related_name="tickets", to="tickets.tag", verbose_name="tags"),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.tickettype",
+                        verbose_name="type",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to=tickets.models.attachment_path)),
-                ('filename', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=255)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.article')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=255, upload_to=tickets.models.attachment_path)),
+                ("filename", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=255)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="tickets.article"
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="tickets.ticket"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='article',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='articles', to='tickets.ticket'),
+            model_name="article",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="articles", to="tickets.ticket"
+            ),
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Ticket created'), ('field_changed', 'Field changed'), ('status_changed', 'Status changed'), ('assigned', 'Assignee changed'), ('article_added', 'Article added'), ('tags_changed', 'Tags changed'), ('observers_changed', 'Observers changed'), ('link_added', 'Link added'), ('link_removed', 'Link removed'), ('merged', 'Merged'), ('merged_into', 'Merged into another ticket'), ('reopened', 'Reopened automatically')], max_length=32)),
-                ('data', models.JSONField(default=dict)),
-                ('team_id_at_event', models.BigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('actor_contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.contact')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Ticket created"),
+                            ("field_changed", "Field changed"),
+                            ("status_changed", "Status changed"),
+                            ("assigned", "Assignee changed"),
+                            ("article_added", "Article added"),
+                            ("tags_changed", "Tags changed"),
+                            ("observers_changed", "Observers changed"),
+                            ("link_added", "Link added"),
+                            ("link_removed", "Link removed"),
+                            ("merged", "Merged"),
+                            ("merged_into", "Merged into another ticket"),
+                            ("reopened", "Reopened automatically"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("data", models.JSONField(default=dict)),
+                ("team_id_at_event", models.BigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "actor_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.contact",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="tickets.ticket"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='TicketLink',
+            name="TicketLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('related', 'Related')], default='related', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_out', to='tickets.ticket')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_in', to='tickets.ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("related", "Related")], default="related", max_length=16)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links_out", to="tickets.ticket"
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links_in", to="tickets.ticket"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TicketPresence',
+            name="TicketPresence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_replying', models.BooleanField(default=False)),
-                ('seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticket')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("is_replying", models.BooleanField(default=False)),
+                ("seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tickets.ticket"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['ticket', 'created_at', 'id'], name='article_ticket_created'),
+            model_name="article",
+            index=models.Index(fields=["ticket", "created_at", "id"], name="article_ticket_created"),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['ticket', 'id'], name='event_ticket'),
+            model_name="ticketevent",
+            index=models.Index(fields=["ticket", "id"], name="event_ticket"),
         ),
         migrations.AddConstraint(
-            model_name='ticketlink',
-            constraint=models.UniqueConstraint(fields=('source', 'target', 'kind'), name='ticket_link_unique'),
+            model_name="ticketlink",
+            constraint=models.UniqueConstraint(fields=("source", "target", "kind"), name="ticket_link_unique"),
         ),
         migrations.AddConstraint(
-            model_name='ticketlink',
-            constraint=models.CheckConstraint(condition=models.Q(('source', models.F('target')), _negated=True), name='ticket_link_not_self'),
+            model_name="ticketlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source", models.F("target")), _negated=True), name="ticket_link_not_self"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticketpresence',
-            constraint=models.UniqueConstraint(fields=('ticket', 'user'), name='presence_unique'),
+            model_name="ticketpresence",
+            constraint=models.UniqueConstraint(fields=("ticket", "user"), name="presence_unique"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['-updated_at', '-id'], name='ticket_updated'),
+            model_name="ticket",
+            index=models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['-created_at', '-id'], name='ticket_created'),
+            model_name="ticket",
+            index=models.Index(fields=["-created_at", "-id"], name="ticket_created"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status_category__in', ['new', 'open', 'pending'])), fields=['-updated_at', '-id'], name='ticket_open_updated'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status_category__in", ["new", "open", "pending"])),
+                fields=["-updated_at", "-id"],
+                name="ticket_open_updated",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status_category__in', ['new', 'open', 'pending'])), fields=['team', '-updated_at', '-id'], name='ticket_open_team_updated'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status_category__in", ["new", "open", "pending"])),
+                fields=["team", "-updated_at", "-id"],
+                name="ticket_open_team_updated",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status_category__in', ['new', 'open', 'pending'])), fields=['assignee', '-updated_at', '-id'], name='ticket_open_assignee_updated'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status_category__in", ["new", "open", "pending"])),
+                fields=["assignee", "-updated_at", "-id"],
+                name="ticket_open_assignee_updated",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['team', 'status_category', '-updated_at'], name='ticket_team_state'),
+            model_name="ticket",
+            index=models.Index(fields=["team", "status_category", "-updated_at"], name="ticket_team_state"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignee', 'status_category', '-updated_at'], name='ticket_assignee_state'),
+            model_name="ticket",
+            index=models.Index(fields=["assignee", "status_category", "-updated_at"], name="ticket_assignee_state"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['company', '-updated_at'], name='ticket_company_updated'),
+            model_name="ticket",
+            index=models.Index(fields=["company", "-updated_at"], name="ticket_company_updated"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['contact', '-updated_at'], name='ticket_contact_updated'),
+            model_name="ticket",
+            index=models.Index(fields=["contact", "-updated_at"], name="ticket_contact_updated"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('delayed_until__isnull', False)), fields=['delayed_until'], name='ticket_delayed'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("delayed_until__isnull", False)), fields=["delayed_until"], name="ticket_delayed"
+            ),
         ),
     ]

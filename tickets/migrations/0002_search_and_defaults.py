@@ -33,7 +33,15 @@ def seed(apps, schema_editor):
     for code, ru, en, category, order, colour, default, delay in STATUSES:
         Status.objects.get_or_create(
             code=code,
-            defaults=dict(name_ru=ru, name_en=en, category=category, order=order, colour=colour, is_default=default, is_delay=delay),
+            defaults=dict(
+                name_ru=ru,
+                name_en=en,
+                category=category,
+                order=order,
+                colour=colour,
+                is_default=default,
+                is_delay=delay,
+            ),
         )
     for code, ru, en, order, colour, default in PRIORITIES:
         Priority.objects.get_or_create(

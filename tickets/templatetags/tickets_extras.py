@@ -66,7 +66,9 @@ def event_text(event: TicketEvent) -> str:
             return format_html("{} ({} {})", what, d["attachments"], _("files"))
         return format_html("{}", what)
     if kind == EventKind.TAGS_CHANGED:
-        return format_html("{}: {} → {}", _("Tags"), ", ".join(d.get("old") or []) or "—", ", ".join(d.get("new") or []) or "—")
+        return format_html(
+            "{}: {} → {}", _("Tags"), ", ".join(d.get("old") or []) or "—", ", ".join(d.get("new") or []) or "—"
+        )
     if kind == EventKind.OBSERVERS_CHANGED:
         return format_html("{}: {}", _("Observers"), ", ".join(_name(u) for u in d.get("new") or []) or "—")
     if kind == EventKind.LINK_ADDED:

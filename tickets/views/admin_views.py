@@ -117,11 +117,20 @@ class ReferenceKind:
 
 
 REFERENCE_KINDS = {
-    "statuses": ReferenceKind(Status, StatusForm, gettext_lazy("Statuses"), ("code", "name", "category", "order", "is_active")),
-    "priorities": ReferenceKind(Priority, PriorityForm, gettext_lazy("Priorities"), ("code", "name", "order", "is_active")),
-    "types": ReferenceKind(TicketType, TicketTypeForm, gettext_lazy("Ticket types"), ("code", "name", "order", "is_active")),
+    "statuses": ReferenceKind(
+        Status, StatusForm, gettext_lazy("Statuses"), ("code", "name", "category", "order", "is_active")
+    ),
+    "priorities": ReferenceKind(
+        Priority, PriorityForm, gettext_lazy("Priorities"), ("code", "name", "order", "is_active")
+    ),
+    "types": ReferenceKind(
+        TicketType, TicketTypeForm, gettext_lazy("Ticket types"), ("code", "name", "order", "is_active")
+    ),
     "catalogue": ReferenceKind(
-        ServiceCategory, ServiceCategoryForm, gettext_lazy("Service catalogue"), ("code", "name", "default_team", "is_active")
+        ServiceCategory,
+        ServiceCategoryForm,
+        gettext_lazy("Service catalogue"),
+        ("code", "name", "default_team", "is_active"),
     ),
     "teams": ReferenceKind(Team, TeamForm, gettext_lazy("Teams"), ("code", "name", "supervisor", "is_active")),
     "users": ReferenceKind(User, StaffUserForm, gettext_lazy("Staff"), ("full_name", "email", "role", "is_active")),

@@ -32,7 +32,19 @@ SYSTEM_VIEWS = {
     "all_open": (gettext_lazy("All open"), {"open_only": True}),
     "all": (gettext_lazy("All tickets"), {}),
 }
-FILTER_KEYS = ("status", "category", "priority", "team", "assignee", "company", "tag", "channel", "created_from", "created_to", "sort")
+FILTER_KEYS = (
+    "status",
+    "category",
+    "priority",
+    "team",
+    "assignee",
+    "company",
+    "tag",
+    "channel",
+    "created_from",
+    "created_to",
+    "sort",
+)
 
 
 def _filters_from(request: HttpRequest, params: QueryDict) -> tuple[TicketFilters, QueueFilterForm, str]:
@@ -41,9 +53,10 @@ def _filters_from(request: HttpRequest, params: QueryDict) -> tuple[TicketFilter
     if view_key in SYSTEM_VIEWS:
         base = dict(SYSTEM_VIEWS[view_key][1])
     elif view_key.isdecimal():
-        saved = SavedView.objects.filter(pk=int(view_key)).filter(owner=request.user).first() or SavedView.objects.filter(
-            pk=int(view_key), is_shared=True
-        ).first()
+        saved = (
+            SavedView.objects.filter(pk=int(view_key)).filter(owner=request.user).first()
+            or SavedView.objects.filter(pk=int(view_key), is_shared=True).first()
+        )
         if saved is not None:
             merged = QueryDict(mutable=True)
             for key, values in saved.filters.items():

@@ -266,12 +266,18 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
                     attachments=uploads(data["attachments"]),
                 )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]:
+            for field, errors in (
+                exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]
+            ):
                 target = field if field in form.fields else None
                 if target is not None and form.fields[target].widget.is_hidden:
                     target = None  # an error under a hidden input would never be seen
                 if field in ("full_name", "phones", "emails"):
-                    target = {"full_name": "new_contact_name", "phones": "new_contact_phone", "emails": "new_contact_email"}[field]
+                    target = {
+                        "full_name": "new_contact_name",
+                        "phones": "new_contact_phone",
+                        "emails": "new_contact_email",
+                    }[field]
                 for error in errors:
                     form.add_error(target, error)
         except Http404:
@@ -298,15 +304,23 @@ def contact_lookup(request: HttpRequest) -> HttpResponse:
     `select=<id>` returns the chosen contact's card with its company's sites."""
     if request.GET.get("select"):
         contact = contact_get_for_user(user=request.user, contact_id=request.GET["select"])
-        sites = site_list_for_user(user=request.user).filter(company_id=contact.company_id) if contact.company_id else []
+        sites = (
+            site_list_for_user(user=request.user).filter(company_id=contact.company_id) if contact.company_id else []
+        )
         open_tickets = (
-            ticket_list_for_user(user=request.user).filter(contact=contact).exclude(status_category__in=["resolved", "closed"])[:5]
+            ticket_list_for_user(user=request.user)
+            .filter(contact=contact)
+            .exclude(status_category__in=["resolved", "closed"])[:5]
         )
         return render(
-            request, "tickets/_contact_selected.html", {"contact": contact, "sites": sites, "open_tickets": open_tickets}
+            request,
+            "tickets/_contact_selected.html",
+            {"contact": contact, "sites": sites, "open_tickets": open_tickets},
         )
     contacts = contact_search_for_user(user=request.user, query=request.GET.get("q", ""))
-    return render(request, "tickets/_contact_suggestions.html", {"contacts": contacts, "query": request.GET.get("q", "")})
+    return render(
+        request, "tickets/_contact_suggestions.html", {"contacts": contacts, "query": request.GET.get("q", "")}
+    )
 
 
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
