@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from accounts.models import LoginToken, User
 
-LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_LIMIT = 5  # per email address
+# Per client address: higher, because a whole office often shares one public IP.
+LOGIN_FAILURE_LIMIT_PER_IP = 50
 LOGIN_FAILURE_WINDOW = 15 * 60
 MAGIC_LINK_TTL = timedelta(minutes=30)
 
@@ -23,7 +25,8 @@ def _failure_key(identifier: str) -> str:
 
 def login_is_throttled(*, email: str, ip: str) -> bool:
     """True when too many failed logins came for this email or from this address recently."""
-    return any((cache.get(_failure_key(k)) or 0) >= LOGIN_FAILURE_LIMIT for k in (f"email:{email.lower()}", f"ip:{ip}"))
+    limits = ((f"email:{email.lower()}", LOGIN_FAILURE_LIMIT), (f"ip:{ip}", LOGIN_FAILURE_LIMIT_PER_IP))
+    return any((cache.get(_failure_key(key)) or 0) >= limit for key, limit in limits)
 
 
 def login_failed(*, email: str, ip: str) -> None:

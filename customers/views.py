@@ -20,7 +20,7 @@ from customers.selectors import (
     site_get_for_user,
 )
 from tickets.selectors import TicketFilters, ticket_list_for_user
-from tickets.views.common import agent_required
+from tickets.views.common import dispatcher_required
 
 
 def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untype
             form.add_error(None, error)
 
 
-@agent_required
+@dispatcher_required
 def company_list(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     qs = company_list_for_user(user=request.user)
@@ -43,7 +43,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/company_list.html", {"page": page, "q": query, "nav": "companies"})
 
 
-@agent_required
+@dispatcher_required
 def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     company = company_get_for_user(user=request.user, company_id=pk)
     tickets = ticket_list_for_user(user=request.user, filters=TicketFilters(company_ids=[company.pk]))[:50]
@@ -60,7 +60,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@agent_required
+@dispatcher_required
 def company_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     company = company_get_for_user(user=request.user, company_id=pk) if pk else None
     form = CompanyForm(request.POST or None, instance=company)
@@ -79,7 +79,7 @@ def company_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return render(request, "customers/form.html", {"form": form, "title": _("Company"), "nav": "companies"})
 
 
-@agent_required
+@dispatcher_required
 def site_edit(request: HttpRequest, company_pk: int, pk: int | None = None) -> HttpResponse:
     company = company_get_for_user(user=request.user, company_id=company_pk)
     site = site_get_for_user(user=request.user, site_id=pk) if pk else None
@@ -103,7 +103,7 @@ def site_edit(request: HttpRequest, company_pk: int, pk: int | None = None) -> H
     )
 
 
-@agent_required
+@dispatcher_required
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     qs = contact_list_for_user(user=request.user)
@@ -113,14 +113,14 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/contact_list.html", {"page": page, "q": query, "nav": "contacts"})
 
 
-@agent_required
+@dispatcher_required
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = contact_get_for_user(user=request.user, contact_id=pk)
     tickets = ticket_list_for_user(user=request.user, filters=TicketFilters(contact_ids=[contact.pk]))[:50]
     return render(request, "customers/contact_detail.html", {"contact": contact, "tickets": tickets, "nav": "contacts"})
 
 
-@agent_required
+@dispatcher_required
 def contact_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     contact = contact_get_for_user(user=request.user, contact_id=pk) if pk else None
     initial = {}

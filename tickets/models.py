@@ -73,12 +73,19 @@ class ServiceCategory(BilingualNameMixin):
 
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=64, unique=True)
+    # casefold()ed name: "Лифт" and "лифт" are one tag on every database (SQLite's own
+    # case-insensitive matching covers ASCII only).
+    key = models.CharField(max_length=64, unique=True, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.key = self.name.casefold()[:64]
+        super().save(*args, **kwargs)
 
 
 class TicketSequence(models.Model):

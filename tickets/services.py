@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,6 +108,10 @@ def _default_priority() -> Priority:
     return priority
 
 
+def _first_open_status() -> Status | None:
+    return Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+
+
 def _check_consistency(*, company: Company | None, contact: Contact | None, site: Site | None) -> None:
     if contact is not None and company is not None and contact.company_id not in (None, company.pk):
         raise ValidationError({"contact": _("The contact belongs to another company.")})
@@ -128,8 +133,8 @@ def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[Uplo
             if size > limit:
                 raise ValidationError(
                     {
-                        "attachments": _("%(name)s is larger than %(limit)d MB.")
-                        % {"name": upload.name, "limit": limit // 2**20}
+                        "attachments": _("%(name)s is larger than %(limit)s.")
+                        % {"name": upload.name, "limit": filesizeformat(limit)}
                     }
                 )
             digest.update(chunk)
@@ -188,7 +193,11 @@ def ticket_create(
     _check_consistency(company=company, contact=contact, site=site)
     if team is None and category is not None and category.default_team_id:
         team = category.default_team
-    status = status or _default_status()
+    if status is None:
+        status = _default_status()
+        if assignee is not None and status.category == StatusCategory.NEW:
+            # Created already assigned (phone intake, API): it is being worked on, as after ticket_assign.
+            status = _first_open_status() or status
     now = timezone.now()
     received_at = received_at or now
     ticket = Ticket.objects.create(
@@ -241,8 +250,9 @@ def ticket_create(
 
 def _tags(names: Iterable[str]) -> list[Tag]:
     result = []
-    for name in {n.strip()[:64] for n in names if n and n.strip()}:
-        tag, _created = Tag.objects.get_or_create(name=name)
+    # Tags are case-insensitive: "Лифт" reuses an existing "лифт" instead of making a twin.
+    for key, name in {n.strip()[:64].casefold(): n.strip()[:64] for n in names if n and n.strip()}.items():
+        tag = Tag.objects.filter(key=key).first() or Tag.objects.create(name=name)
         result.append(tag)
     return result
 
@@ -368,7 +378,7 @@ def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, 
         _record(ticket, EventKind.ASSIGNED, actor=actor, data={"old": _ref(old), "new": _ref(assignee)})
         changed = True
         if assignee is not None and ticket.status_category == StatusCategory.NEW:
-            open_status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+            open_status = _first_open_status()
             if open_status is not None:
                 ticket_set_status(ticket=ticket, actor=actor, status=open_status)
     return changed
@@ -427,7 +437,7 @@ def article_create(
         data={"article_id": article.pk, "kind": kind, "attachments": len(stored), "from_client": from_client},
     )
     if from_client and ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
-        open_status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+        open_status = _first_open_status()
         if open_status is not None:
             ticket_set_status(ticket=ticket, actor=author, status=open_status)
     search.index_ticket(ticket.pk)
@@ -436,6 +446,7 @@ def article_create(
 
 @transaction.atomic
 def ticket_set_tags(*, ticket: Ticket, actor: User | None, tags: Iterable[str]) -> bool:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     new = _tags(tags)
     old_names = sorted(ticket.tags.values_list("name", flat=True))
     new_names = sorted(t.name for t in new)
@@ -450,6 +461,7 @@ def ticket_set_tags(*, ticket: Ticket, actor: User | None, tags: Iterable[str]) 
 
 @transaction.atomic
 def ticket_set_observers(*, ticket: Ticket, actor: User | None, observers: Iterable[User]) -> bool:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     new = [u for u in observers if u.is_agent_side]
     old_ids = set(ticket.observers.values_list("id", flat=True))
     if old_ids == {u.pk for u in new}:
@@ -488,12 +500,16 @@ def ticket_unlink(*, ticket: Ticket, actor: User | None, other: Ticket) -> bool:
 @transaction.atomic
 def ticket_set_parent(*, ticket: Ticket, actor: User | None, parent: Ticket | None) -> bool:
     """Make `ticket` a child of `parent` (or detach it). Cycles are refused."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if parent is not None:
-        node: Ticket | None = parent
-        while node is not None:
-            if node.pk == ticket.pk:
+        # Walk the ancestors as stored (not the caller's possibly stale objects).
+        node_id: int | None = parent.pk
+        seen: set[int] = set()
+        while node_id is not None and node_id not in seen:
+            if node_id == ticket.pk:
                 raise ValidationError({"parent": _("This would make a ticket its own ancestor.")})
-            node = node.parent
+            seen.add(node_id)
+            node_id = Ticket.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
     if ticket.parent_id == (parent.pk if parent else None):
         return False
     old = ticket.parent
@@ -555,7 +571,7 @@ def ticket_reopen_delayed(*, now: datetime | None = None) -> int:
     locked and re-checked, so two workers never reopen one twice."""
     now = now or timezone.now()
     reopened = 0
-    open_status = Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+    open_status = _first_open_status()
     if open_status is None:
         return 0
     due = Ticket.objects.filter(delayed_until__lte=now).values_list("pk", flat=True)[:500]

@@ -156,3 +156,14 @@ def test_a_client_logging_out_goes_to_the_portal_login(client, client_user):
     response = client.post("/accounts/logout/")
     # then
     assert response["Location"].startswith("/portal/")
+
+
+def test_failures_from_one_office_address_do_not_lock_out_colleagues(db):
+    # given: five people in one office mistype their passwords once each
+    from accounts.services import login_failed, login_is_throttled
+
+    for n in range(5):
+        login_failed(email=f"person{n}@office.test", ip="203.0.113.7")
+    # then: a colleague from the same address can still log in, the five too
+    assert login_is_throttled(email="colleague@office.test", ip="203.0.113.7") is False
+    assert login_is_throttled(email="person0@office.test", ip="203.0.113.7") is False

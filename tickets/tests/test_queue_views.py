@@ -235,7 +235,7 @@ def test_saving_and_applying_a_view(agent_client, agent, team):
     assert (view.owner, view.name, view.is_shared) == (agent, "Горящие", False)
     assert view.filters == {"priority": [str(priority("critical").pk)], "sort": ["priority"]}
     assert [t.title for t in applied.context["tickets"]] == ["Срочная"]
-    assert applied.context["view_title"] == "Saved view"
+    assert applied.context["view_title"] == "Горящие"
 
 
 def test_a_saved_view_needs_a_name(agent_client):
@@ -343,3 +343,24 @@ def test_the_system_views(agent_client, agent, team):
     assert titles("unassigned") == ["Ничья в команде"]
     assert titles("all_open") == ["Без команды", "Моя", "Ничья в команде"]
     assert titles("all") == ["Без команды", "Закрытая", "Моя", "Ничья в команде"]
+
+
+def test_someone_elses_private_view_falls_back_to_all_open(login, agent, other_agent, team):
+    # given
+    private = SavedView.objects.create(owner=agent, name="Мой", filters={})
+    # when
+    response = login(other_agent).get(f"/tickets/?view={private.pk}")
+    # then
+    assert response.context["view_key"] == "all_open"
+    assert response.context["view_title"] == "All open"
+
+
+def test_the_delete_button_shows_only_to_the_owner_of_a_shared_view(login, agent, other_agent):
+    # given
+    shared = SavedView.objects.create(owner=agent, name="Общий", filters={}, is_shared=True)
+    # when
+    for_owner = login(agent).get(f"/tickets/?view={shared.pk}").content.decode()
+    for_colleague = login(other_agent).get(f"/tickets/?view={shared.pk}").content.decode()
+    # then
+    assert "Delete this view" in for_owner
+    assert "Delete this view" not in for_colleague

@@ -425,3 +425,25 @@ def test_a_contractor_can_be_assigned(agent, contractor):
     # then
     ticket.refresh_from_db()
     assert ticket.assignee == contractor
+
+
+def test_a_ticket_created_with_an_assignee_starts_open(agent):
+    # when
+    ticket = make_ticket(actor=agent, assignee=agent)
+    # then
+    assert (ticket.status.code, ticket.status_category) == ("open", StatusCategory.OPEN)
+
+
+def test_tags_are_reused_whatever_their_case(agent):
+    # given
+    from tickets.models import Tag
+    from tickets.services import ticket_set_tags
+
+    first = make_ticket(tags=["Лифт"])
+    second = make_ticket()
+    # when
+    ticket_set_tags(ticket=second, actor=agent, tags=["лифт", "ЛИФТ", "срочно"])
+    # then
+    assert sorted(second.tags.values_list("name", flat=True)) == ["Лифт", "срочно"]
+    assert Tag.objects.count() == 2
+    assert list(first.tags.values_list("name", flat=True)) == ["Лифт"]

@@ -3,10 +3,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.choices import Role
 from tickets.services import UploadedFileData
 
 
@@ -23,13 +25,25 @@ def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
+def dispatcher_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Staff pages that open tickets or show the customer base: not for contractors, who only
+    see the tickets assigned to them. 404 like any other page they may not see."""
+
+    @agent_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.role == Role.CONTRACTOR:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @agent_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_admin:
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

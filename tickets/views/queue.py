@@ -47,24 +47,27 @@ FILTER_KEYS = (
 )
 
 
-def _filters_from(request: HttpRequest, params: QueryDict) -> tuple[TicketFilters, QueueFilterForm, str]:
+def _filters_from(
+    request: HttpRequest, params: QueryDict
+) -> tuple[TicketFilters, QueueFilterForm, str, SavedView | None]:
     view_key = params.get("view", "all_open")
-    base: dict = {}
-    if view_key in SYSTEM_VIEWS:
-        base = dict(SYSTEM_VIEWS[view_key][1])
-    elif view_key.isdecimal():
+    saved = None
+    if view_key.isdecimal():
         saved = (
             SavedView.objects.filter(pk=int(view_key)).filter(owner=request.user).first()
             or SavedView.objects.filter(pk=int(view_key), is_shared=True).first()
         )
-        if saved is not None:
-            merged = QueryDict(mutable=True)
-            for key, values in saved.filters.items():
-                merged.setlist(key, values if isinstance(values, list) else [values])
-            for key in FILTER_KEYS:
-                if key in params:
-                    merged.setlist(key, params.getlist(key))
-            params = merged
+    if view_key not in SYSTEM_VIEWS and saved is None:
+        view_key = "all_open"  # unknown, or someone else's private view: show the default
+    base: dict = dict(SYSTEM_VIEWS[view_key][1]) if view_key in SYSTEM_VIEWS else {}
+    if saved is not None:
+        merged = QueryDict(mutable=True)
+        for key, values in saved.filters.items():
+            merged.setlist(key, values if isinstance(values, list) else [values])
+        for key in FILTER_KEYS:
+            if key in params:
+                merged.setlist(key, params.getlist(key))
+        params = merged
     form = QueueFilterForm(params)
     form.is_valid()
     data = form.cleaned_data
@@ -86,7 +89,7 @@ def _filters_from(request: HttpRequest, params: QueryDict) -> tuple[TicketFilter
     )
     if data.get("assignee"):
         filters.assignee_ids = [u.pk for u in data["assignee"]]
-    return filters, form, view_key
+    return filters, form, view_key, saved
 
 
 def _capped_count(qs) -> str:  # type: ignore[no-untyped-def]
@@ -96,7 +99,7 @@ def _capped_count(qs) -> str:  # type: ignore[no-untyped-def]
 
 def _queue_context(request: HttpRequest) -> dict:
     params = request.GET
-    filters, form, view_key = _filters_from(request, params)
+    filters, form, view_key, saved = _filters_from(request, params)
     qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags")
     order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
     page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
@@ -117,6 +120,7 @@ def _queue_context(request: HttpRequest) -> dict:
         "form": form,
         "filters": filters,
         "view_key": view_key,
+        "saved_view": saved,
         "base_query": base_params.urlencode(),
         "next_query": urlencode({**base_params.dict(), "after": page.next_cursor}) if page.next_cursor else "",
         "prev_query": urlencode({**base_params.dict(), "before": page.prev_cursor}) if page.prev_cursor else "",
@@ -146,7 +150,9 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         nav="queue",
         system_views=system_counts,
         saved_views=SavedView.objects.filter(owner=user) | SavedView.objects.filter(is_shared=True),
-        view_title=dict((k, lbl) for k, lbl, _c in system_counts).get(context["view_key"], _("Saved view")),
+        view_title=context["saved_view"].name
+        if context["saved_view"]
+        else dict((k, lbl) for k, lbl, _c in system_counts)[context["view_key"]],
         filters_open=any(k in request.GET for k in FILTER_KEYS if k != "sort"),
     )
     return render(request, "tickets/queue.html", context)

@@ -26,7 +26,7 @@ from tickets.selectors import (
     ticket_list_for_user,
     ticket_visibility_q,
 )
-from tickets.views.common import agent_required, uploads
+from tickets.views.common import agent_required, dispatcher_required, uploads
 
 PRESENCE_WINDOW = timedelta(seconds=12)
 
@@ -230,7 +230,7 @@ def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
     return redirect("tickets:detail", number=target.number)
 
 
-@agent_required
+@dispatcher_required
 def ticket_create_view(request: HttpRequest) -> HttpResponse:
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -298,7 +298,7 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/create.html", context)
 
 
-@agent_required
+@dispatcher_required
 def contact_lookup(request: HttpRequest) -> HttpResponse:
     """As-you-type contact search for phone intake (name, phone or email fragment); with
     `select=<id>` returns the chosen contact's card with its company's sites."""
