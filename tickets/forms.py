@@ -109,10 +109,18 @@ class TicketPropertiesForm(forms.Form):
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Comma-separated"))
+    observers = forms.ModelMultipleChoiceField(
+        label=_("Observers"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text=_("Colleagues who follow this ticket"),
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_queryset()
+        self.fields["observers"].queryset = staff_queryset()
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]

@@ -566,6 +566,35 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticke
     return target
 
 
+@transaction.atomic
+def ticket_apply_properties(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    status: Status,
+    delayed_until: datetime | None,
+    priority: Priority,
+    type: TicketType | None,
+    category: ServiceCategory | None,
+    team: Team | None,
+    assignee: User | None,
+    tags: Iterable[str],
+    observers: Iterable[User],
+) -> None:
+    """Save the ticket page's properties panel in one transaction, one event per real change.
+    The panel always posts a status; it is applied only when it differs from the stored one, so
+    it does not undo what assigning a "new" ticket did (ticket_assign opens it)."""
+    status_changed = status.pk != ticket.status_id or (status.is_delay and delayed_until != ticket.delayed_until)
+    ticket_update(ticket=ticket, actor=actor, priority=priority, type=type, category=category)
+    ticket_assign(ticket=ticket, actor=actor, assignee=assignee, team=team)
+    if team is None and Ticket.objects.filter(pk=ticket.pk, team__isnull=False).exists():
+        ticket_update(ticket=ticket, actor=actor, team=None)
+    if status_changed:
+        ticket_set_status(ticket=ticket, actor=actor, status=status, delayed_until=delayed_until)
+    ticket_set_tags(ticket=ticket, actor=actor, tags=tags)
+    ticket_set_observers(ticket=ticket, actor=actor, observers=observers)
+
+
 def ticket_reopen_delayed(*, now: datetime | None = None) -> int:
     """Reopen every ticket whose "delayed until" time has come. Idempotent: each ticket is
     locked and re-checked, so two workers never reopen one twice."""

@@ -187,6 +187,18 @@ def test_assigning_a_new_ticket_on_the_page_opens_it(agent_client, engineer, tea
     ]
 
 
+def test_adding_an_observer_on_the_page(agent_client, engineer, team):
+    # given
+    ticket = make_ticket(team=team)
+    # when
+    agent_client.post(f"/tickets/{ticket.number}/update/", _properties(ticket, observers=[engineer.pk]))
+    # then
+    assert list(ticket.observers.all()) == [engineer]
+    assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.OBSERVERS_CHANGED]
+    page = agent_client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert f'<option value="{engineer.pk}" selected>' in page
+
+
 def test_saving_unchanged_properties_records_nothing(agent_client, team):
     # given
     ticket = make_ticket(team=team, tags=["лифт"])

@@ -43,6 +43,7 @@ def _properties_form(ticket) -> TicketPropertiesForm:  # type: ignore[no-untyped
             "team": ticket.team,
             "assignee": ticket.assignee,
             "tags": ", ".join(t.name for t in ticket.tags.all()),
+            "observers": list(ticket.observers.all()),
         }
     )
 
@@ -142,29 +143,20 @@ def ticket_update_view(request: HttpRequest, number: int) -> HttpResponse:
         messages.error(request, form.errors.as_text())
         return redirect("tickets:detail", number=number)
     data = form.cleaned_data
-    # The form always posts a status: only a status the agent changed is applied, so it does not
-    # undo what assigning did to a "new" ticket (ticket_assign opens it).
-    status_changed = data["status"].pk != ticket.status_id or (
-        data["status"].is_delay and data.get("delayed_until") != ticket.delayed_until
-    )
     try:
-        with transaction.atomic():
-            services.ticket_update(
-                ticket=ticket,
-                actor=request.user,
-                priority=data["priority"],
-                type=data["type"],
-                category=data["category"],
-            )
-            services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"], team=data["team"])
-            if data["team"] is None and ticket.team_id is not None:
-                services.ticket_update(ticket=ticket, actor=request.user, team=None)
-            ticket.refresh_from_db()
-            if status_changed:
-                services.ticket_set_status(
-                    ticket=ticket, actor=request.user, status=data["status"], delayed_until=data.get("delayed_until")
-                )
-            services.ticket_set_tags(ticket=ticket, actor=request.user, tags=data["tags"])
+        services.ticket_apply_properties(
+            ticket=ticket,
+            actor=request.user,
+            status=data["status"],
+            delayed_until=data.get("delayed_until"),
+            priority=data["priority"],
+            type=data["type"],
+            category=data["category"],
+            team=data["team"],
+            assignee=data["assignee"],
+            tags=data["tags"],
+            observers=list(data["observers"]),
+        )
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return redirect("tickets:detail", number=number)
