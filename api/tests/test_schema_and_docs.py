@@ -2,6 +2,7 @@ import json
 
 import yaml
 from django.core.management import call_command
+from django.urls import resolve
 from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
@@ -91,3 +92,10 @@ def test_session_writes_need_the_csrf_token(world):
     response = client.post("/api/v1/tickets/", {"title": "x"}, format="json")
 
     assert response.status_code == 403
+
+
+def test_the_project_mounts_the_api_where_these_tests_expect_it():
+    match = resolve("/api/v1/tickets/1/", urlconf="config.urls")
+
+    assert (match.namespace, match.url_name, match.kwargs) == ("api", "ticket-detail", {"number": 1})
+    assert resolve("/api/docs/", urlconf="config.urls").view_name == "api:docs"
