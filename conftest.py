@@ -18,3 +18,36 @@ def _media_and_cache(settings, tmp_path):
 
     cache.clear()
     yield
+
+
+# Transactional tests (live server, browser) end with a flush that empties every table, the
+# statuses and priorities seeded by migrations included, and — the search table not being a
+# model — leaves search rows behind. Tests that use a live server take both fixtures below and
+# mark themselves django_db(transaction=True, serialized_rollback=True, available_apps=[all apps]);
+# available_apps makes the flush TRUNCATE ... CASCADE, which PostgreSQL needs because the search
+# table references tickets.
+
+
+@pytest.fixture(scope="module")
+def migrated_data_restored_afterwards(django_db_blocker):
+    """After the module's flush, put the migration-seeded reference data back for later tests."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for alias in connections:
+            contents = getattr(connections[alias], "_test_serialized_contents", None)
+            if contents:
+                connections[alias].creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture
+def empty_search_index_afterwards(live_server):
+    """Empty the search table before the live server's flush (torn down first)."""
+    yield
+    from django.db import connection
+
+    from tickets import search
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {search.TABLE}")

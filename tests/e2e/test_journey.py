@@ -6,12 +6,17 @@ import base64
 import re
 
 import pytest
+from django.conf import settings
 
 from accounts.choices import Role
 from tests.factories import ClientUserFactory, CompanyFactory, ContactFactory, TeamFactory, UserFactory
 from tickets.models import ServiceCategory, Ticket
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True, available_apps=list(settings.INSTALLED_APPS)),
+    pytest.mark.usefixtures("migrated_data_restored_afterwards", "empty_search_index_afterwards"),
+]
 
 # A 2x2 red PNG: a real image file for the upload.
 PHOTO = base64.b64decode(
