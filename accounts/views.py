@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm
+from core.http import AuthedHttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -56,7 +57,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile_view(request: HttpRequest) -> HttpResponse:
+def profile_view(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(
         request.POST or None,

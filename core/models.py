@@ -13,10 +13,10 @@ class BilingualNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         language = (get_language() or "ru")[:2]
         return (self.name_en if language == "en" else self.name_ru) or self.name_ru or self.name_en
-
-    def __str__(self) -> str:
-        return self.name

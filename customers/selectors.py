@@ -39,8 +39,8 @@ def contact_list_for_user(*, user: User) -> QuerySet[Contact]:
         return qs
     if user.is_authenticated and user.is_client and user.contact:
         contact = user.contact
-        if contact.company_id and contact.company.portal_contacts_see_all_tickets:
-            return qs.filter(company_id=contact.company_id)
+        if contact.company is not None and contact.company.portal_contacts_see_all_tickets:
+            return qs.filter(company=contact.company)
         return qs.filter(pk=contact.pk)
     return qs.none()
 

@@ -4,10 +4,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.http import AuthedHttpRequest
 from customers import services
 from customers.forms import CompanyForm, ContactForm, SiteForm
 from customers.selectors import (
@@ -34,7 +35,7 @@ def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untype
 
 
 @dispatcher_required
-def company_list(request: HttpRequest) -> HttpResponse:
+def company_list(request: AuthedHttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     qs = company_list_for_user(user=request.user)
     if query:
@@ -44,7 +45,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 
 
 @dispatcher_required
-def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     company = company_get_for_user(user=request.user, company_id=pk)
     tickets = ticket_list_for_user(user=request.user, filters=TicketFilters(company_ids=[company.pk]))[:50]
     return render(
@@ -61,7 +62,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @dispatcher_required
-def company_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def company_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpResponse:
     company = company_get_for_user(user=request.user, company_id=pk) if pk else None
     form = CompanyForm(request.POST or None, instance=company)
     if request.method == "POST" and form.is_valid():
@@ -80,7 +81,7 @@ def company_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @dispatcher_required
-def site_edit(request: HttpRequest, company_pk: int, pk: int | None = None) -> HttpResponse:
+def site_edit(request: AuthedHttpRequest, company_pk: int, pk: int | None = None) -> HttpResponse:
     company = company_get_for_user(user=request.user, company_id=company_pk)
     site = site_get_for_user(user=request.user, site_id=pk) if pk else None
     if site is not None and site.company_id != company.pk:
@@ -104,7 +105,7 @@ def site_edit(request: HttpRequest, company_pk: int, pk: int | None = None) -> H
 
 
 @dispatcher_required
-def contact_list(request: HttpRequest) -> HttpResponse:
+def contact_list(request: AuthedHttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     qs = contact_list_for_user(user=request.user)
     if query:
@@ -114,14 +115,14 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 
 @dispatcher_required
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     contact = contact_get_for_user(user=request.user, contact_id=pk)
     tickets = ticket_list_for_user(user=request.user, filters=TicketFilters(contact_ids=[contact.pk]))[:50]
     return render(request, "customers/contact_detail.html", {"contact": contact, "tickets": tickets, "nav": "contacts"})
 
 
 @dispatcher_required
-def contact_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def contact_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpResponse:
     contact = contact_get_for_user(user=request.user, contact_id=pk) if pk else None
     initial = {}
     if contact is not None:

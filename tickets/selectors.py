@@ -27,7 +27,7 @@ def ticket_visibility_q(user: User) -> Q:
         contact = user.contact
         if contact is None:
             return Q(pk__in=[])
-        if contact.company_id and contact.company.portal_contacts_see_all_tickets:
+        if contact.company is not None and contact.company.portal_contacts_see_all_tickets:
             return Q(company_id=contact.company_id)
         return Q(contact_id=contact.pk)
     team_ids = list(user.teams.values_list("id", flat=True))

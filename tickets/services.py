@@ -193,6 +193,8 @@ def ticket_create(
     _check_consistency(company=company, contact=contact, site=site)
     if team is None and category is not None and category.default_team_id:
         team = category.default_team
+    if status is not None and status.is_delay:
+        raise ValidationError({"status": _("A new ticket cannot start delayed; delay it once it exists.")})
     if status is None:
         status = _default_status()
         if assignee is not None and status.category == StatusCategory.NEW:

@@ -447,3 +447,11 @@ def test_tags_are_reused_whatever_their_case(agent):
     assert sorted(second.tags.values_list("name", flat=True)) == ["Лифт", "срочно"]
     assert Tag.objects.count() == 2
     assert list(first.tags.values_list("name", flat=True)) == ["Лифт"]
+
+
+def test_a_ticket_cannot_be_created_delayed(db):
+    # when / then
+    with pytest.raises(ValidationError) as exc:
+        make_ticket(status=status("delayed"))
+    assert list(exc.value.message_dict) == ["status"]
+    assert Ticket.objects.count() == 0

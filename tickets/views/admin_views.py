@@ -4,21 +4,25 @@ teams and staff users. One generic list/edit pair driven by REFERENCE_KINDS."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.choices import Role
 from accounts.models import Team, User
+from core.http import AuthedHttpRequest
 from tickets.models import Priority, ServiceCategory, Status, TicketType
 from tickets.services import status_category_sync
 from tickets.views.common import admin_required
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 
 class ColourInput(forms.TextInput):
@@ -110,9 +114,9 @@ class StaffUserForm(forms.ModelForm):
 
 @dataclass(frozen=True)
 class ReferenceKind:
-    model: type[Model]
+    model: type[Any]
     form: type[forms.ModelForm]
-    title: str
+    title: StrOrPromise
     columns: tuple[str, ...]
 
 
@@ -144,12 +148,12 @@ def _kind(kind: str) -> ReferenceKind:
 
 
 @admin_required
-def settings_index(request: HttpRequest) -> HttpResponse:
+def settings_index(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "tickets/settings.html", {"kinds": REFERENCE_KINDS, "nav": "settings"})
 
 
 @admin_required
-def reference_list(request: HttpRequest, kind: str) -> HttpResponse:
+def reference_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     spec = _kind(kind)
     qs = spec.model.objects.all()
     if spec.model is User:
@@ -171,7 +175,7 @@ def reference_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @admin_required
-def reference_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+def reference_edit(request: AuthedHttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
     spec = _kind(kind)
     instance = get_object_or_404(spec.model, pk=pk) if pk else None
     if spec.model is User and instance is not None and instance.role == Role.CLIENT:

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.choices import Role
+from core.http import AuthedHttpRequest
 from tickets.services import UploadedFileData
 
 
@@ -17,7 +18,7 @@ def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_agent_side:
             return redirect("portal:ticket_list")
         return view(request, *args, **kwargs)
@@ -31,7 +32,7 @@ def dispatcher_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
     @agent_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.role == Role.CONTRACTOR:
             raise Http404
         return view(request, *args, **kwargs)
@@ -42,7 +43,7 @@ def dispatcher_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @agent_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_admin:
             raise PermissionDenied
         return view(request, *args, **kwargs)

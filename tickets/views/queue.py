@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.http import AuthedHttpRequest
 from core.keyset import paginate
 from tickets import services
 from tickets.choices import Sort
@@ -48,7 +49,7 @@ FILTER_KEYS = (
 
 
 def _filters_from(
-    request: HttpRequest, params: QueryDict
+    request: AuthedHttpRequest, params: QueryDict
 ) -> tuple[TicketFilters, QueueFilterForm, str, SavedView | None]:
     view_key = params.get("view", "all_open")
     saved = None
@@ -97,7 +98,7 @@ def _capped_count(qs) -> str:  # type: ignore[no-untyped-def]
     return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
-def _queue_context(request: HttpRequest) -> dict:
+def _queue_context(request: AuthedHttpRequest) -> dict:
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
     qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags")
@@ -133,7 +134,7 @@ def _queue_context(request: HttpRequest) -> dict:
 
 
 @agent_required
-def queue_view(request: HttpRequest) -> HttpResponse:
+def queue_view(request: AuthedHttpRequest) -> HttpResponse:
     context = _queue_context(request)
     user = request.user
     system_counts = []
@@ -159,7 +160,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 
 
 @agent_required
-def queue_rows(request: HttpRequest) -> HttpResponse:
+def queue_rows(request: AuthedHttpRequest) -> HttpResponse:
     """The rows of the current page, polled every 2 s. Answers 204 (htmx keeps the page as it is)
     when no ticket event happened since the client's cursor, or the page would look the same."""
     since = request.GET.get("since", "")
@@ -170,7 +171,7 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_POST
-def bulk_action(request: HttpRequest) -> HttpResponse:
+def bulk_action(request: AuthedHttpRequest) -> HttpResponse:
     form = BulkForm(request.POST)
     back = local_back(request)
     if not form.is_valid() or not form.cleaned_data["ticket_ids"]:
@@ -203,7 +204,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_POST
-def saved_view_save(request: HttpRequest) -> HttpResponse:
+def saved_view_save(request: AuthedHttpRequest) -> HttpResponse:
     name = (request.POST.get("name") or "").strip()[:100]
     if not name:
         messages.error(request, _("Give the view a name."))
@@ -219,7 +220,7 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_POST
-def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_view_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=pk, owner=request.user)
     view.delete()
     messages.success(request, _("View deleted."))

@@ -1,13 +1,14 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from core.http import AuthedHttpRequest
 from customers.selectors import company_list_for_user, contact_search_for_user, icontains_q
 from tickets.selectors import ticket_search_for_user
 from tickets.views.common import agent_required
 
 
 @agent_required
-def search_view(request: HttpRequest) -> HttpResponse:
+def search_view(request: AuthedHttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     number = query.lstrip("#№ ")
     if number.isdecimal() and len(number) < 12:

@@ -7,12 +7,13 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.http import AuthedHttpRequest
 from customers import services as customer_services
 from customers.selectors import contact_get_for_user, contact_search_for_user, site_list_for_user
 from tickets import services
@@ -57,7 +58,7 @@ def _others_present(ticket, user) -> list[TicketPresence]:  # type: ignore[no-un
     )
 
 
-def _ticket_context(request: HttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
+def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
     user = request.user
     events = list(event_list_for_ticket(user=user, ticket=ticket))
     visible = ticket_list_for_user(user=user)
@@ -82,14 +83,14 @@ def _ticket_context(request: HttpRequest, ticket) -> dict:  # type: ignore[no-un
 
 
 @agent_required
-def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_detail(request: AuthedHttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request.user, number=number)
     services.presence_touch(ticket=ticket, user=request.user, is_replying=False)
     return render(request, "tickets/detail.html", _ticket_context(request, ticket))
 
 
 @agent_required
-def ticket_live(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_live(request: AuthedHttpRequest, number: int) -> HttpResponse:
     """Polled every 2 s by the ticket page: refreshes presence, and when the ticket has new
     events re-renders conversation, properties and history (out-of-band swaps) — the reply
     box is outside those regions, so text being typed is never lost."""
@@ -108,7 +109,7 @@ def ticket_live(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_reply(request: AuthedHttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request.user, number=number)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -136,7 +137,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def ticket_update_view(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_update_view(request: AuthedHttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request.user, number=number)
     form = TicketPropertiesForm(request.POST)
     if not form.is_valid():
@@ -166,7 +167,7 @@ def ticket_update_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def ticket_links_view(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_links_view(request: AuthedHttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request.user, number=number)
     form = LinkForm(request.POST)
     if not form.is_valid():
@@ -203,7 +204,7 @@ def ticket_links_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
+def ticket_merge_view(request: AuthedHttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request.user, number=number)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -223,7 +224,7 @@ def ticket_merge_view(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @dispatcher_required
-def ticket_create_view(request: HttpRequest) -> HttpResponse:
+def ticket_create_view(request: AuthedHttpRequest) -> HttpResponse:
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -285,17 +286,20 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
             contact = contact_get_for_user(user=request.user, contact_id=form.cleaned_data["contact_id"])
         except Http404:
             contact = None
-    sites = site_list_for_user(user=request.user).filter(company_id=contact.company_id) if contact else []
+    sites = site_list_for_user(user=request.user).filter(company=contact.company) if contact and contact.company else []
     context = {"form": form, "contact": contact, "sites": sites, "nav": "create"}
     return render(request, "tickets/create.html", context)
 
 
 @dispatcher_required
-def contact_lookup(request: HttpRequest) -> HttpResponse:
+def contact_lookup(request: AuthedHttpRequest) -> HttpResponse:
     """As-you-type contact search for phone intake (name, phone or email fragment); with
     `select=<id>` returns the chosen contact's card with its company's sites."""
     if request.GET.get("select"):
-        contact = contact_get_for_user(user=request.user, contact_id=request.GET["select"])
+        select = request.GET["select"]
+        if not select.isdecimal():
+            raise Http404
+        contact = contact_get_for_user(user=request.user, contact_id=int(select))
         sites = (
             site_list_for_user(user=request.user).filter(company_id=contact.company_id) if contact.company_id else []
         )
@@ -315,7 +319,7 @@ def contact_lookup(request: HttpRequest) -> HttpResponse:
     )
 
 
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_download(request: AuthedHttpRequest, pk: int) -> FileResponse:
     """Serve an attachment to someone who may see its ticket (and, for clients, its article):
     always as a download, with nosniff, never from a public URL."""
     if not request.user.is_authenticated:
