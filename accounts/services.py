@@ -6,11 +6,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import authenticate, login
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import LoginToken, User
+from core.http import client_ip
 
 LOGIN_FAILURE_LIMIT = 5  # per email address
 # Per client address: higher, because a whole office often shares one public IP.
@@ -41,6 +45,31 @@ def login_failed(*, email: str, ip: str) -> None:
 
 def login_succeeded(*, email: str) -> None:
     cache.delete(_failure_key(f"email:{email.lower()}"))
+
+
+class LoginRefused(Exception):
+    """A password login that did not sign anyone in: `message` for the person, `status` for HTTP."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def password_login(*, request: HttpRequest, email: str, password: str) -> User:
+    """Sign in by email and password, counting failures per email and per address.
+    Rotates the session key (django.contrib.auth.login). Raises LoginRefused."""
+    email = email.lower()
+    ip = client_ip(request)
+    if login_is_throttled(email=email, ip=ip):
+        raise LoginRefused(_("Too many failed attempts. Wait 15 minutes and try again."), 429)
+    user = authenticate(request, username=email, password=password)
+    if user is None:
+        login_failed(email=email, ip=ip)
+        raise LoginRefused(_("Wrong email or password."), 400)
+    login_succeeded(email=email)
+    login(request, user)
+    return user  # type: ignore[return-value]
 
 
 @transaction.atomic

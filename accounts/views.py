@@ -1,52 +1,32 @@
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm
-from core.http import AuthedHttpRequest
-
-
-def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _safe_next(request: HttpRequest) -> str | None:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
+from core.http import AuthedHttpRequest, safe_next_url
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(_safe_next(request) or "home")
+        return redirect(safe_next_url(request) or "home")
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].lower()
-        ip = client_ip(request)
-        if services.login_is_throttled(email=email, ip=ip):
-            form.add_error(None, _("Too many failed attempts. Wait 15 minutes and try again."))
-            status = 429
+        try:
+            services.password_login(
+                request=request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+            )
+        except services.LoginRefused as refused:
+            form.add_error(None, refused.message)
+            status = refused.status
         else:
-            user = authenticate(request, username=email, password=form.cleaned_data["password"])
-            if user is None:
-                services.login_failed(email=email, ip=ip)
-                form.add_error(None, _("Wrong email or password."))
-                status = 400
-            else:
-                services.login_succeeded(email=email)
-                login(request, user)  # rotates the session key
-                return redirect(_safe_next(request) or "home")
-    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request) or ""}, status=status)
+            return redirect(safe_next_url(request) or "home")
+    return render(request, "accounts/login.html", {"form": form, "next": safe_next_url(request)}, status=status)
 
 
 @require_POST

@@ -4,26 +4,12 @@ every selector."""
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from api.permissions import is_staff_viewer, manages_customers
 from tickets.models import ServiceCategory, Tag
-
-
-def name_contains_q(field: str, text: str) -> Q:
-    """`field` contains `text`, ignoring case, Cyrillic included. SQLite's LIKE folds only ASCII
-    letters, so there the common spellings of the text (as typed, lower, upper, capitalised)
-    are tried; PostgreSQL's ILIKE folds every letter."""
-    text = text.strip()
-    if connection.vendor == "postgresql":
-        return Q(**{f"{field}__icontains": text})
-    q = Q()
-    for variant in dict.fromkeys([text, text.lower(), text.upper(), text.capitalize(), text.title()]):
-        q |= Q(**{f"{field}__contains": variant})
-    return q
 
 
 def user_list_for_user(*, user: User) -> QuerySet[User]:

@@ -1,4 +1,5 @@
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import User
 
@@ -8,3 +9,19 @@ class AuthedHttpRequest(HttpRequest):
     User. Only an annotation for type checkers; Django passes a plain HttpRequest."""
 
     user: User  # type: ignore[assignment]
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The peer address. Behind nginx, configure it to pass the client address as REMOTE_ADDR
+    (e.g. uwsgi_param / proxy with the real-ip module); X-Forwarded-For is never trusted here."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def safe_next_url(request: HttpRequest) -> str:
+    """The `next` page asked for by a login form, when it is on this site; "" otherwise."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
+from core.db import icontains_q
 from customers.models import Company, Contact, ContactEmail, ContactPhone, Site, normalize_phone
 
 
@@ -50,15 +50,6 @@ def contact_get_for_user(*, user: User, contact_id: int) -> Contact:
         return contact_list_for_user(user=user).get(pk=contact_id)
     except (Contact.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
-
-
-def icontains_q(field: str, text: str) -> Q:
-    """`field` contains `text`, ignoring case in any alphabet. SQLite's LIKE folds only ASCII
-    letters ("иванов" would miss "Иванов"), so there the match goes through Django's Python
-    REGEXP function; PostgreSQL folds Cyrillic in ILIKE/UPPER itself."""
-    if connection.vendor == "sqlite":
-        return Q(**{f"{field}__iregex": re.escape(text)})
-    return Q(**{f"{field}__icontains": text})
 
 
 def contact_match_q(query: str) -> Q:

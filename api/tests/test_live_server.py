@@ -3,39 +3,15 @@
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connection, connections
 
 from tests.factories import ClientUserFactory
-from tickets import search
 from tickets.models import Ticket
-
-
-@pytest.fixture(scope="module")
-def _migrated_data_restored_afterwards(django_db_blocker):
-    """The flush after a transactional test empties every table, the statuses and priorities that
-    migrations seed included. Put them back (module scope: after that flush) for the transactional
-    tests that run later without asking for serialized_rollback themselves."""
-    yield
-    with django_db_blocker.unblock():
-        for alias in connections:
-            contents = getattr(connections[alias], "_test_serialized_contents", None)
-            if contents:
-                connections[alias].creation.deserialize_db_from_string(contents)
-
-
-@pytest.fixture
-def _empty_search_index_afterwards(live_server):
-    """The search table is not a model, so the flush after a transactional test leaves its rows
-    behind; empty it first (torn down before the live server's flush)."""
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {search.TABLE}")
 
 
 # available_apps makes the flush after the test TRUNCATE ... CASCADE: on PostgreSQL the search
 # table's foreign key to tickets_ticket refuses a plain TRUNCATE of the tickets.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True, available_apps=list(settings.INSTALLED_APPS))
-@pytest.mark.usefixtures("_migrated_data_restored_afterwards", "_empty_search_index_afterwards")
+@pytest.mark.usefixtures("migrated_data_restored_afterwards", "empty_search_index_afterwards")
 def test_client_gets_a_token_creates_and_reads_a_ticket_over_http(live_server):
     ClientUserFactory(email="anna@romashka.test", password="s3cret-Pass")
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from api.selectors import name_contains_q
+from core.db import icontains_q
 
 
 def filter_customer_list(queryset: QuerySet[Any], params: dict[str, Any], *, name_field: str) -> QuerySet[Any]:
     """Apply `search` (name contains), `updated_since` and `company` from validated query params."""
     if params.get("search", "").strip():
-        queryset = queryset.filter(name_contains_q(name_field, params["search"]))
+        queryset = queryset.filter(icontains_q(name_field, params["search"]))
     if params.get("updated_since") is not None:
         queryset = queryset.filter(updated_at__gte=params["updated_since"])
     if params.get("company") is not None:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from api.pagination import NameCursorPagination
 from api.permissions import IsStaff
-from api.selectors import name_contains_q, service_category_list_for_user, tag_list_for_user
+from api.selectors import service_category_list_for_user, tag_list_for_user
 from api.serializers.reference import (
     PriorityOutputSerializer,
     ServiceCategoryOutputSerializer,
@@ -22,6 +22,7 @@ from api.serializers.reference import (
     TicketTypeOutputSerializer,
 )
 from api.views.base import ApiView
+from core.db import icontains_q
 from tickets.models import Priority, Status, TicketType
 
 
@@ -92,5 +93,5 @@ class TagListView(ApiView):
         params = self.validated_input(data=request.query_params, serializer_class=TagListParamsSerializer)
         tags = tag_list_for_user(user=self.viewer)
         if params.get("search", "").strip():
-            tags = tags.filter(name_contains_q("name", params["search"]))
+            tags = tags.filter(icontains_q("name", params["search"]))
         return self.paginated_output(tags)

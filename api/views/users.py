@@ -8,9 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.pagination import IdCursorPagination
-from api.selectors import name_contains_q, user_get_for_user, user_list_for_user
+from api.selectors import user_get_for_user, user_list_for_user
 from api.serializers.accounts import UserListParamsSerializer, UserOutputSerializer
 from api.views.base import ApiView
+from core.db import icontains_q
 
 
 class UserListView(ApiView):
@@ -30,7 +31,7 @@ class UserListView(ApiView):
         users = user_list_for_user(user=self.viewer)
         if params.get("search", "").strip():
             text = params["search"].strip()
-            users = users.filter(name_contains_q("full_name", text) | Q(email__icontains=text))
+            users = users.filter(icontains_q("full_name", text) | Q(email__icontains=text))
         if params.get("role"):
             users = users.filter(role=params["role"])
         if params.get("team") is not None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, login
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -14,22 +13,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts import services as account_services
 from accounts.forms import LoginForm
 from accounts.models import User
-from accounts.views import client_ip
+from core.http import client_ip, safe_next_url
 from portal import services
 from portal.forms import MagicLinkRequestForm
 
 # The login page holds two forms; a hidden "action" input says which one was sent.
 ACTION_LOGIN = "password"
 ACTION_LINK = "link"
-
-
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
 
 
 def _landing(user: User, next_url: str = "") -> HttpResponse:
@@ -43,29 +33,25 @@ def _landing(user: User, next_url: str = "") -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     """Both ways in on one page: the password form and the "email me a link" form."""
     if request.user.is_authenticated:
-        return _landing(request.user, _safe_next(request))
+        return _landing(request.user, safe_next_url(request))
     action = request.POST.get("action") if request.method == "POST" else None
     password_form = LoginForm(request.POST if action == ACTION_LOGIN else None, prefix=ACTION_LOGIN)
     link_form = MagicLinkRequestForm(request.POST if action == ACTION_LINK else None, prefix=ACTION_LINK)
-    next_url = _safe_next(request)
+    next_url = safe_next_url(request)
     status = 200
 
     if action == ACTION_LOGIN and password_form.is_valid():
-        email = password_form.cleaned_data["email"].lower()
-        ip = client_ip(request)
-        if account_services.login_is_throttled(email=email, ip=ip):
-            password_form.add_error(None, _("Too many failed attempts. Wait 15 minutes and try again."))
-            status = 429
+        try:
+            user = account_services.password_login(
+                request=request,
+                email=password_form.cleaned_data["email"],
+                password=password_form.cleaned_data["password"],
+            )
+        except account_services.LoginRefused as refused:
+            password_form.add_error(None, refused.message)
+            status = refused.status
         else:
-            user = authenticate(request, username=email, password=password_form.cleaned_data["password"])
-            if user is None:
-                account_services.login_failed(email=email, ip=ip)
-                password_form.add_error(None, _("Wrong email or password."))
-                status = 400
-            else:
-                account_services.login_succeeded(email=email)
-                login(request, user)  # rotates the session key
-                return _landing(user, next_url)
+            return _landing(user, next_url)
     elif action == ACTION_LOGIN:
         status = 400
 
@@ -104,4 +90,4 @@ def magic_link_view(request: HttpRequest, token: str) -> HttpResponse:
         )
     account_services.login_succeeded(email=user.email)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
-    return _landing(user, _safe_next(request))
+    return _landing(user, safe_next_url(request))
