@@ -1,0 +1,541 @@
+"""Benchmark the real server: for each scale, seed (or reuse) the benchmark database, start gunicorn
+(2 workers × 4 threads) against it, log in as the benchmark agent and drive each scenario with 8
+concurrent clients for a fixed time. Prints latency p50/p99, requests/s and errors per scenario and
+writes them to bench/results/<time>.json. See bench/README.md.
+
+    uv run python bench/run.py                      # 100k and 1M tickets, seeding each
+    uv run python bench/run.py --scales 100000 --reuse
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.seed import BENCH_AGENT_EMAIL, BENCH_PASSWORD, DEFAULT_DATABASE_URL, SEED_INFO_TABLE, migrate  # noqa: E402
+from bench.text import EQUIPMENT, SEARCH_QUERIES, TextPools  # noqa: E402
+
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+# Product goals at 1M tickets: (scenario, metric, limit); p99 in ms at most, req/s at least.
+GOALS = [("queue", "p99_ms", 100), ("ticket", "p99_ms", 100), ("search", "p99_ms", 200), ("api_create", "rps", 150)]
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- the server ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn in its own process group, stopped (group and all) on exit, error or signal."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = RESULTS_DIR / "gunicorn.log"
+
+    def __enter__(self) -> Server:
+        uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+        command = [
+            uv, "run", "gunicorn", "config.wsgi:application", "-w", "2", "-k", "gthread", "--threads", "4",
+            "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
+        ]  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "DJANGO_DEBUG": "0",
+            "HUEY_BACKEND": "redis",
+            "REDIS_URL": REDIS_URL,
+            "UV_PYTHON_DOWNLOADS": "never",
+            # The benchmark agent makes tens of thousands of API calls an hour: lift the per-user limits.
+            "OTKLIK_API_THROTTLE_USER": "100000000/hour",
+            "OTKLIK_API_THROTTLE_ANON": "100000/min",
+            "OTKLIK_LOGIN_THROTTLE": "1000/min",
+        }
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        log_file = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log_file.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.base_url}/accounts/login/", timeout=5).status_code < 500:
+                    log(f"   gunicorn up at {self.base_url} (pid {self.process.pid})")
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.log_path}")
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _raise_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the `with Server(...)` blocks, which stop gunicorn
+
+
+# --- the data the scenarios need ---------------------------------------------------------------------
+
+
+@dataclass
+class Fixtures:
+    team_ids: list[int]
+    ten_article_numbers: list[int]
+    priority_ids: list[int]
+    seeded_tickets: int
+    tickets_now: int
+
+
+def seeded_tickets(url: str) -> int | None:
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute(f"SELECT tickets FROM {SEED_INFO_TABLE}").fetchone()
+            return int(row[0]) if row else None
+    except psycopg.Error:
+        return None
+
+
+def load_fixtures(url: str) -> Fixtures:
+    with psycopg.connect(url) as conn:
+        team_ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT m.team_id FROM accounts_team_members m JOIN accounts_user u ON u.id = m.user_id"
+                " WHERE u.email = %s AND EXISTS (SELECT 1 FROM tickets_ticket t WHERE t.team_id = m.team_id)"
+                " ORDER BY m.team_id",
+                [BENCH_AGENT_EMAIL],
+            )
+        ]
+        numbers = [
+            row[0]
+            for row in conn.execute(
+                "SELECT t.number FROM tickets_ticket t JOIN (SELECT ticket_id FROM tickets_article GROUP BY ticket_id"
+                " HAVING count(*) >= 10) a ON a.ticket_id = t.id ORDER BY t.number"
+            )
+        ]
+        priority_ids = [
+            row[0] for row in conn.execute('SELECT id FROM tickets_priority WHERE is_active ORDER BY "order"')
+        ]
+        seeded = conn.execute(f"SELECT tickets FROM {SEED_INFO_TABLE}").fetchone()[0]
+        now = conn.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0]
+    return Fixtures(team_ids, numbers, priority_ids, seeded, now)
+
+
+# --- logging in --------------------------------------------------------------------------------------
+
+
+def session_cookies(base_url: str) -> dict[str, str]:
+    """Log in through the login form, as a browser does: CSRF cookie and token, then the session."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        page = client.get("/accounts/login/")
+        page.raise_for_status()
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if match is None:
+            raise RuntimeError("no CSRF token on the login page")
+        answer = client.post(
+            "/accounts/login/",
+            data={"email": BENCH_AGENT_EMAIL, "password": BENCH_PASSWORD, "csrfmiddlewaretoken": match.group(1)},
+            headers={"Referer": f"{base_url}/accounts/login/"},
+        )
+        if answer.status_code != 302 or "sessionid" not in client.cookies:
+            raise RuntimeError(f"login failed: HTTP {answer.status_code}")
+        return {"sessionid": client.cookies["sessionid"], "csrftoken": client.cookies.get("csrftoken", "")}
+
+
+def api_token(base_url: str) -> str | None:
+    answer = httpx.post(
+        f"{base_url}/api/v1/auth/token/",
+        json={"username": BENCH_AGENT_EMAIL, "password": BENCH_PASSWORD},
+        timeout=30,
+    )
+    if answer.status_code != 200:
+        log(f"   API token: HTTP {answer.status_code} {answer.text[:200]!r}")
+        return None
+    return str(answer.json()["token"])
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    method: str
+    url: str
+    json: dict[str, Any] | None = None
+    params: dict[str, str] | None = None
+    expect: int = 200
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    auth: str  # "session" or "token"
+    make: Callable[[random.Random], Request]
+
+
+@dataclass
+class Result:
+    scale: int
+    scenario: str
+    title: str
+    requests: int = 0
+    errors: int = 0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    rps: float = 0.0
+    seconds: float = 0.0
+    error_sample: str = ""
+    status_counts: dict[str, int] = field(default_factory=dict)
+
+
+def scenarios(fixtures: Fixtures, pools: TextPools) -> list[Scenario]:
+    teams, numbers, priorities = fixtures.team_ids, fixtures.ten_article_numbers, fixtures.priority_ids
+
+    def create(rng: random.Random) -> Request:
+        equipment = rng.randrange(len(EQUIPMENT))
+        body = {
+            "title": pools.title(equipment),
+            "description": pools.message(equipment, "client"),
+            "priority": rng.choice(priorities),
+            "channel": "api",
+        }
+        return Request("POST", "/api/v1/tickets/", body, expect=201)
+
+    return [
+        Scenario(
+            "queue",
+            "Queue «All open» of a team",
+            "session",
+            lambda rng: Request("GET", f"/tickets/?view=all_open&team={rng.choice(teams)}"),
+        ),
+        Scenario(
+            "ticket",
+            "Ticket page, 10 articles",
+            "session",
+            lambda rng: Request("GET", f"/tickets/{rng.choice(numbers)}/"),
+        ),
+        Scenario(
+            "search",
+            "Search (Russian word forms)",
+            "session",
+            lambda rng: Request("GET", "/tickets/search/", params={"q": rng.choice(SEARCH_QUERIES)}),
+        ),
+        Scenario(
+            "api_list", "API ticket list ?open=true", "token", lambda rng: Request("GET", "/api/v1/tickets/?open=true")
+        ),
+        Scenario("api_create", "API ticket create", "token", create),
+    ]
+
+
+def drive(
+    *,
+    base_url: str,
+    scenario: Scenario,
+    cookies: dict[str, str],
+    token: str | None,
+    concurrency: int,
+    seconds: float,
+    seed: int,
+) -> tuple[list[float], list[str]]:
+    """Run `scenario` from `concurrency` threads for `seconds`; latencies (s) of successes and the
+    outcome label of every request ("200", "404", "ConnectError" …)."""
+    latencies: list[float] = []
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    deadline = time.perf_counter() + seconds
+    headers = {"Authorization": f"Token {token}"} if scenario.auth == "token" and token else {}
+
+    def worker(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        mine: list[float] = []
+        labels: list[str] = []
+        client_cookies = cookies if scenario.auth == "session" else {}
+        with httpx.Client(base_url=base_url, cookies=client_cookies, headers=headers, timeout=60) as client:
+            while time.perf_counter() < deadline and not stop.is_set():
+                request = scenario.make(rng)
+                started = time.perf_counter()
+                try:
+                    if request.method == "GET":
+                        answer = client.get(request.url, params=request.params)
+                    else:
+                        answer = client.post(request.url, json=request.json)
+                    label = str(answer.status_code)
+                    ok = answer.status_code == request.expect
+                    if not ok and len(labels) < 1 and answer.status_code >= 400:
+                        label += " " + answer.text[:300].replace("\n", " ")
+                except httpx.HTTPError as exc:
+                    label, ok = type(exc).__name__, False
+                elapsed = time.perf_counter() - started
+                if ok:
+                    mine.append(elapsed)
+                labels.append(label)
+        with lock:
+            latencies.extend(mine)
+            outcomes.extend(labels)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C or SIGTERM: let the clients go, then stop the server
+        stop.set()
+        raise
+    return latencies, outcomes
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+def run_scenario(
+    *,
+    scale: int,
+    base_url: str,
+    scenario: Scenario,
+    cookies: dict[str, str],
+    token: str | None,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+) -> Result:
+    common = {"base_url": base_url, "scenario": scenario, "cookies": cookies, "token": token}
+    drive(**common, concurrency=concurrency, seconds=warmup, seed=1)
+    started = time.perf_counter()
+    latencies, outcomes = drive(**common, concurrency=concurrency, seconds=seconds, seed=2)
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    counts: dict[str, int] = {}
+    sample = ""
+    for label in outcomes:
+        code = label.split(" ", 1)[0]
+        counts[code] = counts.get(code, 0) + 1
+        if " " in label and not sample:
+            sample = label
+    errors = len(outcomes) - len(latencies)
+    return Result(
+        scale=scale,
+        scenario=scenario.name,
+        title=scenario.title,
+        requests=len(outcomes),
+        errors=errors,
+        p50_ms=round(percentile(latencies, 0.50) * 1000, 1),
+        p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
+        rps=round(len(latencies) / elapsed, 1),
+        seconds=round(elapsed, 1),
+        error_sample=sample if errors else "",
+        status_counts=counts,
+    )
+
+
+# --- reporting -----------------------------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        f"{'tickets':>9}  {'scenario':<30} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}",
+        "-" * 86,
+    ]
+    for r in results:
+        figures = f"{r.requests:>8} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>8.1f} {r.errors:>7}"
+        lines.append(f"{r.scale:>9,}  {r.title:<30} {figures}")
+    return "\n".join(lines)
+
+
+def goal_lines(results: list[Result]) -> list[str]:
+    at_scale = {r.scenario: r for r in results if r.scale == 1_000_000}
+    lines = []
+    for scenario, metric, limit in GOALS:
+        result = at_scale.get(scenario)
+        if result is None:
+            continue
+        value = getattr(result, metric)
+        met = result.errors == 0 and (value <= limit if metric == "p99_ms" else value >= limit)
+        sign = "≤" if metric == "p99_ms" else "≥"
+        unit = "ms p99" if metric == "p99_ms" else "req/s"
+        lines.append(f"  {'met' if met else 'MISSED':<6} {scenario:<11} {value:>8.1f} {unit} (goal {sign} {limit})")
+    return lines
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def postgres_version(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0])
+
+
+def flush_bench_redis() -> None:
+    """Start from an empty cache and task queue (database 15 belongs to the benchmark)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis is needed at {REDIS_URL}: {exc}") from exc
+
+
+# --- main ------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="100000,1000000", help="Comma-separated ticket counts.")
+    parser.add_argument("--reuse", action="store_true", help="Do not re-seed when the database holds the scale.")
+    parser.add_argument("--duration", type=float, default=20.0, help="Measured seconds per scenario.")
+    parser.add_argument("--warmup", type=float, default=3.0, help="Unmeasured seconds before each scenario.")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--only", default="", help="Comma-separated scenario names (default: all).")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    args = parser.parse_args(argv)
+    scales = [int(s.replace("_", "")) for s in args.scales.split(",") if s.strip()]
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    signal.signal(signal.SIGTERM, _raise_on_signal)
+    signal.signal(signal.SIGHUP, _raise_on_signal)
+
+    started_at = datetime.now(UTC)
+    results: list[Result] = []
+    seed_timings: dict[int, Any] = {}
+    pools = TextPools(random.Random(7))
+    for scale in scales:
+        log(f"== {scale:,} tickets")
+        if args.reuse and seeded_tickets(args.database_url) == scale:
+            log("   reusing the seeded database (applying any new migrations)")
+            migrate(args.database_url)
+        else:
+            subprocess.run(
+                [sys.executable, str(BASE_DIR / "bench" / "seed.py"), "--tickets", str(scale),
+                 "--database-url", args.database_url],
+                cwd=BASE_DIR,
+                check=True,
+            )  # fmt: skip
+        with psycopg.connect(args.database_url) as conn:
+            seed_timings[scale] = conn.execute(f"SELECT timings FROM {SEED_INFO_TABLE}").fetchone()[0]
+        fixtures = load_fixtures(args.database_url)
+        log(
+            f"   {fixtures.tickets_now:,} tickets now; {len(fixtures.team_ids)} teams, "
+            f"{len(fixtures.ten_article_numbers):,} tickets with 10 articles"
+        )
+        flush_bench_redis()
+        with Server(args.database_url) as server:
+            cookies = session_cookies(server.base_url)
+            token = api_token(server.base_url)
+            for scenario in scenarios(fixtures, pools):
+                if only and scenario.name not in only:
+                    continue
+                result = run_scenario(
+                    scale=scale,
+                    base_url=server.base_url,
+                    scenario=scenario,
+                    cookies=cookies,
+                    token=token,
+                    concurrency=args.concurrency,
+                    seconds=args.duration,
+                    warmup=args.warmup,
+                )
+                results.append(result)
+                log(
+                    f"   {scenario.title:<30} {result.requests:>7} req  p50 {result.p50_ms:7.1f} ms"
+                    f"  p99 {result.p99_ms:7.1f} ms  {result.rps:7.1f} req/s  errors {result.errors}"
+                    + (f"  e.g. {result.error_sample[:160]}" if result.error_sample else "")
+                )
+    log("")
+    log(table(results))
+    goals = goal_lines(results)
+    if goals:
+        log("Goals at 1,000,000 tickets:")
+        for line in goals:
+            log(line)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{started_at:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "started_at": started_at.isoformat(),
+                "commit": git_commit(),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                },
+                "postgres": postgres_version(args.database_url),
+                "server": "gunicorn -w 2 -k gthread --threads 4",
+                "concurrency": args.concurrency,
+                "duration_s": args.duration,
+                "warmup_s": args.warmup,
+                "seed_timings_s": seed_timings,
+                "results": [asdict(r) for r in results],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    log(f"Results written to {path.relative_to(BASE_DIR)}")
+
+
+if __name__ == "__main__":
+    main()
