@@ -11,6 +11,7 @@ in. Deterministic: the same seed gives the same world.
 from __future__ import annotations
 
 import random
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ DEMO_PASSWORD = "demo"  # noqa: S105 — a published demo password, below the va
 ADMIN_EMAIL = "admin@demo.local"
 TICKET_COUNT = 300
 HISTORY_DAYS = 60
+MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
 
 # --- staff and teams ---------------------------------------------------------------------------
 
@@ -966,36 +968,42 @@ class DemoBuilder:
 
     def _tickets(self) -> None:
         rng = self.rng
-        plans: list[tuple[datetime, Problem, list[Problem]]] = []
+        # (age in days, minute of the day in Moscow, problem, consequences): drawn without looking at
+        # the clock, so the same seed gives the same tickets whenever it runs; only dates move.
+        plans: list[tuple[float, int, Problem, list[Problem]]] = []
         for _ in range(TICKET_COUNT - sum(1 + len(children) for _parent, children in PARENT_CHILD)):
             # Recent days are busier: an age skewed towards today.
-            age_days = HISTORY_DAYS * rng.random() ** 1.6
-            plans.append((self._working_time(self.now - timedelta(days=age_days)), rng.choice(PROBLEMS), []))
+            plans.append((HISTORY_DAYS * rng.random() ** 1.6, self._minute_of_day(), rng.choice(PROBLEMS), []))
         for parent, children in PARENT_CHILD:
-            age_days = rng.uniform(3, HISTORY_DAYS - 5)
-            plans.append((self._working_time(self.now - timedelta(days=age_days)), parent, children))
-        plans.sort(key=lambda plan: plan[0])
-        for created, problem, children in plans:
-            ticket = self._ticket(created, problem)
+            plans.append((rng.uniform(3, HISTORY_DAYS - 5), self._minute_of_day(), parent, children))
+        plans.sort(key=lambda plan: (-int(plan[0]), plan[1]))
+        for age_days, minute, problem, children in plans:
+            created = self._moment(int(age_days), minute)
+            ticket = self._ticket(created, age_days, problem)
             # Consequences of a mass incident: same company and site, minutes later, children of it.
             for offset, child_problem in enumerate(children, start=1):
                 self._ticket(
                     created + timedelta(minutes=7 * offset),
+                    age_days,
                     child_problem,
                     company=ticket.company,
                     site=ticket.site,
                     parent=ticket,
                 )
 
-    def _working_time(self, moment: datetime) -> datetime:
-        """Move a moment into 8:00–20:00 Moscow time, mostly; a few requests come at night."""
-        local = timezone.localtime(moment, timezone.get_fixed_timezone(180))
-        if self.rng.random() < 0.9 and not 8 <= local.hour < 20:
-            local = local.replace(hour=self.rng.randint(8, 19))
-        result = local.astimezone(timezone.get_fixed_timezone(0))
-        if result > self.now:
-            result -= timedelta(days=1)
-        return min(result, self.now - timedelta(minutes=self.rng.randint(5, 90)))
+    def _minute_of_day(self) -> int:
+        """Mostly 8:00–20:00 Moscow time; a few requests come at night."""
+        night = self.rng.random() < 0.1
+        return self.rng.randint(0, 1439) if night else self.rng.randint(8 * 60, 20 * 60 - 1)
+
+    def _moment(self, days_ago: int, minute: int) -> datetime:
+        """That minute of the Moscow day `days_ago` before today. Today's minutes are squeezed into
+        the part of the day already past, keeping their order."""
+        midnight = timezone.localtime(self.now, MOSCOW).replace(hour=0, minute=0, second=0, microsecond=0)
+        if days_ago == 0:
+            elapsed = max(self.now - midnight - timedelta(minutes=5), timedelta(0))
+            return midnight + elapsed * minute / 1440
+        return midnight - timedelta(days=days_ago) + timedelta(minutes=minute)
 
     def _dispatcher(self) -> User:
         return self.rng.choice(self.world.dispatchers)
@@ -1003,6 +1011,7 @@ class DemoBuilder:
     def _ticket(
         self,
         created: datetime,
+        age_days: float,
         problem: Problem,
         *,
         company: Company | None = None,
@@ -1064,15 +1073,21 @@ class DemoBuilder:
             services.ticket_set_parent(ticket=ticket, actor=self._dispatcher(), parent=parent)
             self._at(at, ticket)
             self._events_at(at)
-        self._story(ticket, timeline, problem, contact, client_user)
+        self._story(ticket, timeline, age_days, problem, contact, client_user)
         return ticket
 
     def _story(
-        self, ticket: Ticket, timeline: Timeline, problem: Problem, contact: Contact, client_user: User | None
+        self,
+        ticket: Ticket,
+        timeline: Timeline,
+        age_days: float,
+        problem: Problem,
+        contact: Contact,
+        client_user: User | None,
     ) -> None:
-        """Play the ticket's life after creation: assignment, replies, notes, the final status."""
+        """Play the ticket's life after creation: assignment, replies, notes, the final status.
+        The final status follows the drawn age, so older tickets are mostly closed."""
         rng, world = self.rng, self.world
-        age_days = (self.now - timeline.created).total_seconds() / 86400
         weights = next(w for limit, w in STATUS_WEIGHTS_BY_AGE if age_days < limit)
         final = _weighted(rng, weights)
         if problem.priority == "critical" and final == "new" and age_days > 0.2:
