@@ -47,8 +47,18 @@ class UploadedFileData:
     file: File
 
 
+PG_NUMBER_SEQUENCE = "tickets_ticket_number_seq"
+
+
 def _next_ticket_number() -> int:
+    """The next human ticket number. On PostgreSQL a SEQUENCE: nextval() never waits for other
+    transactions, so concurrent creates don't queue behind one counter row held until COMMIT (a
+    rolled-back create leaves a gap, as in every help desk). SQLite serialises writers anyway and
+    uses the counter row."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(%s)", [PG_NUMBER_SEQUENCE])
+            return int(cursor.fetchone()[0])
         cursor.execute("UPDATE tickets_ticketsequence SET value = value + 1 WHERE name = 'ticket' RETURNING value")
         row = cursor.fetchone()
         if row is None:
@@ -56,6 +66,18 @@ def _next_ticket_number() -> int:
             cursor.execute("INSERT INTO tickets_ticketsequence (name, value) VALUES ('ticket', %s)", [start])
             return start
         return int(row[0])
+
+
+def ticket_number_sequence_sync() -> int:
+    """Make the next number follow the largest one stored (after a bulk import or restore).
+    Returns the number the next ticket will get."""
+    top = Ticket.objects.order_by("-number").values_list("number", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(%s, %s, false)", [PG_NUMBER_SEQUENCE, top + 1])
+        else:
+            cursor.execute("UPDATE tickets_ticketsequence SET value = %s WHERE name = 'ticket'", [top])
+    return top + 1
 
 
 def _record(

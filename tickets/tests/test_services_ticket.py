@@ -455,3 +455,17 @@ def test_a_ticket_cannot_be_created_delayed(db):
         make_ticket(status=status("delayed"))
     assert list(exc.value.message_dict) == ["status"]
     assert Ticket.objects.count() == 0
+
+
+def test_numbers_continue_after_an_import_once_synced(db):
+    # given: an import wrote tickets with numbers of its own
+    imported = make_ticket()
+    Ticket.objects.filter(pk=imported.pk).update(number=5000)
+    # when
+    from tickets.services import ticket_number_sequence_sync
+
+    upcoming = ticket_number_sequence_sync()
+    created = make_ticket()
+    # then
+    assert upcoming == 5001
+    assert created.number == 5001
