@@ -107,6 +107,11 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    @property
+    def group(self) -> int:
+        """The process group of uv, the gunicorn master and its workers."""
+        return self.process.pid if self.process else 0
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -239,6 +244,13 @@ class Result:
     seconds: float = 0.0
     error_sample: str = ""
     status_counts: dict[str, int] = field(default_factory=dict)
+    # CPU accounting over the measured window (Linux /proc): per request, gunicorn's CPU and all
+    # PostgreSQL processes' CPU (other users of the server included); the machine's busy share, and
+    # the share busy with anything but gunicorn, PostgreSQL and this client (others' work).
+    server_cpu_ms_per_request: float = 0.0
+    postgres_cpu_ms_per_request: float = 0.0
+    machine_busy_pct: float = 0.0
+    other_busy_pct: float = 0.0
 
 
 def scenarios(fixtures: Fixtures, pools: TextPools) -> list[Scenario]:
@@ -356,12 +368,15 @@ def run_scenario(
     concurrency: int,
     seconds: float,
     warmup: float,
+    server_group: int,
 ) -> Result:
     common = {"base_url": base_url, "scenario": scenario, "cookies": cookies, "token": token}
     drive(**common, concurrency=concurrency, seconds=warmup, seed=1)
+    cpu_before = CpuSample.take(server_group)
     started = time.perf_counter()
     latencies, outcomes = drive(**common, concurrency=concurrency, seconds=seconds, seed=2)
     elapsed = time.perf_counter() - started
+    cpu = CpuSample.take(server_group).minus(cpu_before)
     latencies.sort()
     counts: dict[str, int] = {}
     sample = ""
@@ -383,7 +398,65 @@ def run_scenario(
         seconds=round(elapsed, 1),
         error_sample=sample if errors else "",
         status_counts=counts,
+        server_cpu_ms_per_request=round(cpu.server / max(len(outcomes), 1) * 1000, 1),
+        postgres_cpu_ms_per_request=round(cpu.postgres / max(len(outcomes), 1) * 1000, 1),
+        machine_busy_pct=round(cpu.busy_share() * 100, 1),
+        other_busy_pct=round(cpu.other_share() * 100, 1),
     )
+
+
+@dataclass
+class CpuSample:
+    """CPU seconds so far: the machine (busy and total, all cores), gunicorn's process group,
+    PostgreSQL's processes and this process. Zero everywhere without /proc."""
+
+    busy: float = 0.0
+    total: float = 0.0
+    server: float = 0.0
+    postgres: float = 0.0
+    client: float = 0.0
+
+    @classmethod
+    def take(cls, server_group: int) -> CpuSample:
+        sample = cls(client=time.process_time())
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except OSError:
+            return sample
+        idle = fields[3] + fields[4]
+        sample.total = sum(fields[:8]) / tick
+        sample.busy = sample.total - idle / tick
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            rest = text[text.rindex(")") + 2 :].split()
+            used = (int(rest[11]) + int(rest[12])) / tick  # utime, stime
+            if int(rest[2]) == server_group:
+                sample.server += used
+            elif name == "postgres":
+                sample.postgres += used
+        return sample
+
+    def minus(self, before: CpuSample) -> CpuSample:
+        return CpuSample(
+            busy=self.busy - before.busy,
+            total=self.total - before.total,
+            server=self.server - before.server,
+            postgres=self.postgres - before.postgres,
+            client=self.client - before.client,
+        )
+
+    def busy_share(self) -> float:
+        return self.busy / self.total if self.total else 0.0
+
+    def other_share(self) -> float:
+        if not self.total:
+            return 0.0
+        return max(self.busy - self.server - self.postgres - self.client, 0.0) / self.total
 
 
 # --- reporting -----------------------------------------------------------------------------------------
@@ -391,12 +464,14 @@ def run_scenario(
 
 def table(results: list[Result]) -> str:
     lines = [
-        f"{'tickets':>9}  {'scenario':<30} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}",
-        "-" * 86,
+        f"{'tickets':>9}  {'scenario':<30} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6}"
+        f" {'CPU ms/req: server':>18} {'postgres':>8} {'others %':>8}",
+        "-" * 121,
     ]
     for r in results:
-        figures = f"{r.requests:>8} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>8.1f} {r.errors:>7}"
-        lines.append(f"{r.scale:>9,}  {r.title:<30} {figures}")
+        figures = f"{r.requests:>8} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>7.1f} {r.errors:>6}"
+        cpu = f"{r.server_cpu_ms_per_request:>18.1f} {r.postgres_cpu_ms_per_request:>8.1f} {r.other_busy_pct:>8.0f}"
+        lines.append(f"{r.scale:>9,}  {r.title:<30} {figures} {cpu}")
     return "\n".join(lines)
 
 
@@ -496,11 +571,14 @@ def main(argv: list[str] | None = None) -> None:
                     concurrency=args.concurrency,
                     seconds=args.duration,
                     warmup=args.warmup,
+                    server_group=server.group,
                 )
                 results.append(result)
                 log(
                     f"   {scenario.title:<30} {result.requests:>7} req  p50 {result.p50_ms:7.1f} ms"
                     f"  p99 {result.p99_ms:7.1f} ms  {result.rps:7.1f} req/s  errors {result.errors}"
+                    f"  CPU/req: server {result.server_cpu_ms_per_request:.0f} ms,"
+                    f" postgres {result.postgres_cpu_ms_per_request:.0f} ms; others' load {result.other_busy_pct:.0f}%"
                     + (f"  e.g. {result.error_sample[:160]}" if result.error_sample else "")
                 )
     log("")
