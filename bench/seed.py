@@ -833,6 +833,9 @@ def seed(*, url: str, n: int, seed_value: int = 1) -> dict[str, float]:
         restore_indexes_and_constraints(url, saved)
     with phase("sequences, VACUUM tickets_search, ANALYZE", timings):
         finish(url, n, seed_value, timings)
+        from tickets.services import ticket_number_sequence_sync
+
+        log(f"     the next ticket number is {ticket_number_sequence_sync():,}")
     with phase("verify search documents against tickets/search.py", timings):
         compared, mismatches = verify_search_documents()
         if mismatches or not compared:
