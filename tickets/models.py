@@ -100,6 +100,9 @@ class TicketSequence(models.Model):
 
 
 class Ticket(models.Model):
+    # Foreign keys marked db_index=False are covered by the composite indexes in Meta (company,
+    # contact, team, assignee lead one each) or are never filtered alone (type, category): every
+    # extra index on this hot table costs inserts and query planning time.
     number = models.BigIntegerField(_("number"), unique=True)
     title = models.CharField(_("subject"), max_length=255)
     description = models.TextField(_("description"), blank=True)
@@ -109,7 +112,13 @@ class Ticket(models.Model):
     delayed_until = models.DateTimeField(_("delayed until"), null=True, blank=True)
     priority = models.ForeignKey(Priority, verbose_name=_("priority"), on_delete=models.PROTECT, related_name="+")
     type = models.ForeignKey(
-        TicketType, verbose_name=_("type"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        TicketType,
+        verbose_name=_("type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     category = models.ForeignKey(
         ServiceCategory,
@@ -118,6 +127,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     company = models.ForeignKey(
         "customers.Company",
@@ -126,6 +136,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -134,6 +145,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,
     )
     site = models.ForeignKey(
         "customers.Site",
@@ -144,7 +156,13 @@ class Ticket(models.Model):
         related_name="tickets",
     )
     team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -153,6 +171,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_tickets",
+        db_index=False,
     )
     observers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("observers"), blank=True, related_name="observed_tickets"

@@ -20,7 +20,9 @@ WORD_RE = re.compile(r"[\w@.+-]+", re.UNICODE)
 CYRILLIC_RE = re.compile(r"[а-яё]", re.IGNORECASE)
 # Ranking of a very common word over hundreds of thousands of matches is what makes search slow;
 # rank only the most recent matches (newest first by ticket id) — users look for recent tickets.
-RANK_WINDOW = 2000
+RANK_WINDOW = 1000
+# How far back from the newest ticket each search pass looks (ids); None = everything.
+SEARCH_WINDOWS: tuple[int | None, ...] = (50_000, 400_000, None)
 
 
 @lru_cache(maxsize=2)
@@ -128,34 +130,47 @@ def _fts5_query(query: str) -> str:
 
 def search_ticket_ids(query: str, *, limit: int = 50, candidate_ids_sql: tuple[str, list] | None = None) -> list[int]:
     """Ticket ids matching `query`, best first. `candidate_ids_sql` (SQL, params) restricts the
-    result to ids the viewer may see; the caller builds it from a selector's queryset."""
+    result to ids the viewer may see; the caller builds it from a selector's queryset.
+
+    The newest tickets are searched first (ticket ids above max-id minus a window, which the
+    index answers together with the full-text index), widening only while fewer than `limit`
+    matches were found: a common word then touches a few thousand documents, not the hundreds
+    of thousands it matches over all time. The best `limit` of the newest RANK_WINDOW matches
+    come back."""
     query = (query or "").strip()
     if not query:
         return []
     restrict_sql, restrict_params = candidate_ids_sql or ("", [])
     with connection.cursor() as cursor:
         if is_postgres():
-            restrict = f" AND s.ticket_id IN ({restrict_sql})" if restrict_sql else ""
-            cursor.execute(
+            column, restrict = "s.ticket_id", f" AND s.ticket_id IN ({restrict_sql})" if restrict_sql else ""
+            sql = (
                 "WITH q AS (SELECT " + _pg_tsquery_sql() + " AS query),"
                 " recent AS ("
                 f"  SELECT s.ticket_id, s.document FROM {TABLE} s, q"
-                f"  WHERE s.document @@ q.query{restrict}"
+                f"  WHERE s.document @@ q.query AND s.ticket_id > %s{restrict}"
                 "  ORDER BY s.ticket_id DESC LIMIT %s)"
-                " SELECT r.ticket_id FROM recent r, q"
-                " ORDER BY ts_rank_cd(r.document, q.query) DESC, r.ticket_id DESC LIMIT %s",
-                [query, *restrict_params, RANK_WINDOW, limit],
+                " SELECT r.ticket_id, ts_rank_cd(r.document, q.query) FROM recent r, q"
             )
+            match: str = query
         else:
             match = _fts5_query(query)
             if not match:
                 return []
-            restrict = f" AND rowid IN ({restrict_sql})" if restrict_sql else ""
-            cursor.execute(
-                "SELECT rowid FROM ("
-                f"  SELECT rowid, rank FROM {TABLE} WHERE {TABLE} MATCH %s{restrict}"
-                "  ORDER BY rowid DESC LIMIT %s"
-                ") ORDER BY rank, rowid DESC LIMIT %s",
-                [match, *restrict_params, RANK_WINDOW, limit],
+            column, restrict = "rowid", f" AND rowid IN ({restrict_sql})" if restrict_sql else ""
+            # bm25 rank: lower is better; negated so both engines sort "higher is better".
+            sql = (
+                f"SELECT rowid, -rank FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid > %s{restrict}"
+                " ORDER BY rowid DESC LIMIT %s"
             )
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT max({column.split('.')[-1]}) FROM {TABLE}")
+        top = cursor.fetchone()[0] or 0
+        rows: list[tuple[int, float]] = []
+        for span in SEARCH_WINDOWS:
+            lower = max(top - span, 0) if span else 0
+            cursor.execute(sql, [match, lower, *restrict_params, RANK_WINDOW])
+            rows = cursor.fetchall()
+            if len(rows) >= limit or lower == 0:
+                break
+        rows.sort(key=lambda row: (-row[1], -row[0]))
+        return [row[0] for row in rows[:limit]]

@@ -1,0 +1,43 @@
+"""A <select> rendered in Python. Django's widget rendering runs a template per <option>; with a
+few hundred staff in an assignee list that dominated the queue and ticket pages (bench/README.md)."""
+
+from django import forms, template
+from django.forms.boundfield import BoundField
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+def _selected_values(field: BoundField) -> set[str]:
+    value = field.value()
+    if value is None:
+        return set()
+    values = value if isinstance(value, list | tuple) else [value]
+    return {str(getattr(v, "pk", v)) for v in values if v not in (None, "")}
+
+
+@register.simple_tag
+def fast_select(field: BoundField, size: int | None = None) -> SafeString:
+    """`field` (a ChoiceField / ModelChoiceField, single or multiple) as a <select>."""
+    multiple = isinstance(field.field.widget, forms.SelectMultiple)
+    size = size or field.field.widget.attrs.get("size")
+    selected = _selected_values(field)
+    choices = field.field.choices  # type: ignore[attr-defined]
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, " selected" if str(value) in selected else "", label)
+            for value, label in ((str(getattr(v, "value", v)), lbl) for v, lbl in choices)
+        ),
+    )
+    attributes = format_html(
+        ' name="{}" id="{}"{}{}{}',
+        field.html_name,
+        field.id_for_label,
+        mark_safe(" multiple") if multiple else "",
+        format_html(' size="{}"', size) if size else "",
+        mark_safe(" required") if field.field.required else "",
+    )
+    return format_html("<select{}>{}</select>", attributes, options)
