@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from tickets.choices import Channel, EventKind
 from tickets.models import TicketEvent
@@ -11,16 +12,16 @@ from tickets.models import TicketEvent
 register = template.Library()
 
 FIELD_LABELS = {
-    "title": "Subject",
-    "description": "Description",
-    "priority": "Priority",
-    "type": "Type",
-    "category": "Service category",
-    "company": "Company",
-    "contact": "Contact",
-    "site": "Site",
-    "team": "Team",
-    "parent": "Parent ticket",
+    "title": gettext_lazy("Subject"),
+    "description": gettext_lazy("Description"),
+    "priority": gettext_lazy("Priority"),
+    "type": gettext_lazy("Type"),
+    "category": gettext_lazy("Service category"),
+    "company": gettext_lazy("Company"),
+    "contact": gettext_lazy("Contact"),
+    "site": gettext_lazy("Site"),
+    "team": gettext_lazy("Team"),
+    "parent": gettext_lazy("Parent ticket"),
 }
 
 
@@ -44,7 +45,7 @@ def event_text(event: TicketEvent) -> str:
         channel = Channel(d["channel"]).label if d.get("channel") in Channel.values else d.get("channel", "")
         return format_html("{} ({})", _("created the ticket"), channel)
     if kind == EventKind.FIELD_CHANGED:
-        label = _(FIELD_LABELS.get(d.get("field", ""), d.get("field", "")))
+        label = FIELD_LABELS.get(d.get("field", ""), d.get("field", ""))
         if d.get("field") == "description":
             return format_html("{}", _("changed the description"))
         return format_html("{}: {} → {}", label, _name(d.get("old")), _name(d.get("new")))
@@ -63,7 +64,8 @@ def event_text(event: TicketEvent) -> str:
         else:
             what = _("replied to the client")
         if d.get("attachments"):
-            return format_html("{} ({} {})", what, d["attachments"], _("files"))
+            n = d["attachments"]
+            return format_html("{} ({})", what, ngettext("%(n)d file", "%(n)d files", n) % {"n": n})
         return format_html("{}", what)
     if kind == EventKind.TAGS_CHANGED:
         return format_html(
@@ -76,7 +78,9 @@ def event_text(event: TicketEvent) -> str:
     if kind == EventKind.LINK_REMOVED:
         return format_html("{} #{}", _("removed the link to"), d.get("ticket"))
     if kind == EventKind.MERGED:
-        return format_html("{} #{} ({} {})", _("merged in ticket"), d.get("ticket"), d.get("articles"), _("messages"))
+        n = d.get("articles") or 0
+        moved = ngettext("%(n)d message", "%(n)d messages", n) % {"n": n}
+        return format_html("{} #{} ({})", _("merged in ticket"), d.get("ticket"), moved)
     if kind == EventKind.MERGED_INTO:
         return format_html("{} #{}", _("merged this ticket into"), d.get("ticket"))
     if kind == EventKind.REOPENED:

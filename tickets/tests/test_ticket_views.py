@@ -471,7 +471,7 @@ def test_the_history_tells_every_kind_of_change(agent_client, agent, engineer, t
         "Observers: Анна Диспетчер",
         f"linked as related to #{other.number}",
         f"Parent ticket: — → #{other.number}",
-        f"merged in ticket #{duplicate.number} (1 messages)",
+        f"merged in ticket #{duplicate.number} (1 message)",
         "reopened the ticket: the delay ended",
     ]:
         assert text in html, text

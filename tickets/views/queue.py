@@ -12,7 +12,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from core.http import AuthedHttpRequest
@@ -196,7 +196,9 @@ def bulk_action(request: AuthedHttpRequest) -> HttpResponse:
                 changed += int(did)
         except ValidationError as exc:
             errors.append(f"#{ticket.number}: {'; '.join(exc.messages)}")
-    messages.success(request, _("%(n)d tickets updated.") % {"n": changed})
+    messages.success(
+        request, ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", changed) % {"n": changed}
+    )
     for error in errors:
         messages.error(request, error)
     return redirect(back)
