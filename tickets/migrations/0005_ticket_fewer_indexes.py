@@ -6,43 +6,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0001_initial'),
-        ('tickets', '0004_number_sequence'),
+        ("accounts", "0001_initial"),
+        ("customers", "0001_initial"),
+        ("tickets", "0004_number_sequence"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticket',
-            name='assignee',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL, verbose_name='assignee'),
+            model_name="ticket",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assigned_tickets",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="assignee",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='category',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.servicecategory', verbose_name='service category'),
+            model_name="ticket",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tickets.servicecategory",
+                verbose_name="service category",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='company',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.company', verbose_name='company'),
+            model_name="ticket",
+            name="company",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="customers.company",
+                verbose_name="company",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='contact',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='customers.contact', verbose_name='contact'),
+            model_name="ticket",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="customers.contact",
+                verbose_name="contact",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='team',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='accounts.team', verbose_name='team'),
+            model_name="ticket",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="tickets",
+                to="accounts.team",
+                verbose_name="team",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='type',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.tickettype', verbose_name='type'),
+            model_name="ticket",
+            name="type",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tickets.tickettype",
+                verbose_name="type",
+            ),
         ),
     ]

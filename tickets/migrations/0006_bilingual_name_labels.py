@@ -4,50 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_ticket_fewer_indexes'),
+        ("tickets", "0005_ticket_fewer_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='priority',
-            name='name_en',
-            field=models.CharField(max_length=200, verbose_name='name in English'),
+            model_name="priority",
+            name="name_en",
+            field=models.CharField(max_length=200, verbose_name="name in English"),
         ),
         migrations.AlterField(
-            model_name='priority',
-            name='name_ru',
-            field=models.CharField(max_length=200, verbose_name='name in Russian'),
+            model_name="priority",
+            name="name_ru",
+            field=models.CharField(max_length=200, verbose_name="name in Russian"),
         ),
         migrations.AlterField(
-            model_name='servicecategory',
-            name='name_en',
-            field=models.CharField(max_length=200, verbose_name='name in English'),
+            model_name="servicecategory",
+            name="name_en",
+            field=models.CharField(max_length=200, verbose_name="name in English"),
         ),
         migrations.AlterField(
-            model_name='servicecategory',
-            name='name_ru',
-            field=models.CharField(max_length=200, verbose_name='name in Russian'),
+            model_name="servicecategory",
+            name="name_ru",
+            field=models.CharField(max_length=200, verbose_name="name in Russian"),
         ),
         migrations.AlterField(
-            model_name='status',
-            name='name_en',
-            field=models.CharField(max_length=200, verbose_name='name in English'),
+            model_name="status",
+            name="name_en",
+            field=models.CharField(max_length=200, verbose_name="name in English"),
         ),
         migrations.AlterField(
-            model_name='status',
-            name='name_ru',
-            field=models.CharField(max_length=200, verbose_name='name in Russian'),
+            model_name="status",
+            name="name_ru",
+            field=models.CharField(max_length=200, verbose_name="name in Russian"),
         ),
         migrations.AlterField(
-            model_name='tickettype',
-            name='name_en',
-            field=models.CharField(max_length=200, verbose_name='name in English'),
+            model_name="tickettype",
+            name="name_en",
+            field=models.CharField(max_length=200, verbose_name="name in English"),
         ),
         migrations.AlterField(
-            model_name='tickettype',
-            name='name_ru',
-            field=models.CharField(max_length=200, verbose_name='name in Russian'),
+            model_name="tickettype",
+            name="name_ru",
+            field=models.CharField(max_length=200, verbose_name="name in Russian"),
         ),
     ]

@@ -2,9 +2,8 @@
 
 from django import template
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from tickets.choices import Channel, EventKind
 from tickets.models import TicketEvent

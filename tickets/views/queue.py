@@ -196,9 +196,7 @@ def bulk_action(request: AuthedHttpRequest) -> HttpResponse:
                 changed += int(did)
         except ValidationError as exc:
             errors.append(f"#{ticket.number}: {'; '.join(exc.messages)}")
-    messages.success(
-        request, ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", changed) % {"n": changed}
-    )
+    messages.success(request, ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", changed) % {"n": changed})
     for error in errors:
         messages.error(request, error)
     return redirect(back)
