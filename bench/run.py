@@ -244,9 +244,10 @@ class Result:
     seconds: float = 0.0
     error_sample: str = ""
     status_counts: dict[str, int] = field(default_factory=dict)
-    # CPU accounting over the measured window (Linux /proc): per request, gunicorn's CPU and all
-    # PostgreSQL processes' CPU (other users of the server included); the machine's busy share, and
-    # the share busy with anything but gunicorn, PostgreSQL and this client (others' work).
+    # CPU accounting over the measured window (Linux /proc): per request, gunicorn's CPU and
+    # PostgreSQL's (the benchmark database's backends and the shared background processes); the
+    # machine's busy share, and the share busy with anything else than those and this client
+    # (other people's work on the machine).
     server_cpu_ms_per_request: float = 0.0
     postgres_cpu_ms_per_request: float = 0.0
     machine_busy_pct: float = 0.0
@@ -369,14 +370,16 @@ def run_scenario(
     seconds: float,
     warmup: float,
     server_group: int,
+    database_url: str,
 ) -> Result:
     common = {"base_url": base_url, "scenario": scenario, "cookies": cookies, "token": token}
     drive(**common, concurrency=concurrency, seconds=warmup, seed=1)
-    cpu_before = CpuSample.take(server_group)
+    database = database_url.rsplit("/", 1)[1].split("?", 1)[0]
+    cpu_before = CpuSample.take(server_group, database)
     started = time.perf_counter()
     latencies, outcomes = drive(**common, concurrency=concurrency, seconds=seconds, seed=2)
     elapsed = time.perf_counter() - started
-    cpu = CpuSample.take(server_group).minus(cpu_before)
+    cpu = CpuUsage.between(cpu_before, CpuSample.take(server_group, database))
     latencies.sort()
     counts: dict[str, int] = {}
     sample = ""
@@ -407,26 +410,25 @@ def run_scenario(
 
 @dataclass
 class CpuSample:
-    """CPU seconds so far: the machine (busy and total, all cores), gunicorn's process group,
-    PostgreSQL's processes and this process. Zero everywhere without /proc."""
+    """CPU seconds so far: the machine (busy and total, all cores), each process of gunicorn's group,
+    each PostgreSQL process, and this process. Zero everywhere without /proc."""
 
     busy: float = 0.0
     total: float = 0.0
-    server: float = 0.0
-    postgres: float = 0.0
+    server: dict[int, float] = field(default_factory=dict)
+    postgres: dict[int, float] = field(default_factory=dict)
     client: float = 0.0
 
     @classmethod
-    def take(cls, server_group: int) -> CpuSample:
+    def take(cls, server_group: int, database: str) -> CpuSample:
         sample = cls(client=time.process_time())
         tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         try:
             fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         except OSError:
             return sample
-        idle = fields[3] + fields[4]
         sample.total = sum(fields[:8]) / tick
-        sample.busy = sample.total - idle / tick
+        sample.busy = sample.total - (fields[3] + fields[4]) / tick  # minus idle and iowait
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 text = stat.read_text()
@@ -435,19 +437,46 @@ class CpuSample:
             name = text[text.index("(") + 1 : text.rindex(")")]
             rest = text[text.rindex(")") + 2 :].split()
             used = (int(rest[11]) + int(rest[12])) / tick  # utime, stime
+            pid = int(stat.parent.name)
             if int(rest[2]) == server_group:
-                sample.server += used
-            elif name == "postgres":
-                sample.postgres += used
+                sample.server[pid] = used
+            elif name == "postgres" and _serves(pid, database):
+                sample.postgres[pid] = used
         return sample
 
-    def minus(self, before: CpuSample) -> CpuSample:
-        return CpuSample(
-            busy=self.busy - before.busy,
-            total=self.total - before.total,
-            server=self.server - before.server,
-            postgres=self.postgres - before.postgres,
-            client=self.client - before.client,
+
+def _serves(pid: int, database: str) -> bool:
+    """A PostgreSQL process working for `database`: its backends and the shared background
+    processes (WAL writer, checkpointer …), not other databases' backends (other people's tests)."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    is_backend = "(" in title or "[local]" in title
+    return not is_backend or f" {database} " in title
+
+
+@dataclass
+class CpuUsage:
+    """CPU seconds spent between two samples (processes that ended in between are not counted)."""
+
+    busy: float
+    total: float
+    server: float
+    postgres: float
+    client: float
+
+    @classmethod
+    def between(cls, before: CpuSample, after: CpuSample) -> CpuUsage:
+        def spent(old: dict[int, float], new: dict[int, float]) -> float:
+            return sum(used - old.get(pid, 0.0) for pid, used in new.items())
+
+        return cls(
+            busy=after.busy - before.busy,
+            total=after.total - before.total,
+            server=spent(before.server, after.server),
+            postgres=spent(before.postgres, after.postgres),
+            client=after.client - before.client,
         )
 
     def busy_share(self) -> float:
@@ -572,6 +601,7 @@ def main(argv: list[str] | None = None) -> None:
                     seconds=args.duration,
                     warmup=args.warmup,
                     server_group=server.group,
+                    database_url=args.database_url,
                 )
                 results.append(result)
                 log(
