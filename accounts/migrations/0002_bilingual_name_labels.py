@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='team',
-            name='name_en',
-            field=models.CharField(max_length=200, verbose_name='name in English'),
+            model_name="team",
+            name="name_en",
+            field=models.CharField(max_length=200, verbose_name="name in English"),
         ),
         migrations.AlterField(
-            model_name='team',
-            name='name_ru',
-            field=models.CharField(max_length=200, verbose_name='name in Russian'),
+            model_name="team",
+            name="name_ru",
+            field=models.CharField(max_length=200, verbose_name="name in Russian"),
         ),
     ]
