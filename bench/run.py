@@ -240,6 +240,7 @@ class Result:
     errors: int = 0
     p50_ms: float = 0.0
     p99_ms: float = 0.0
+    max_ms: float = 0.0
     rps: float = 0.0
     seconds: float = 0.0
     error_sample: str = ""
@@ -397,6 +398,7 @@ def run_scenario(
         errors=errors,
         p50_ms=round(percentile(latencies, 0.50) * 1000, 1),
         p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
+        max_ms=round(latencies[-1] * 1000, 1) if latencies else 0.0,
         rps=round(len(latencies) / elapsed, 1),
         seconds=round(elapsed, 1),
         error_sample=sample if errors else "",
