@@ -77,25 +77,25 @@ def drop_schema(schema_editor) -> None:  # type: ignore[no-untyped-def]
 
 
 def _document_parts(ticket_id: int) -> tuple[str, str]:
-    """(heading, body) text of a ticket's search document."""
+    """(heading, body) text of a ticket's search document. Plain lookups, no joins: this runs on
+    every ticket write (see with_related in tickets/selectors.py for why joins are avoided)."""
+    from customers.models import Company, Contact
     from tickets.models import Article, Ticket
 
-    ticket = (
-        Ticket.objects.select_related("contact", "company")
-        .prefetch_related("contact__emails", "contact__phones")
-        .get(pk=ticket_id)
-    )
-    heading = f"{ticket.number} {ticket.title}"
-    body_parts = [ticket.description]
+    number, title, description, contact_id, company_id = Ticket.objects.values_list(
+        "number", "title", "description", "contact_id", "company_id"
+    ).get(pk=ticket_id)
+    body_parts = [description]
     body_parts.extend(Article.objects.filter(ticket_id=ticket_id).values_list("body", flat=True))
-    if ticket.contact:
-        body_parts.append(ticket.contact.full_name)
-        body_parts.extend(e.email for e in ticket.contact.emails.all())
-        body_parts.extend(p.phone for p in ticket.contact.phones.all())
-        body_parts.extend(p.normalized for p in ticket.contact.phones.all())
-    if ticket.company:
-        body_parts.append(ticket.company.name)
-    return heading, "\n".join(p for p in body_parts if p)
+    if contact_id:
+        contact = Contact.objects.prefetch_related("emails", "phones").get(pk=contact_id)
+        body_parts.append(contact.full_name)
+        body_parts.extend(e.email for e in contact.emails.all())
+        body_parts.extend(p.phone for p in contact.phones.all())
+        body_parts.extend(p.normalized for p in contact.phones.all())
+    if company_id:
+        body_parts.append(Company.objects.values_list("name", flat=True).get(pk=company_id))
+    return f"{number} {title}", "\n".join(p for p in body_parts if p)
 
 
 def index_ticket(ticket_id: int) -> None:

@@ -30,7 +30,7 @@ from api.views.base import ApiView
 from tickets import search
 from tickets.choices import Channel
 from tickets.models import Ticket
-from tickets.selectors import ticket_get_for_user, ticket_list_for_user
+from tickets.selectors import ticket_get_for_user, ticket_list_for_user, with_related_joined
 from tickets.services import (
     UPDATABLE_FIELDS,
     ticket_assign,
@@ -39,8 +39,6 @@ from tickets.services import (
     ticket_set_tags,
     ticket_update,
 )
-
-TICKET_RELATED = ("status", "priority", "type", "category", "company", "contact", "site", "team", "assignee")
 
 LIST_DESCRIPTION = f"""Tickets the caller may see (a client contact: their company's or their own; a contractor:
 those assigned to them; staff: their teams' queues), newest first, 50 a page (`page_size` up to 200).
@@ -72,7 +70,7 @@ def _ticket_after_write(ticket: Ticket) -> Ticket:
     # Read by id alone on purpose: the caller was allowed this ticket when the request began and
     # has just written it; a change of team may have taken it out of their queues, and the answer
     # still shows the result of their own write.
-    return Ticket.objects.select_related(*TICKET_RELATED).prefetch_related("tags").get(pk=ticket.pk)
+    return with_related_joined(Ticket.objects.all()).prefetch_related("tags").get(pk=ticket.pk)
 
 
 def _ticket_url(ticket: Ticket) -> str:
@@ -96,11 +94,7 @@ class TicketListCreateView(ApiView):
     def get(self, request: Request) -> Response:
         params = self.validated_input(data=request.query_params, serializer_class=TicketListParamsSerializer)
         filters = ticket_filters_from_params(user=self.viewer, params=params)
-        tickets = (
-            ticket_list_for_user(user=self.viewer, filters=filters)
-            .select_related(*TICKET_RELATED)
-            .prefetch_related("tags")
-        )
+        tickets = ticket_list_for_user(user=self.viewer, filters=filters).prefetch_related("tags")
         if params.get("search", "").strip():
             return self.unpaginated_output(_search(tickets, params["search"]))
         return self.paginated_output(tickets, by_updated=filters.updated_since is not None)
