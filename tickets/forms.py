@@ -27,7 +27,11 @@ class MultipleFileField(forms.FileField):
 
 
 def staff_queryset():  # type: ignore[no-untyped-def]
-    return User.objects.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES)).order_by("full_name")
+    return (
+        User.objects.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES))
+        .only("id", "full_name", "email", "role")
+        .order_by("full_name")
+    )
 
 
 class QueueFilterForm(forms.Form):

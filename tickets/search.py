@@ -30,6 +30,7 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer(language)
 
 
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     word = word.lower().replace("ё", "е")
     if CYRILLIC_RE.search(word):

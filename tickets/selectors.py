@@ -45,7 +45,7 @@ def ticket_visibility_q(user: User) -> Q:
         if contact.company is not None and contact.company.portal_contacts_see_all_tickets:
             return Q(company_id=contact.company_id)
         return Q(contact_id=contact.pk)
-    team_ids = list(user.teams.values_list("id", flat=True))
+    team_ids = user.team_ids()
     observed = Ticket.observers.through.objects.filter(user_id=user.pk).values("ticket_id")
     q = Q(team_id__in=team_ids) | Q(assignee=user) | Q(pk__in=observed)
     if user.role == Role.AGENT:
@@ -119,7 +119,7 @@ def ticket_list_for_user(*, user: User, filters: TicketFilters | None = None) ->
     if f.priority_ids:
         qs = qs.filter(priority_id__in=f.priority_ids)
     if f.my_teams:
-        qs = qs.filter(team_id__in=list(user.teams.values_list("id", flat=True)))
+        qs = qs.filter(team_id__in=user.team_ids())
     if f.team_ids:
         qs = qs.filter(team_id__in=f.team_ids)
     if f.unassigned:

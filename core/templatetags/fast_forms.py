@@ -23,7 +23,16 @@ def fast_select(field: BoundField, size: int | None = None) -> SafeString:
     multiple = isinstance(field.field.widget, forms.SelectMultiple)
     size = size or field.field.widget.attrs.get("size")
     selected = _selected_values(field)
-    choices = field.field.choices  # type: ignore[attr-defined]
+    form_field = field.field
+    choices: list[tuple[object, object]]
+    if isinstance(form_field, forms.ModelChoiceField):
+        # One plain fetch (ModelChoiceIterator would stream it through .iterator()).
+        assert form_field.queryset is not None
+        choices = [(obj.pk, form_field.label_from_instance(obj)) for obj in form_field.queryset]
+        if form_field.empty_label is not None and not multiple:
+            choices.insert(0, ("", form_field.empty_label))
+    else:
+        choices = list(form_field.choices)  # type: ignore[attr-defined]
     options = format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
