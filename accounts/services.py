@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from accounts.models import LoginToken, User
 from core.http import client_ip
@@ -111,3 +112,11 @@ def user_update_preferences(*, user: User, language: str, time_zone: str, full_n
     user.full_clean(exclude=["password", "email", "contact"])
     user.save(update_fields=fields)
     return user
+
+
+@transaction.atomic
+def api_token_get_or_create(*, user: User) -> Token:
+    """The user's API token, created on first use. One token per user; it stays valid until it is
+    deleted (deactivating the user also stops it: TokenAuthentication refuses inactive users)."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import Team, User
 from tickets.choices import OPEN_CATEGORIES, ArticleKind, Sort
-from tickets.models import Article, Ticket, TicketEvent
+from tickets.models import Article, ServiceCategory, Tag, Ticket, TicketEvent
 
 # What a ticket page, queue row or API representation shows of a ticket's related rows.
 TICKET_RELATED = ("status", "priority", "type", "category", "company", "contact", "site", "team", "assignee")
@@ -193,3 +193,18 @@ def ticket_search_for_user(*, user: User, query: str, number: int | None = None,
     ids = search.search_ticket_ids(query, limit=limit, candidate_ids_sql=restrict)
     by_id = with_related(Ticket.objects.all()).in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def service_category_list_for_user(*, user: User) -> QuerySet[ServiceCategory]:
+    """Staff see the whole catalogue; client contacts see the active entries shown in the portal."""
+    qs = ServiceCategory.objects.all()
+    if user.is_authenticated and user.is_agent_side:
+        return qs
+    return qs.filter(is_active=True, visible_in_portal=True)
+
+
+def tag_list_for_user(*, user: User) -> QuerySet[Tag]:
+    """Tags are internal labels: staff only."""
+    if user.is_authenticated and user.is_agent_side:
+        return Tag.objects.all()
+    return Tag.objects.none()

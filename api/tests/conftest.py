@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.choices import Role
 from accounts.models import Team, User
-from api.services import api_token_get_or_create
+from accounts.services import api_token_get_or_create
 from customers.models import Company, Contact, Site
 from tests.factories import (
     ClientUserFactory,

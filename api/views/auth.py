@@ -11,9 +11,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.services import LOGIN_FAILURE_WINDOW, login_failed, login_is_throttled, login_succeeded
+from accounts.services import (
+    LOGIN_FAILURE_WINDOW,
+    api_token_get_or_create,
+    login_failed,
+    login_is_throttled,
+    login_succeeded,
+)
 from api.serializers.auth import TokenInputSerializer, TokenOutputSerializer
-from api.services import api_token_get_or_create
 from api.throttling import LoginRateThrottle
 from api.views.base import ApiView
 

@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from accounts.models import User
 from api.pagination import NameCursorPagination
 from api.permissions import IsStaff
-from api.selectors import service_category_list_for_user, tag_list_for_user
 from api.serializers.reference import (
     PriorityOutputSerializer,
     ServiceCategoryOutputSerializer,
@@ -24,6 +23,7 @@ from api.serializers.reference import (
 from api.views.base import ApiView
 from core.db import icontains_q
 from tickets.models import Priority, Status, TicketType
+from tickets.selectors import service_category_list_for_user, tag_list_for_user
 
 
 class _ReferenceListView(ApiView):

@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import user_get_for_user, user_list_for_user
 from api.pagination import IdCursorPagination
-from api.selectors import user_get_for_user, user_list_for_user
 from api.serializers.accounts import UserListParamsSerializer, UserOutputSerializer
 from api.views.base import ApiView
 from core.db import icontains_q
