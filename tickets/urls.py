@@ -6,6 +6,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", queue.queue_view, name="queue"),
     path("rows/", queue.queue_rows, name="queue_rows"),
+    path("filters/", queue.queue_filters, name="queue_filters"),
     path("bulk/", queue.bulk_action, name="bulk"),
     path("views/save/", queue.saved_view_save, name="saved_view_save"),
     path("views/<int:pk>/delete/", queue.saved_view_delete, name="saved_view_delete"),

@@ -359,8 +359,28 @@ def test_the_delete_button_shows_only_to_the_owner_of_a_shared_view(login, agent
     # given
     shared = SavedView.objects.create(owner=agent, name="Общий", filters={}, is_shared=True)
     # when
-    for_owner = login(agent).get(f"/tickets/?view={shared.pk}").content.decode()
-    for_colleague = login(other_agent).get(f"/tickets/?view={shared.pk}").content.decode()
+    for_owner = login(agent).get(f"/tickets/filters/?view={shared.pk}").content.decode()
+    for_colleague = login(other_agent).get(f"/tickets/filters/?view={shared.pk}").content.decode()
     # then
     assert "Delete this view" in for_owner
     assert "Delete this view" not in for_colleague
+
+
+def test_the_filter_panel_loads_when_opened_and_keeps_the_current_filters(agent_client, agent, team):
+    # given: a queue without filters in the address does not render the panel's lists
+    page = agent_client.get("/tickets/?view=all_open").content.decode()
+    # when the agent opens the panel
+    panel = agent_client.get(f"/tickets/filters/?view=all_open&team={team.pk}")
+    # then
+    assert 'name="assignee"' not in page.split('id="bulk-form"')[0]
+    assert "/tickets/filters/?view=all_open" in page
+    assert panel.status_code == 200
+    assert f'<option value="{team.pk}" selected>' in panel.content.decode()
+    assert f'<option value="{agent.pk}">' in panel.content.decode()
+
+
+def test_filters_in_the_address_open_the_panel_at_once(agent_client, team):
+    # when
+    page = agent_client.get(f"/tickets/?view=all_open&team={team.pk}").content.decode()
+    # then
+    assert f'<option value="{team.pk}" selected>' in page

@@ -19,7 +19,7 @@ from core.http import AuthedHttpRequest
 from core.keyset import paginate
 from tickets import services
 from tickets.choices import Sort
-from tickets.forms import BulkForm, QueueFilterForm
+from tickets.forms import BulkForm, QueueFilterForm, staff_queryset
 from tickets.models import SavedView, Ticket
 from tickets.selectors import SORT_FIELDS, TicketFilters, latest_event_id, ticket_list_for_user
 from tickets.views.common import agent_required, local_back
@@ -155,8 +155,20 @@ def queue_view(request: AuthedHttpRequest) -> HttpResponse:
         if context["saved_view"]
         else dict((k, lbl) for k, lbl, _c in system_counts)[context["view_key"]],
         filters_open=any(k in request.GET for k in FILTER_KEYS if k != "sort"),
+        staff=list(staff_queryset()),
     )
     return render(request, "tickets/queue.html", context)
+
+
+@agent_required
+def queue_filters(request: AuthedHttpRequest) -> HttpResponse:
+    """The filter panel, loaded when the agent opens it (the queue page itself skips its lists)."""
+    _filters, form, view_key, saved = _filters_from(request, request.GET)
+    base_params = request.GET.copy()
+    for key in ("after", "before", "since", "since_ts"):
+        base_params.pop(key, None)
+    context = {"form": form, "view_key": view_key, "saved_view": saved, "base_query": base_params.urlencode()}
+    return render(request, "tickets/_queue_filters.html", context)
 
 
 @agent_required
