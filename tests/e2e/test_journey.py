@@ -83,6 +83,9 @@ def test_client_to_dispatcher_and_back(live_server, browser, world, tmp_path):
     queue.locator(f"tr[data-ticket='{number}']").wait_for(timeout=6000)
     assert queue.evaluate("window.__noReload") is True
     assert "Течёт кондиционер" in queue.locator(f"tr[data-ticket='{number}']").inner_text()
+    # the filter panel's lists arrive when it is opened
+    queue.click("details:has(.filters-body) > summary")
+    queue.locator(".filters-body select[name=assignee]").wait_for(timeout=5000)
 
     # when: the dispatcher assigns the engineer, writes an internal note and replies
     page = queue
