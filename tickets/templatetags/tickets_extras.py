@@ -1,12 +1,18 @@
 """How ticket events read in the history, in the viewer's language."""
 
+from datetime import datetime
+
 from django import template
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from tickets.choices import Channel, EventKind
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
 
 register = template.Library()
 
@@ -85,3 +91,54 @@ def event_text(event: TicketEvent) -> str:
     if kind == EventKind.REOPENED:
         return format_html("{}", _("reopened the ticket: the delay ended"))
     return format_html("{}", kind)
+
+
+QUEUE_ROW = (
+    '<tr data-ticket="{number}" class="{flash}">'
+    '<td class="col-check"><input type="checkbox" name="ticket_ids" value="{pk}" aria-label="#{number}"></td>'
+    '<td><a class="ticket-title" href="{url}"><span class="ticket-number">#{number}</span> {title}</a>'
+    '<div class="small muted">{meta}{tags}</div></td>'
+    '<td class="col-inline"><span class="badge" style="background:{status_colour}">{status}</span></td>'
+    '<td class="nowrap col-inline"><span class="dot" style="background:{priority_colour}"></span>{priority}</td>'
+    '<td class="hide-phone">{company}</td>'
+    '<td class="hide-phone">{team}</td>'
+    '<td class="col-inline">{assignee}</td>'
+    '<td class="hide-phone nowrap small" title="{updated_full}">{updated}</td>'
+    "</tr>"
+)
+
+
+@register.simple_tag
+def queue_rows(tickets: list[Ticket], flash_after: datetime | None = None) -> SafeString:
+    """The queue's <tr>s, built in Python: through the template engine fifty rows cost more CPU
+    than everything else on the page together (bench/README.md)."""
+    unassigned = format_html('<span class="muted">{}</span>', _("unassigned"))
+    rows = []
+    for t in tickets:
+        meta = " · ".join(
+            part for part in (t.contact.full_name if t.contact else "", t.site.name if t.site else "") if part
+        )
+        meta = f"{meta} · {t.get_channel_display()}" if meta else str(t.get_channel_display())
+        updated = timezone.localtime(t.updated_at)
+        rows.append(
+            format_html(
+                QUEUE_ROW,
+                number=t.number,
+                pk=t.pk,
+                flash="flash" if flash_after and t.updated_at > flash_after else "",
+                url=reverse("tickets:detail", kwargs={"number": t.number}),
+                title=t.title,
+                meta=meta,
+                tags=format_html_join("", ' <span class="tag">{}</span>', ((tag.name,) for tag in t.tags.all())),
+                status_colour=t.status.colour,
+                status=t.status.name,
+                priority_colour=t.priority.colour,
+                priority=t.priority.name,
+                company=t.company.name if t.company else "—",
+                team=t.team.name if t.team else "—",
+                assignee=t.assignee.full_name if t.assignee else unassigned,
+                updated_full=date_format(updated, "DATETIME_FORMAT"),
+                updated=updated.strftime("%d.%m %H:%M"),
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every part went through format_html
