@@ -18,8 +18,9 @@ def _selected_values(field: BoundField) -> set[str]:
 
 
 @register.simple_tag
-def fast_select(field: BoundField, size: int | None = None) -> SafeString:
-    """`field` (a ChoiceField / ModelChoiceField, single or multiple) as a <select>."""
+def fast_select(field: BoundField, size: int | None = None, objects: list | None = None) -> SafeString:
+    """`field` (a ChoiceField / ModelChoiceField, single or multiple) as a <select>. `objects`,
+    when the page already fetched the model choices (e.g. the staff list), saves the query."""
     multiple = isinstance(field.field.widget, forms.SelectMultiple)
     size = size or field.field.widget.attrs.get("size")
     selected = _selected_values(field)
@@ -28,7 +29,8 @@ def fast_select(field: BoundField, size: int | None = None) -> SafeString:
     if isinstance(form_field, forms.ModelChoiceField):
         # One plain fetch (ModelChoiceIterator would stream it through .iterator()).
         assert form_field.queryset is not None
-        choices = [(obj.pk, form_field.label_from_instance(obj)) for obj in form_field.queryset]
+        rows = objects if objects is not None else form_field.queryset
+        choices = [(obj.pk, form_field.label_from_instance(obj)) for obj in rows]
         if form_field.empty_label is not None and not multiple:
             choices.insert(0, ("", form_field.empty_label))
     else:
