@@ -3,6 +3,8 @@ and /tags/ (paginated by name)."""
 
 from __future__ import annotations
 
+import abc
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
@@ -26,13 +28,14 @@ from tickets.models import Priority, Status, TicketType
 from tickets.selectors import service_category_list_for_user, tag_list_for_user
 
 
-class _ReferenceListView(ApiView):
+class _ReferenceListView(ApiView, abc.ABC):
     """Everything at once, in the configured order, inactive entries included (old tickets use them)."""
 
     pagination_class = None
 
+    @abc.abstractmethod
     def rows(self, user: User) -> QuerySet:
-        raise NotImplementedError
+        """The entries `user` may see; each endpoint says which."""
 
     def get(self, request: Request) -> Response:
         assert self.output_serializer_class is not None
