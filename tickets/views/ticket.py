@@ -18,7 +18,7 @@ from customers import services as customer_services
 from customers.selectors import contact_get_for_user, contact_search_for_user, site_list_for_user
 from tickets import services
 from tickets.choices import ArticleKind
-from tickets.forms import LinkForm, MergeForm, ReplyForm, TicketCreateForm, TicketPropertiesForm
+from tickets.forms import LinkForm, MergeForm, ReplyForm, TicketCreateForm, TicketPropertiesForm, staff_queryset
 from tickets.models import Attachment, Ticket, TicketLink, TicketPresence
 from tickets.selectors import (
     article_list_for_user,
@@ -79,6 +79,8 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "merged_into": visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None,
         "present": _others_present(ticket, user),
         "nav": "queue",
+        # One fetch of the staff for both the assignee and the observers lists.
+        "staff": list(staff_queryset()),
     }
 
 
