@@ -54,3 +54,11 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
         mark_safe(" required") if field.field.required else "",
     )
     return format_html("<select{}>{}</select>", attributes, options)
+
+
+@register.simple_tag
+def options(objects: list, label: str = "name") -> SafeString:
+    """`<option value="pk">label</option>` for each object, label read from attribute `label`."""
+    return mark_safe(  # noqa: S308 - every value and label escaped
+        "".join(f'<option value="{obj.pk}">{html.escape(str(getattr(obj, label)))}</option>' for obj in objects)
+    )

@@ -1,6 +1,6 @@
 from django import forms
 
-from core.templatetags.fast_forms import fast_select
+from core.templatetags.fast_forms import fast_select, options
 
 
 class _Form(forms.Form):
@@ -29,3 +29,15 @@ def test_multiple_select_marks_every_chosen_value():
         '<select name="many" id="id_many" multiple size="3">'
         '<option value="1" selected>One</option><option value="2" selected>Two</option></select>'
     )
+
+
+def test_options_escape_labels():
+    # given
+    class Thing:
+        def __init__(self, pk, name):
+            self.pk, self.name = pk, name
+
+    # when
+    html = str(options([Thing(1, "Иван <script>"), Thing(2, "Anna & Co")]))
+    # then
+    assert html == '<option value="1">Иван &lt;script&gt;</option><option value="2">Anna &amp; Co</option>'
