@@ -20,9 +20,9 @@ WORD_RE = re.compile(r"[\w@.+-]+", re.UNICODE)
 CYRILLIC_RE = re.compile(r"[а-яё]", re.IGNORECASE)
 # Ranking of a very common word over hundreds of thousands of matches is what makes search slow;
 # rank only the most recent matches (newest first by ticket id) — users look for recent tickets.
-RANK_WINDOW = 1000
+RANK_WINDOW = 300
 # How far back from the newest ticket each search pass looks (ids); None = everything.
-SEARCH_WINDOWS: tuple[int | None, ...] = (50_000, 400_000, None)
+SEARCH_WINDOWS: tuple[int | None, ...] = (20_000, 200_000, None)
 
 
 @lru_cache(maxsize=2)
