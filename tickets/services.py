@@ -7,13 +7,14 @@ import hashlib
 import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -657,3 +658,32 @@ def status_category_sync(*, status: Status) -> int:
         .exclude(status_category=status.category)
         .update(status_category=status.category)
     )
+
+
+def attachment_orphans_sweep(*, older_than: timedelta = timedelta(hours=6)) -> int:
+    """Delete stored files no Attachment row points to — left behind when the transaction that
+    saved them rolled back (e.g. a second file of the same reply was too large). Files younger
+    than `older_than` are kept: their transaction may still be open. Returns how many went."""
+    storage = default_storage
+    referenced = set(Attachment.objects.values_list("file", flat=True))
+    cutoff = timezone.now() - older_than
+    removed = 0
+
+    def walk(folder: str) -> None:
+        nonlocal removed
+        try:
+            folders, files = storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        for name in files:
+            path = f"{folder}/{name}" if folder else name
+            if path in referenced:
+                continue
+            if storage.get_modified_time(path) < cutoff:
+                storage.delete(path)
+                removed += 1
+        for sub in folders:
+            walk(f"{folder}/{sub}" if folder else sub)
+
+    walk("")
+    return removed
