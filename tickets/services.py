@@ -273,6 +273,33 @@ def ticket_create(
     return ticket
 
 
+@dataclass(frozen=True)
+class NewCaller:
+    """A caller not yet in the customer base, as the phone intake form takes them."""
+
+    full_name: str
+    phone: str = ""
+    email: str = ""
+    company: Company | None = None
+
+
+@transaction.atomic
+def ticket_create_for_caller(*, actor: User, caller: Contact | NewCaller | None, **ticket_fields: Any) -> Ticket:
+    """Phone intake: the ticket, and the caller's contact card when they are new, in one
+    transaction (a rejected ticket leaves no stray contact). ValidationErrors from the contact use
+    its field names (full_name, phones, emails)."""
+    if isinstance(caller, NewCaller):
+        from customers.services import contact_create
+
+        caller = contact_create(
+            full_name=caller.full_name,
+            company=caller.company,
+            phones=[caller.phone] if caller.phone else [],
+            emails=[caller.email] if caller.email else [],
+        )
+    return ticket_create(actor=actor, contact=caller, **ticket_fields)
+
+
 def _tags(names: Iterable[str]) -> list[Tag]:
     result = []
     # Tags are case-insensitive: "Лифт" reuses an existing "лифт" instead of making a twin.
@@ -470,6 +497,25 @@ def article_create(
 
 
 @transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    kind: str = ArticleKind.PUBLIC,
+    attachments: Iterable[UploadedFileData] = (),
+    status: Status | None = None,
+) -> Article:
+    """An agent's reply or note from the ticket page, optionally moving the ticket to `status`
+    in the same transaction; the author is no longer shown as "writing a reply"."""
+    article = article_create(ticket=ticket, author=author, body=body, kind=kind, attachments=attachments)
+    if status is not None:
+        ticket_set_status(ticket=ticket, actor=author, status=status)
+    TicketPresence.objects.filter(ticket=ticket, user=author).update(is_replying=False)
+    return article
+
+
+@transaction.atomic
 def ticket_set_tags(*, ticket: Ticket, actor: User | None, tags: Iterable[str]) -> bool:
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     new = _tags(tags)
@@ -649,6 +695,50 @@ def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
     TicketPresence.objects.update_or_create(
         ticket=ticket, user=user, defaults={"is_replying": is_replying, "seen_at": timezone.now()}
     )
+
+
+_UNCHANGED: Any = object()
+
+
+def tickets_bulk_update(
+    *,
+    tickets: Iterable[Ticket],
+    actor: User,
+    assignee: User | Any | None = _UNCHANGED,
+    status: Status | None = None,
+    priority: Priority | None = None,
+) -> tuple[int, list[str]]:
+    """The queue's bulk action: each ticket in its own transaction, so one refusal (e.g. an
+    inactive assignee) does not undo the others. `assignee=None` unassigns. Returns how many
+    tickets changed and one message per refused ticket."""
+    changed = 0
+    errors: list[str] = []
+    for ticket in tickets:
+        try:
+            with transaction.atomic():
+                did = False
+                if assignee is not _UNCHANGED:
+                    did |= ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
+                if status is not None:
+                    did |= ticket_set_status(ticket=ticket, actor=actor, status=status)
+                if priority is not None:
+                    did |= bool(ticket_update(ticket=ticket, actor=actor, priority=priority))
+                changed += int(did)
+        except ValidationError as exc:
+            errors.append(f"#{ticket.number}: {'; '.join(exc.messages)}")
+    return changed, errors
+
+
+@transaction.atomic
+def reference_data_saved(*, obj: object) -> None:
+    """After an administrator saved a status or priority: at most one default of each, and the
+    tickets' copy of a status's category follows the status."""
+    if isinstance(obj, Status):
+        if obj.is_default:
+            Status.objects.exclude(pk=obj.pk).update(is_default=False)
+        status_category_sync(status=obj)
+    if isinstance(obj, Priority) and obj.is_default:
+        Priority.objects.exclude(pk=obj.pk).update(is_default=False)
 
 
 def status_category_sync(*, status: Status) -> int:

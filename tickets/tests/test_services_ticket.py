@@ -469,3 +469,32 @@ def test_numbers_continue_after_an_import_once_synced(db):
     # then
     assert upcoming == 5001
     assert created.number == 5001
+
+
+def test_a_new_caller_is_not_kept_when_their_ticket_is_refused(agent):
+    # given
+    from customers.models import Contact
+    from tickets.services import NewCaller, ticket_create_for_caller
+
+    # when: the ticket has no subject
+    with pytest.raises(ValidationError) as exc:
+        ticket_create_for_caller(
+            actor=agent, caller=NewCaller(full_name="Новый Звонящий", phone="+7 900 111-22-33"), title=""
+        )
+    # then
+    assert list(exc.value.message_dict) == ["title"]
+    assert Contact.objects.filter(full_name="Новый Звонящий").exists() is False
+
+
+def test_bulk_update_keeps_the_good_changes_when_one_ticket_is_refused(agent):
+    # given: a delayed status needs a date, so moving to it is refused ticket by ticket
+    from tickets.services import tickets_bulk_update
+
+    first, second = make_ticket(), make_ticket()
+    # when
+    changed, errors = tickets_bulk_update(tickets=[first, second], actor=agent, priority=priority("high"), status=None)
+    refused, refusals = tickets_bulk_update(tickets=[first], actor=agent, status=status("delayed"))
+    # then
+    assert (changed, errors) == (2, [])
+    assert refused == 0
+    assert refusals == [f"#{first.number}: Выберите дату и время в будущем."]

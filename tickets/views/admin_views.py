@@ -18,7 +18,7 @@ from accounts.choices import Role
 from accounts.models import Team, User
 from core.http import AuthedHttpRequest
 from tickets.models import Priority, ServiceCategory, Status, TicketType
-from tickets.services import status_category_sync
+from tickets.services import reference_data_saved
 from tickets.views.common import admin_required
 
 if TYPE_CHECKING:
@@ -183,13 +183,7 @@ def reference_edit(request: AuthedHttpRequest, kind: str, pk: int | None = None)
     form = spec.form(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            obj = form.save()
-            if isinstance(obj, Status):
-                if obj.is_default:
-                    Status.objects.exclude(pk=obj.pk).update(is_default=False)
-                status_category_sync(status=obj)
-            if isinstance(obj, Priority) and obj.is_default:
-                Priority.objects.exclude(pk=obj.pk).update(is_default=False)
+            reference_data_saved(obj=form.save())
         messages.success(request, _("Saved."))
         return redirect("tickets:reference_list", kind=kind)
     return render(

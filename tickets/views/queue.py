@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -98,7 +96,7 @@ def _capped_count(qs) -> str:  # type: ignore[no-untyped-def]
     return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
-def _queue_context(request: AuthedHttpRequest) -> dict:
+def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) -> dict:
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
     qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags")
@@ -126,7 +124,7 @@ def _queue_context(request: AuthedHttpRequest) -> dict:
         "next_query": urlencode({**base_params.dict(), "after": page.next_cursor}) if page.next_cursor else "",
         "prev_query": urlencode({**base_params.dict(), "before": page.prev_cursor}) if page.prev_cursor else "",
         "poll_query": urlencode({**base_params.dict(), **page_params}),
-        "event_cursor": latest_event_id(),
+        "event_cursor": latest_event_id() if event_cursor is None else event_cursor,
         "now_ts": timezone.now().timestamp(),
         "flash_after": flash_after,
         "bulk_form": BulkForm(),
@@ -174,11 +172,12 @@ def queue_filters(request: AuthedHttpRequest) -> HttpResponse:
 @agent_required
 def queue_rows(request: AuthedHttpRequest) -> HttpResponse:
     """The rows of the current page, polled every 2 s. Answers 204 (htmx keeps the page as it is)
-    when no ticket event happened since the client's cursor, or the page would look the same."""
+    when no ticket event happened since the client's cursor."""
     since = request.GET.get("since", "")
-    if since.isdecimal() and int(since) >= latest_event_id():
+    latest = latest_event_id()
+    if since.isdecimal() and int(since) >= latest:
         return HttpResponse(status=204)
-    return render(request, "tickets/_queue_rows.html", _queue_context(request))
+    return render(request, "tickets/_queue_rows.html", _queue_context(request, event_cursor=latest))
 
 
 @agent_required
@@ -190,24 +189,18 @@ def bulk_action(request: AuthedHttpRequest) -> HttpResponse:
         messages.error(request, _("Select at least one ticket."))
         return redirect(back)
     data = form.cleaned_data
-    tickets = list(ticket_list_for_user(user=request.user).filter(pk__in=data["ticket_ids"]))
-    changed = 0
-    errors = []
-    for ticket in tickets:
-        try:
-            with transaction.atomic():
-                did = False
-                if data.get("assignee") or data.get("unassign"):
-                    did |= services.ticket_assign(
-                        ticket=ticket, actor=request.user, assignee=None if data.get("unassign") else data["assignee"]
-                    )
-                if data.get("status"):
-                    did |= services.ticket_set_status(ticket=ticket, actor=request.user, status=data["status"])
-                if data.get("priority"):
-                    did |= bool(services.ticket_update(ticket=ticket, actor=request.user, priority=data["priority"]))
-                changed += int(did)
-        except ValidationError as exc:
-            errors.append(f"#{ticket.number}: {'; '.join(exc.messages)}")
+    assignee_change: dict = {}
+    if data.get("unassign"):
+        assignee_change = {"assignee": None}
+    elif data.get("assignee"):
+        assignee_change = {"assignee": data["assignee"]}
+    changed, errors = services.tickets_bulk_update(
+        tickets=ticket_list_for_user(user=request.user).filter(pk__in=data["ticket_ids"]),
+        actor=request.user,
+        status=data.get("status"),
+        priority=data.get("priority"),
+        **assignee_change,
+    )
     messages.success(request, ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", changed) % {"n": changed})
     for error in errors:
         messages.error(request, error)

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.http import AuthedHttpRequest
-from customers import services as customer_services
+from customers.models import Contact
 from customers.selectors import contact_get_for_user, contact_search_for_user, site_list_for_user
 from tickets import services
 from tickets.choices import ArticleKind
@@ -118,20 +117,17 @@ def ticket_reply(request: AuthedHttpRequest, number: int) -> HttpResponse:
         messages.error(request, _("The reply could not be sent: %(e)s") % {"e": form.errors.as_text()})
         return redirect("tickets:detail", number=number)
     try:
-        with transaction.atomic():
-            services.article_create(
-                ticket=ticket,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                kind=form.cleaned_data["kind"],
-                attachments=uploads(form.cleaned_data["attachments"]),
-            )
-            if form.cleaned_data.get("status"):
-                services.ticket_set_status(ticket=ticket, actor=request.user, status=form.cleaned_data["status"])
+        services.ticket_reply(
+            ticket=ticket,
+            author=request.user,
+            body=form.cleaned_data["body"],
+            kind=form.cleaned_data["kind"],
+            attachments=uploads(form.cleaned_data["attachments"]),
+            status=form.cleaned_data.get("status"),
+        )
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
         return redirect("tickets:detail", number=number)
-    TicketPresence.objects.filter(ticket=ticket, user=request.user).update(is_replying=False)
     kind = form.cleaned_data["kind"]
     messages.success(request, _("Internal note added.") if kind == ArticleKind.NOTE else _("Reply sent."))
     return redirect("tickets:detail", number=number)
@@ -230,36 +226,34 @@ def ticket_create_view(request: AuthedHttpRequest) -> HttpResponse:
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        contact = None
         try:
-            with transaction.atomic():
-                if data.get("contact_id"):
-                    contact = contact_get_for_user(user=request.user, contact_id=data["contact_id"])
-                elif data.get("new_contact_name"):
-                    contact = customer_services.contact_create(
-                        full_name=data["new_contact_name"],
-                        company=data.get("new_contact_company"),
-                        phones=[data["new_contact_phone"]] if data.get("new_contact_phone") else [],
-                        emails=[data["new_contact_email"]] if data.get("new_contact_email") else [],
-                    )
-                site = data.get("site")
-                if site is not None:
-                    site = site_list_for_user(user=request.user).filter(pk=site.pk).first()
-                ticket = services.ticket_create(
-                    actor=request.user,
-                    title=data["title"],
-                    description=data["description"],
-                    channel=data["channel"],
-                    priority=data.get("priority"),
-                    type=data.get("type"),
-                    category=data.get("category"),
-                    contact=contact,
-                    company=contact.company if contact and contact.company_id else None,
-                    site=site,
-                    team=data.get("team"),
-                    assignee=data.get("assignee"),
-                    attachments=uploads(data["attachments"]),
+            caller: Contact | services.NewCaller | None = None
+            if data.get("contact_id"):
+                caller = contact_get_for_user(user=request.user, contact_id=data["contact_id"])
+            elif data.get("new_contact_name"):
+                caller = services.NewCaller(
+                    full_name=data["new_contact_name"],
+                    phone=data.get("new_contact_phone") or "",
+                    email=data.get("new_contact_email") or "",
+                    company=data.get("new_contact_company"),
                 )
+            site = data.get("site")
+            if site is not None:
+                site = site_list_for_user(user=request.user).filter(pk=site.pk).first()
+            ticket = services.ticket_create_for_caller(
+                actor=request.user,
+                caller=caller,
+                title=data["title"],
+                description=data["description"],
+                channel=data["channel"],
+                priority=data.get("priority"),
+                type=data.get("type"),
+                category=data.get("category"),
+                site=site,
+                team=data.get("team"),
+                assignee=data.get("assignee"),
+                attachments=uploads(data["attachments"]),
+            )
         except ValidationError as exc:
             for field, errors in (
                 exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]
