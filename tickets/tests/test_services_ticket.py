@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.choices import Role
 from tests.factories import (
@@ -493,8 +493,9 @@ def test_bulk_update_keeps_the_good_changes_when_one_ticket_is_refused(agent):
     first, second = make_ticket(), make_ticket()
     # when
     changed, errors = tickets_bulk_update(tickets=[first, second], actor=agent, priority=priority("high"), status=None)
-    refused, refusals = tickets_bulk_update(tickets=[first], actor=agent, status=status("delayed"))
+    with translation.override("en"):
+        refused, refusals = tickets_bulk_update(tickets=[first], actor=agent, status=status("delayed"))
     # then
     assert (changed, errors) == (2, [])
     assert refused == 0
-    assert refusals == [f"#{first.number}: Выберите дату и время в будущем."]
+    assert refusals == [f"#{first.number}: Choose a date and time in the future."]
