@@ -8,7 +8,7 @@ UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),u
 MANAGE = $(UV) run --locked python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench browser-deps
+.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla browser-deps pdf-deps
 
 # Create the virtual environment from uv.lock (installs uv with pip when it is missing).
 setup:
@@ -20,11 +20,21 @@ sync:
 	@$(UV) sync --locked --quiet
 	@$(MANAGE) compile_translations
 
-run: setup
+run: setup pdf-deps
 	@$(MANAGE) migrate --noinput
 	@$(MANAGE) collectstatic --noinput --verbosity 0
 	@$(MANAGE) seed_demo
 	@PORT=$(PORT) $(MANAGE) runall --port $(PORT)
+
+# Pango and a Cyrillic font for WeasyPrint (QR label sheets as PDF). Without them the app runs,
+# and printing labels answers with an error.
+pdf-deps:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! fc-list 2>/dev/null | grep -qi dejavu; then \
+		echo "Installing Pango and DejaVu fonts (apt-get) for PDF labels"; \
+		((apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig >/dev/null) \
+		|| echo "Warning: could not install Pango; QR label PDFs will not work until it is installed."; \
+	fi
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
 browser-deps:
@@ -33,7 +43,7 @@ browser-deps:
 		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test: setup browser-deps
+test: setup browser-deps pdf-deps
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 
@@ -68,3 +78,13 @@ bench-seed: setup
 
 bench: setup
 	@$(UV) run --locked python bench/run.py
+
+# 100,000 equipment rows imported on SQLite and on PostgreSQL (database otklik_bench_import, re-created).
+ROWS ?= 100000
+bench-import: setup
+	@$(UV) run --locked python bench/import_bench.py --rows $(ROWS)
+
+# Due times 8 business hours ahead across holidays per second, one core (no database needed).
+bench-sla: setup
+	@$(if $(shell command -v taskset 2>/dev/null),taskset -c 0) $(UV) run --locked python bench/sla_bench.py
+	@$(UV) run --locked python bench/sla_sweep_bench.py

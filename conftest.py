@@ -3,7 +3,8 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _media_and_cache(settings, tmp_path):
-    """Attachments go to a per-test folder; the cache (login throttling) starts empty."""
+    """Attachments go to a per-test folder; the cache (login throttling) starts empty, and so
+    does the reference snapshot (a rolled-back test's statuses must not outlive it)."""
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -15,9 +16,23 @@ def _media_and_cache(settings, tmp_path):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     from django.core.cache import cache
+    from django.utils import translation
 
+    from sla.calendars import clocks_reset
+    from sla.policies import snapshot_reset
+    from tickets.reference import reference_reset
+
+    # Each test starts in English (the tests' language) whatever the test before it activated;
+    # a test about Russian text asks for it.
+    translation.activate("en")
     cache.clear()
+    reference_reset()
+    snapshot_reset()
+    clocks_reset()
     yield
+    translation.deactivate()
+    reference_reset()
+    snapshot_reset()
 
 
 # Transactional tests (live server, browser) end with a flush that empties every table, the
@@ -28,6 +43,23 @@ def _media_and_cache(settings, tmp_path):
 # table references tickets.
 
 
+_SERIALIZED: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remember_migrated_data(django_db_setup):
+    """Keep the test databases' serialized migration data (statuses, priorities, calendars …)
+    from the moment they were made: a later live-server module may see another connection object
+    — Playwright's event loop — that does not carry it."""
+    from django.db import connections
+
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents:
+            _SERIALIZED[alias] = contents
+    yield
+
+
 @pytest.fixture(scope="module")
 def migrated_data_restored_afterwards(django_db_blocker):
     """After the module's flush, put the migration-seeded reference data back for later tests."""
@@ -36,7 +68,7 @@ def migrated_data_restored_afterwards(django_db_blocker):
 
     with django_db_blocker.unblock():
         for alias in connections:
-            contents = getattr(connections[alias], "_test_serialized_contents", None)
+            contents = getattr(connections[alias], "_test_serialized_contents", None) or _SERIALIZED.get(alias)
             if contents:
                 connections[alias].creation.deserialize_db_from_string(contents)
 

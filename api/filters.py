@@ -9,22 +9,24 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import Team, User
+from core.http import parse_id
 from tickets.models import Priority, Status
 from tickets.selectors import TicketFilters
 
 
-def _ids_for(model: type[Model], values: list[str], *, param: str) -> list[int]:
+def ids_for(model: type[Model], values: list[str], *, param: str) -> list[int]:
     """Ids of `model` rows named by id or code; a value naming nothing is a 400 for `param`."""
-    ids = {int(v) for v in values if v.isdigit()}
-    codes = {v for v in values if not v.isdigit()}
+    keys: dict[str, Any] = {v: (parse_id(v) if v.isdecimal() else v) for v in values}
+    ids = {key for key in keys.values() if isinstance(key, int)}
+    codes = {key for key in keys.values() if isinstance(key, str)}
     found = dict(model._default_manager.filter(pk__in=ids).values_list("pk", "pk"))
     found.update(model._default_manager.filter(code__in=codes).values_list("code", "pk"))
-    unknown = [v for v in values if (int(v) if v.isdigit() else v) not in found]
+    unknown = [v for v in values if keys[v] is None or keys[v] not in found]
     if unknown:
         raise serializers.ValidationError(
             {param: [_("Unknown id or code: %(values)s.") % {"values": ", ".join(unknown)}]}
         )
-    return sorted({found[int(v) if v.isdigit() else v] for v in values})
+    return sorted({found[keys[v]] for v in values})
 
 
 def ticket_filters_from_params(*, user: User, params: dict[str, Any]) -> TicketFilters:
@@ -36,23 +38,24 @@ def ticket_filters_from_params(*, user: User, params: dict[str, Any]) -> TicketF
             assignee_ids.append(user.pk)
         elif value == "none":
             unassigned = True
-        elif value.isdigit():
-            assignee_ids.append(int(value))
+        elif parse_id(value) is not None:
+            assignee_ids.append(parse_id(value))  # type: ignore[arg-type]
         else:
             raise serializers.ValidationError({"assignee": [_('Give a user id, "me" or "none".')]})
     if unassigned and assignee_ids:
         raise serializers.ValidationError({"assignee": [_('"none" cannot be combined with users.')]})
     return TicketFilters(
-        status_ids=_ids_for(Status, params.get("status", []), param="status"),
+        status_ids=ids_for(Status, params.get("status", []), param="status"),
         status_categories=params.get("status_category", []),
         open_only=bool(params.get("open")),
-        priority_ids=_ids_for(Priority, params.get("priority", []), param="priority"),
-        team_ids=_ids_for(Team, params.get("team", []), param="team"),
+        priority_ids=ids_for(Priority, params.get("priority", []), param="priority"),
+        team_ids=ids_for(Team, params.get("team", []), param="team"),
         assignee_ids=assignee_ids,
         unassigned=unassigned,
         company_ids=params.get("company", []),
         contact_ids=params.get("contact", []),
         site_ids=params.get("site", []),
+        equipment_ids=params.get("equipment", []),
         tags=params.get("tag", []),
         channels=params.get("channel", []),
         created_from=params.get("created_from"),

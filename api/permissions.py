@@ -43,3 +43,30 @@ class CanCreateTickets(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.method != "POST" or getattr(request.user, "role", None) != Role.CONTRACTOR
+
+
+class ManagesCustomers(BasePermission):
+    """Contracts, price lists, coverage and the client classification are for staff who work with
+    the customer base; client contacts and contractors are refused outright."""
+
+    message = _("Only staff who work with the customer base can use this endpoint.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return manages_customers(request.user)
+
+
+def manages_sla(user: object) -> bool:
+    """SLA policies and calendars are set up by administrators and supervisors."""
+    return is_staff_viewer(user) and getattr(user, "role", None) in (Role.ADMIN, Role.SUPERVISOR)
+
+
+class ReadsOrManagesSla(BasePermission):
+    """Staff who work with the customer base read the SLA set-up; administrators and supervisors
+    change it. Client contacts and contractors are refused outright."""
+
+    message = _("Only administrators and supervisors can change the SLA set-up.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            return manages_customers(request.user)
+        return manages_sla(request.user)

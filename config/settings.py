@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "customers",
+    "assets",
+    "contracts",
+    "imports",
+    "sla",
+    "notifications",
     "tickets",
     "portal",
     "api",
@@ -89,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     }
@@ -159,6 +165,8 @@ MEDIA_ROOT = VAR_DIR / "attachments"
 MEDIA_URL = "/attachments-are-not-served-directly/"  # no route serves it; a prefix Django's helpers need
 
 OTKLIK_ATTACHMENT_MAX_BYTES = int(os.environ.get("OTKLIK_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
+# Largest CSV/XLSX file accepted for import (imports app).
+OTKLIK_IMPORT_MAX_BYTES = int(os.environ.get("OTKLIK_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -229,6 +237,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name `role` (users', contacts'): name each one.
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "accounts.choices.Role",
+        "ContactRoleEnum": "customers.models.ContactRole",
+        "ChannelEnum": "tickets.choices.Channel",
+    },
 }
 
 LOGGING = {

@@ -7,6 +7,11 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("tickets/", include("tickets.urls")),
     path("customers/", include("customers.urls")),
+    path("equipment/", include("assets.urls")),
+    path("contracts/", include("contracts.urls")),
+    path("sla/", include("sla.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("imports/", include("imports.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
 ]

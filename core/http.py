@@ -25,3 +25,18 @@ def safe_next_url(request: HttpRequest) -> str:
     ):
         return target
     return ""
+
+
+# The largest id a bigint primary key holds; SQLite cannot even bind a larger integer
+# (OverflowError), so ids from requests are checked against it before any query.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """`value` from a request as an id: decimal digits (str.isdecimal, not isdigit, which takes
+    "²" that int() refuses) up to MAX_ID; None for anything else."""
+    text = str(value).strip()
+    if not text.isdecimal() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None

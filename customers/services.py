@@ -9,7 +9,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from customers.models import Company, Contact, ContactEmail, ContactPhone, Site, normalize_phone
+from customers.models import Company, Contact, ContactEmail, ContactPhone, ContactRole, Site, normalize_phone
 
 
 def _clean_emails(emails: Iterable[str], *, exclude_contact: Contact | None = None) -> list[str]:
@@ -54,16 +54,29 @@ def contact_create(
     position: str = "",
     notes: str = "",
     language: str = "ru",
+    role: str = ContactRole.REQUESTER,
+    external_id: str = "",
+    is_verified: bool = True,
 ) -> Contact:
-    """Create a contact with any number of emails and phones (the first of each is primary).
+    """Create a contact with any number of emails and phones (the first of each is primary);
+    `is_verified=False` for one nobody has vouched for (see Contact.is_verified).
     Raises ValidationError naming the field for an empty name, a bad or already used email."""
     full_name = (full_name or "").strip()
     if not full_name:
         raise ValidationError({"full_name": _("A name is required.")})
     email_list = _clean_emails(emails)
     phone_list = _clean_phones(phones)
+    if role not in ContactRole.values:
+        raise ValidationError({"role": _("Unknown contact role.")})
     contact = Contact.objects.create(
-        full_name=full_name[:200], company=company, position=position, notes=notes, language=language
+        full_name=full_name[:200],
+        company=company,
+        position=position,
+        notes=notes,
+        language=language,
+        role=role,
+        external_id=external_id,
+        is_verified=is_verified,
     )
     for i, email in enumerate(email_list):
         ContactEmail.objects.create(contact=contact, email=email, is_primary=i == 0)
@@ -82,6 +95,8 @@ def contact_update(
     phones: Iterable[str] | None = None,
     position: str | None = None,
     notes: str | None = None,
+    role: str | None = None,
+    external_id: str | None = None,
 ) -> Contact:
     """Change a contact; `emails`/`phones`, when given, replace the whole list."""
     fields: list[str] = []
@@ -99,6 +114,14 @@ def contact_update(
     if notes is not None:
         contact.notes = notes
         fields.append("notes")
+    if role is not None:
+        if role not in ContactRole.values:
+            raise ValidationError({"role": _("Unknown contact role.")})
+        contact.role = role
+        fields.append("role")
+    if external_id is not None:
+        contact.external_id = external_id.strip()[:100]
+        fields.append("external_id")
     if fields:
         contact.save(update_fields=[*fields, "updated_at"])
     if emails is not None:
@@ -114,11 +137,52 @@ def contact_update(
     return contact
 
 
+def contact_verify(*, contact: Contact) -> Contact:
+    """Mark a contact as checked by staff (see Contact.is_verified). Idempotent."""
+    if not contact.is_verified:
+        contact.is_verified = True
+        contact.save(update_fields=["is_verified", "updated_at"])
+    return contact
+
+
+def inn_clean(value: str) -> str:
+    """An INN without surrounding spaces: blank, or 10 digits (organisation) or 12 (sole trader).
+    Raises ValidationError with the message only; callers say which field it is."""
+    inn = (value or "").strip()
+    if inn and (not inn.isdigit() or len(inn) not in (10, 12)):
+        raise ValidationError(_("An INN is 10 digits (organisation) or 12 digits (sole trader)."))
+    return inn
+
+
+def kpp_clean(value: str) -> str:
+    """A KPP without surrounding spaces: blank, or 9 characters of which the first four are digits."""
+    kpp = (value or "").strip()
+    if kpp and (len(kpp) != 9 or not kpp[:4].isdigit()):
+        raise ValidationError(_("A KPP is 9 characters, the first four digits."))
+    return kpp
+
+
+def _clean_tax_ids(fields: dict[str, object]) -> None:
+    """Clean `inn`/`kpp` in `fields` in place; one ValidationError naming every bad one."""
+    errors: dict[str, list[str]] = {}
+    for name, clean in (("inn", inn_clean), ("kpp", kpp_clean)):
+        if name in fields:
+            try:
+                fields[name] = clean(str(fields[name] or ""))
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def company_create(*, name: str, **fields: object) -> Company:
+    """Create a company from any of its fields. Raises ValidationError naming the field for an
+    empty name, a malformed INN or KPP, or any other invalid value."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("A name is required.")})
+    _clean_tax_ids(fields)
     company = Company(name=name[:255], **fields)
     company.full_clean()
     company.save()
@@ -127,6 +191,12 @@ def company_create(*, name: str, **fields: object) -> Company:
 
 @transaction.atomic
 def company_update(*, company: Company, **fields: object) -> Company:
+    """Change the given fields of a company; validated as company_create does."""
+    if "name" in fields:
+        fields["name"] = str(fields["name"] or "").strip()[:255]
+        if not fields["name"]:
+            raise ValidationError({"name": _("A name is required.")})
+    _clean_tax_ids(fields)
     for name, value in fields.items():
         setattr(company, name, value)
     company.full_clean()
@@ -143,7 +213,10 @@ def site_create(
     time_zone: str = "Europe/Moscow",
     notes: str = "",
     is_active: bool = True,
+    **details: object,
 ) -> Site:
+    """`details`: any other Site field (coordinates, floors, default team and engineer, access
+    hours, external id)."""
     site = Site(
         company=company,
         name=(name or "").strip()[:255],
@@ -151,6 +224,7 @@ def site_create(
         time_zone=time_zone,
         notes=notes,
         is_active=is_active,
+        **details,
     )
     site.full_clean()
     site.save()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("contacts/new/", views.contact_edit, name="contact_create"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/verify/", views.contact_verify, name="contact_verify"),
 ]

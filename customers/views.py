@@ -7,7 +7,9 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from core.forms import form_add_service_errors
 from core.http import AuthedHttpRequest
 from customers import services
 from customers.forms import CompanyForm, ContactForm, SiteForm
@@ -22,16 +24,6 @@ from customers.selectors import (
 )
 from tickets.selectors import TicketFilters, ticket_list_for_user
 from tickets.views.common import dispatcher_required
-
-
-def _apply_errors(form, exc: ValidationError) -> None:  # type: ignore[no-untyped-def]
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 @dispatcher_required
@@ -55,6 +47,8 @@ def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "company": company,
             "contacts": contact_list_for_user(user=request.user).filter(company=company),
             "sites": company.sites.all(),
+            "contracts": company.contracts.order_by("-starts_on", "number"),
+            "equipment_count": company.equipment.filter(is_active=True).count(),
             "tickets": tickets,
             "nav": "companies",
         },
@@ -73,7 +67,7 @@ def company_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpRespo
             else:
                 company = services.company_update(company=company, name=form.cleaned_data["name"], **fields)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:company_detail", pk=company.pk)
@@ -95,7 +89,7 @@ def site_edit(request: AuthedHttpRequest, company_pk: int, pk: int | None = None
             else:
                 services.site_update(site=site, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:company_detail", pk=company.pk)
@@ -121,6 +115,15 @@ def contact_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/contact_detail.html", {"contact": contact, "tickets": tickets, "nav": "contacts"})
 
 
+@require_POST
+@dispatcher_required
+def contact_verify(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    contact = contact_get_for_user(user=request.user, contact_id=pk)
+    services.contact_verify(contact=contact)
+    messages.success(request, _("The contact is marked as verified."))
+    return redirect("customers:contact_detail", pk=contact.pk)
+
+
 @dispatcher_required
 def contact_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpResponse:
     contact = contact_get_for_user(user=request.user, contact_id=pk) if pk else None
@@ -130,6 +133,7 @@ def contact_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpRespo
             "full_name": contact.full_name,
             "company": contact.company,
             "position": contact.position,
+            "role": contact.role,
             "emails": "\n".join(e.email for e in contact.emails.all()),
             "phones": "\n".join(p.phone for p in contact.phones.all()),
             "notes": contact.notes,
@@ -143,15 +147,15 @@ def contact_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpRespo
             if contact is None:
                 contact = services.contact_create(
                     full_name=data["full_name"], company=data["company"], position=data["position"],
-                    emails=form.lines("emails"), phones=form.lines("phones"), notes=data["notes"],
+                    role=data["role"], emails=form.lines("emails"), phones=form.lines("phones"), notes=data["notes"],
                 )  # fmt: skip
             else:
                 services.contact_update(
                     contact=contact, full_name=data["full_name"], company=data["company"], position=data["position"],
-                    emails=form.lines("emails"), phones=form.lines("phones"), notes=data["notes"],
+                    role=data["role"], emails=form.lines("emails"), phones=form.lines("phones"), notes=data["notes"],
                 )  # fmt: skip
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("customers:contact_detail", pk=contact.pk)

@@ -114,3 +114,26 @@ class ReplyForm(forms.Form):
         if not (data.get("body") or "").strip() and not data.get("attachments") and not self.errors:
             raise ValidationError(_("Write a message or attach a file."), code="empty")
         return data
+
+
+class QrRequestForm(forms.Form):
+    """A request from a scanned equipment label, without signing in."""
+
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(label=_("Email"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    description = forms.CharField(label=_("What happened?"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)
+    attachments = MultipleFileField(label=_("Photos"), help_text=_("A photo of the problem helps the engineer."))
+    # Left empty by people; bots fill every field. Hidden with CSS, not type=hidden.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("phone") and not data.get("email"):
+            self.add_error("phone", _("Leave a phone number or an email so that we can reach you."))
+        return data

@@ -121,3 +121,63 @@ def upload(name: str = "photo.png", content: bytes = b"\x89PNG fake image", cont
     from tickets.services import UploadedFileData
 
     return UploadedFileData(name=name, content_type=content_type, file=SimpleUploadedFile(name, content, content_type))
+
+
+class EquipmentKindFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "assets.EquipmentKind"
+        django_get_or_create = ("code",)
+
+    code = "lift"
+    name_ru = "Лифт"
+    name_en = "Lift"
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory):
+    """A unit at a site of its company. Give `site` (the company follows it), or `company` (a
+    site of that company is made), or both; `site=None` for a unit at no site."""
+
+    class Meta:
+        model = "assets.Equipment"
+
+    site = factory.SubFactory(SiteFactory)
+    company = None
+    kind = factory.SubFactory(EquipmentKindFactory)
+    name = factory.Sequence(lambda n: f"Лифт пассажирский №{n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        site, company = kwargs.get("site"), kwargs.get("company")
+        if company is None:
+            kwargs["company"] = site.company if site is not None else CompanyFactory()
+        elif site is not None and site.company_id != company.pk:
+            kwargs["site"] = SiteFactory(company=company)  # the default site, made for the given company
+        return super()._create(model_class, *args, **kwargs)
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.Contract"
+        skip_postgeneration_save = True
+
+    company = factory.SubFactory(CompanyFactory)
+    number = factory.Sequence(lambda n: f"ТО-{n:04d}")
+    starts_on = factory.LazyFunction(lambda: timezone.localdate().replace(month=1, day=1))
+    ends_on = factory.LazyFunction(lambda: timezone.localdate().replace(month=12, day=31))
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.all_sites = False
+            self.save(update_fields=["all_sites"])
+            self.sites.set(extracted)
+
+    @factory.post_generation
+    def equipment(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.equipment.set(extracted)
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.services.set(extracted)

@@ -22,6 +22,7 @@ class Channel(models.TextChoices):
     TELEGRAM = "telegram", _("Telegram")
     WHATSAPP = "whatsapp", _("WhatsApp")
     WEB = "web", _("Web form")
+    QR = "qr", _("QR label")
     AGENT = "agent", _("Agent")
 
 
@@ -53,6 +54,11 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("Merged")
     MERGED_INTO = "merged_into", _("Merged into another ticket")
     REOPENED = "reopened", _("Reopened automatically")
+    WORK_ADDED = "work_added", _("Work recorded")
+    WORK_REMOVED = "work_removed", _("Work removed")
+    SLA_WARNING = "sla_warning", _("SLA deadline at risk")
+    SLA_BREACHED = "sla_breached", _("SLA deadline missed")
+    SLA_ESCALATED = "sla_escalated", _("SLA escalation")
 
 
 class Sort(models.TextChoices):
@@ -61,3 +67,17 @@ class Sort(models.TextChoices):
     CREATED_DESC = "-created", _("Newest")
     CREATED_ASC = "created", _("Oldest")
     PRIORITY = "priority", _("Priority")
+    SLA_DUE = "sla", _("Nearest SLA deadline")
+
+
+class SlaFilter(models.TextChoices):
+    BREACHED = "breached", _("Deadline missed")
+    AT_RISK = "at_risk", _("Due within an hour")
+    RUNNING = "running", _("Clock running")
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")

@@ -1,11 +1,16 @@
+from typing import Any
+
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ASSIGNABLE_ROLES
 from accounts.models import Team, User
+from assets.models import Equipment
 from customers.models import Company, Site
-from tickets.choices import Channel, Sort, StatusCategory
+from tickets.choices import Channel, SlaFilter, Sort, StatusCategory
 from tickets.models import Priority, ServiceCategory, Status, TicketType
+from tickets.reference import reference
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -24,6 +29,13 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data if d]
         return [single(data, initial)] if data else []
+
+
+def _offer(form: forms.BaseForm, **objects: list) -> None:
+    """Make the named fields' <select>s (core/templatetags/fast_forms.py) list these rows of the
+    reference snapshot instead of querying; each field's queryset still validates the input."""
+    for name, rows in objects.items():
+        form.fields[name].choice_objects = rows  # type: ignore[attr-defined]
 
 
 def staff_queryset():  # type: ignore[no-untyped-def]
@@ -47,6 +59,7 @@ class QueueFilterForm(forms.Form):
     company = forms.ModelMultipleChoiceField(label=_("Company"), queryset=Company.objects.all(), required=False)
     tag = forms.CharField(label=_("Tag"), required=False)
     channel = forms.MultipleChoiceField(label=_("Channel"), choices=Channel.choices, required=False)
+    sla = forms.MultipleChoiceField(label=_("SLA"), choices=SlaFilter.choices, required=False)
     created_from = forms.DateField(
         label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -56,6 +69,14 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_queryset()
+        ref = reference()
+        _offer(
+            self,
+            status=ref.active_statuses,
+            priority=list(ref.priorities.values()),
+            team=ref.active_teams,
+            assignee=ref.staff,
+        )
         # A company filter over thousands of companies is chosen by id from the company page.
         self.fields["company"].widget = forms.MultipleHiddenInput()
 
@@ -67,6 +88,7 @@ class TicketCreateForm(forms.Form):
     new_contact_email = forms.EmailField(label=_("Email"), required=False)
     new_contact_company = forms.ModelChoiceField(label=_("Company"), queryset=Company.objects.all(), required=False)
     site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.select_related("company"), required=False)
+    equipment = forms.ModelChoiceField(label=_("Equipment"), queryset=Equipment.objects.all(), required=False)
     title = forms.CharField(label=_("Subject"), max_length=255)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     category = forms.ModelChoiceField(
@@ -84,8 +106,18 @@ class TicketCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_queryset()
-        self.fields["priority"].initial = Priority.objects.filter(is_default=True).first()
+        ref = reference()
+        self.fields["priority"].initial = next((p for p in ref.active_priorities if p.is_default), None)
+        _offer(
+            self,
+            category=ref.active_categories,
+            priority=ref.active_priorities,
+            type=ref.active_types,
+            team=ref.active_teams,
+            assignee=ref.staff,
+        )
         self.fields["site"].widget = forms.HiddenInput()
+        self.fields["equipment"].widget = forms.HiddenInput()
 
 
 class ReplyForm(forms.Form):
@@ -95,6 +127,25 @@ class ReplyForm(forms.Form):
     status = forms.ModelChoiceField(
         label=_("and set status"), queryset=Status.objects.filter(is_active=True, is_delay=False), required=False
     )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        _offer(self, status=reference().settable_statuses)
+
+
+EQUIPMENT_CHOICES_MAX = 500
+
+
+def equipment_choices(ticket: Any) -> Any:
+    """Units offered for a ticket: its company's active ones (its site's when the company has very
+    many), and always the ticket's own unit — even retired or at another site — so that saving
+    the other properties keeps it instead of posting an unknown choice."""
+    offered = Q(company_id=ticket.company_id, is_active=True)
+    if ticket.site_id and Equipment.objects.filter(offered).count() > EQUIPMENT_CHOICES_MAX:
+        offered &= Q(site_id=ticket.site_id)
+    if ticket.equipment_id:
+        offered |= Q(pk=ticket.equipment_id)
+    return Equipment.objects.filter(offered).order_by("name", "id")
 
 
 class TicketPropertiesForm(forms.Form):
@@ -110,6 +161,7 @@ class TicketPropertiesForm(forms.Form):
     category = forms.ModelChoiceField(
         label=_("Service category"), queryset=ServiceCategory.objects.filter(is_active=True), required=False
     )
+    equipment = forms.ModelChoiceField(label=_("Equipment"), queryset=Equipment.objects.none(), required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Comma-separated"))
@@ -121,10 +173,25 @@ class TicketPropertiesForm(forms.Form):
         help_text=_("Colleagues who follow this ticket"),
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, ticket=None, contractor=False, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_queryset()
         self.fields["observers"].queryset = staff_queryset()
+        if ticket is not None and ticket.company_id and not contractor:
+            self.fields["equipment"].queryset = equipment_choices(ticket)  # type: ignore[attr-defined]
+        else:
+            del self.fields["equipment"]  # a unit belongs to a company: choose the company first
+        ref = reference()
+        _offer(
+            self,
+            status=ref.active_statuses,
+            priority=ref.active_priorities,
+            type=ref.active_types,
+            category=ref.active_categories,
+            team=ref.active_teams,
+            assignee=ref.staff,
+            observers=ref.staff,
+        )
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
@@ -158,4 +225,6 @@ class BulkForm(forms.Form):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_queryset()
+        ref = reference()
+        _offer(self, assignee=ref.staff, status=ref.settable_statuses, priority=ref.active_priorities)
         self.fields["ticket_ids"].choices = [(v, v) for v in self.data.getlist("ticket_ids")] if self.data else []

@@ -7,7 +7,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BilingualNameMixin
-from tickets.choices import OPEN_CATEGORIES, ArticleKind, AuthorKind, Channel, EventKind, LinkKind, StatusCategory
+from tickets.choices import (
+    OPEN_CATEGORIES,
+    ArticleKind,
+    AuthorKind,
+    Channel,
+    ClockState,
+    EventKind,
+    LinkKind,
+    StatusCategory,
+)
 
 
 class Status(BilingualNameMixin):
@@ -18,6 +27,11 @@ class Status(BilingualNameMixin):
     is_default = models.BooleanField(_("default for new tickets"), default=False)
     is_delay = models.BooleanField(
         _("delayed until a date"), default=False, help_text=_("Requires a date; the ticket reopens by itself then.")
+    )
+    pauses_sla = models.BooleanField(
+        _("pauses the SLA"),
+        default=False,
+        help_text=_("Time spent in this status is not counted (e.g. waiting for the client)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -155,6 +169,23 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="tickets",
     )
+    equipment = models.ForeignKey(
+        "assets.Equipment",
+        verbose_name=_("equipment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        help_text=_("The contract that covered the ticket when it was registered or re-triaged."),
+    )
     team = models.ForeignKey(
         "accounts.Team",
         verbose_name=_("team"),
@@ -200,6 +231,30 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # SLA clocks (sla/clock.py computes them; sla/services.py stores them).
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy",
+        verbose_name=_("SLA policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        db_index=False,
+    )
+    sla_first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    sla_first_response_state = models.CharField(max_length=10, choices=ClockState.choices, blank=True, default="")
+    sla_next_response_started = models.DateTimeField(null=True, blank=True)
+    sla_next_response_due = models.DateTimeField(_("next response due"), null=True, blank=True)
+    sla_next_response_state = models.CharField(max_length=10, choices=ClockState.choices, blank=True, default="")
+    sla_resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    sla_resolution_state = models.CharField(max_length=10, choices=ClockState.choices, blank=True, default="")
+    sla_paused_seconds = models.PositiveIntegerField(_("time paused, seconds"), default=0)
+    sla_paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+    # The nearest deadline of a running target (queues sort by it), whether any target was
+    # missed, and when the sweep must look at the ticket next (warning, escalation or breach).
+    sla_due = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    sla_breached = models.BooleanField(_("SLA breached"), default=False)
+    sla_next_check = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -227,6 +282,12 @@ class Ticket(models.Model):
             models.Index(fields=["company", "-updated_at"], name="ticket_company_updated"),
             models.Index(fields=["contact", "-updated_at"], name="ticket_contact_updated"),
             models.Index(fields=["delayed_until"], name="ticket_delayed", condition=Q(delayed_until__isnull=False)),
+            models.Index(fields=["sla_next_check"], name="ticket_sla_check", condition=Q(sla_next_check__isnull=False)),
+            models.Index(
+                fields=["sla_due", "id"],
+                name="ticket_open_sla_due",
+                condition=Q(status_category__in=[c.value for c in OPEN_CATEGORIES]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -11,23 +12,34 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Team, User
-from tickets.choices import OPEN_CATEGORIES, ArticleKind, Sort
+from tickets.choices import OPEN_CATEGORIES, ArticleKind, SlaFilter, Sort
 from tickets.models import Article, ServiceCategory, Tag, Ticket, TicketEvent
+from tickets.reference import TicketReferenceIterable
 
-# What a ticket page, queue row or API representation shows of a ticket's related rows.
-TICKET_RELATED = ("status", "priority", "type", "category", "company", "contact", "site", "team", "assignee")
+# A ticket page, queue row or API representation shows a ticket's related rows. The reference
+# rows among them (status, priority, type, category, team, assignee) come from the per-process
+# snapshot (tickets/reference.py); only the client-side ones below are read with the tickets.
+TICKET_RELATED_CLIENT = ("company", "contact", "site")
+
+
+def with_reference(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`qs` yielding tickets with status, priority, type, category, team and assignee attached
+    from the reference snapshot instead of queried."""
+    qs = qs.all()
+    qs._iterable_class = TicketReferenceIterable
+    return qs
 
 
 def with_related(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """For lists: related rows prefetched (one small IN query each), not joined — with seven to
-    nine joins over the ticket table PostgreSQL spent 20-40 ms *planning* a filtered, sorted
+    """For lists: client-side rows prefetched (one small IN query each), not joined — with seven
+    to nine joins over the ticket table PostgreSQL spent 20-40 ms *planning* a filtered, sorted
     page that runs in 1 ms (bench/README.md). A single ticket by key joins them instead
-    (`with_related_joined`): one cheap-to-plan query beats nine round trips there."""
-    return qs.prefetch_related(*TICKET_RELATED)
+    (`with_related_joined`): one cheap-to-plan query beats three round trips there."""
+    return with_reference(qs.prefetch_related(*TICKET_RELATED_CLIENT))
 
 
 def with_related_joined(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return qs.select_related(*TICKET_RELATED)
+    return with_reference(qs.select_related(*TICKET_RELATED_CLIENT, "equipment", "contract"))
 
 
 def ticket_visibility_q(user: User) -> Q:
@@ -89,8 +101,10 @@ class TicketFilters:
     company_ids: list[int] = field(default_factory=list)
     contact_ids: list[int] = field(default_factory=list)
     site_ids: list[int] = field(default_factory=list)
+    equipment_ids: list[int] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)
+    sla: list[str] = field(default_factory=list)  # SlaFilter values, any of them
     created_from: date | None = None
     created_to: date | None = None
     updated_since: datetime | None = None
@@ -103,7 +117,10 @@ SORT_FIELDS: dict[str, tuple[str, ...]] = {
     Sort.CREATED_DESC: ("-created_at", "-id"),
     Sort.CREATED_ASC: ("created_at", "id"),
     Sort.PRIORITY: ("priority__order", "-updated_at", "-id"),
+    # Only tickets with a running clock have a deadline (the list is limited to them).
+    Sort.SLA_DUE: ("sla_due", "id"),
 }
+AT_RISK_WINDOW = timedelta(hours=1)
 
 
 def ticket_list_for_user(*, user: User, filters: TicketFilters | None = None) -> QuerySet[Ticket]:
@@ -132,6 +149,8 @@ def ticket_list_for_user(*, user: User, filters: TicketFilters | None = None) ->
         qs = qs.filter(contact_id__in=f.contact_ids)
     if f.site_ids:
         qs = qs.filter(site_id__in=f.site_ids)
+    if f.equipment_ids:
+        qs = qs.filter(equipment_id__in=f.equipment_ids)
     if f.tags:
         qs = qs.filter(pk__in=Ticket.tags.through.objects.filter(tag__name__in=f.tags).values("ticket_id"))
     if f.channels:
@@ -143,6 +162,18 @@ def ticket_list_for_user(*, user: User, filters: TicketFilters | None = None) ->
         qs = qs.filter(created_at__lte=datetime.combine(f.created_to, time.max, tzinfo=tz))
     if f.updated_since:
         qs = qs.filter(updated_at__gte=f.updated_since)
+    if f.sla:
+        now = timezone.now()
+        sla_q = Q()
+        if SlaFilter.BREACHED in f.sla:
+            sla_q |= Q(sla_breached=True)
+        if SlaFilter.AT_RISK in f.sla:
+            sla_q |= Q(sla_due__gt=now, sla_due__lte=now + AT_RISK_WINDOW)
+        if SlaFilter.RUNNING in f.sla:
+            sla_q |= Q(sla_due__isnull=False)
+        qs = qs.filter(sla_q)
+    if f.sort == Sort.SLA_DUE:
+        qs = qs.filter(sla_due__isnull=False)
     order = SORT_FIELDS.get(f.sort, SORT_FIELDS[Sort.UPDATED_DESC])
     return with_related(qs).order_by(*order)
 
@@ -208,3 +239,68 @@ def tag_list_for_user(*, user: User) -> QuerySet[Tag]:
     if user.is_authenticated and user.is_agent_side:
         return Tag.objects.all()
     return Tag.objects.none()
+
+
+@dataclass
+class IntakePanel:
+    company: Any = None
+    sites: list[Any] = field(default_factory=list)
+    site: Any = None
+    units: list[Any] = field(default_factory=list)
+    unit: Any = None
+    coverage: Any = None
+    history: list[Ticket] = field(default_factory=list)
+
+
+INTAKE_UNITS_MAX = 500
+
+
+def intake_panel_for_user(
+    *,
+    user: User,
+    contact_id: int | None,
+    new_contact_company_id: int | None,
+    site_id: int | None,
+    unit_id: int | None,
+    category_id: int | None,
+) -> IntakePanel:
+    """Phone intake's "where and what": the caller's company (from the chosen contact, the new
+    contact's company, or the unit), its sites and units (following the chosen site), whether the
+    request is covered, and the unit's latest tickets — all within what `user` may see."""
+    from assets.selectors import equipment_list_for_user
+    from contracts.coverage import coverage_for
+    from customers.selectors import company_list_for_user, contact_list_for_user, site_list_for_user
+    from tickets.reference import reference
+
+    panel = IntakePanel()
+    units_visible = equipment_list_for_user(user=user)
+    unit = units_visible.filter(pk=unit_id).first() if unit_id else None
+    company = None
+    if contact_id:
+        contact = contact_list_for_user(user=user).filter(pk=contact_id).first()
+        company = contact.company if contact else None
+    elif new_contact_company_id:
+        company = company_list_for_user(user=user).filter(pk=new_contact_company_id).first()
+    if company is None and unit is not None:
+        company = unit.company
+    if unit is not None and company is not None and unit.company_id != company.pk:
+        unit = None  # picked for another company before the caller changed
+    if company is None:
+        return panel
+    panel.company, panel.unit = company, unit
+    panel.sites = list(site_list_for_user(user=user).filter(company=company, is_active=True))
+    panel.site = next((s for s in panel.sites if s.pk == site_id), None)
+    if panel.site is None and unit is not None and unit.site_id:
+        panel.site = next((s for s in panel.sites if s.pk == unit.site_id), None)
+    units = units_visible.filter(company=company, is_active=True)
+    if panel.site is not None:
+        units = units.filter(site=panel.site)
+    panel.units = list(units.order_by("name", "id")[:INTAKE_UNITS_MAX])
+    if unit is not None and unit not in panel.units:
+        panel.units.insert(0, unit)
+    category = reference().categories.get(category_id) if category_id else None
+    panel.coverage = coverage_for(company=company, site=panel.site, equipment=unit, category=category)
+    if unit is not None:
+        # A repeat failure is worth knowing before the engineer goes.
+        panel.history = list(ticket_list_for_user(user=user).filter(equipment=unit).order_by("-created_at", "-id")[:5])
+    return panel

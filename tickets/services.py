@@ -21,7 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from assets.models import Equipment
+from contracts.models import Contract
 from customers.models import Company, Contact, Site
+from sla.services import sla_fields_for_new_ticket, ticket_sla_refresh
 from tickets import search
 from tickets.choices import ArticleKind, AuthorKind, Channel, EventKind, LinkKind, StatusCategory
 from tickets.models import (
@@ -135,11 +138,49 @@ def _first_open_status() -> Status | None:
     return Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
 
 
-def _check_consistency(*, company: Company | None, contact: Contact | None, site: Site | None) -> None:
+def _check_consistency(
+    *,
+    company: Company | None,
+    contact: Contact | None,
+    site: Site | None,
+    equipment: Equipment | None = None,
+    ticket: Ticket | None = None,
+) -> None:
+    """Raises ValidationError naming the field when the contact, site or unit is not the company's,
+    or the unit is at another site than the one chosen. `ticket`, when changing one: a unit and a
+    site it already has together are not re-checked — the unit may have moved since."""
     if contact is not None and company is not None and contact.company_id not in (None, company.pk):
         raise ValidationError({"contact": _("The contact belongs to another company.")})
     if site is not None and company is not None and site.company_id != company.pk:
         raise ValidationError({"site": _("The site belongs to another company.")})
+    if equipment is not None and company is not None and equipment.company_id != company.pk:
+        raise ValidationError({"equipment": _("The equipment belongs to another company.")})
+    kept = ticket is not None and (ticket.equipment_id, ticket.site_id) == (
+        getattr(equipment, "pk", None),
+        getattr(site, "pk", None),
+    )
+    if equipment is not None and site is not None and equipment.site_id not in (None, site.pk) and not kept:
+        raise ValidationError({"equipment": _("The equipment is at another site.")})
+
+
+def _covering_contract(
+    *,
+    company: Company | None,
+    site: Site | None,
+    equipment: Equipment | None,
+    category: ServiceCategory | None,
+) -> Contract | None:
+    """The contract covering the request now (contracts/coverage.py); none without a company."""
+    if company is None:
+        return None
+    from contracts.coverage import coverage_for
+
+    return coverage_for(company=company, site=site, equipment=equipment, category=category).contract
+
+
+def _sla_refresh(ticket: Ticket) -> None:
+    """Recompute the ticket's SLA clocks from its history (sla/services.py)."""
+    ticket_sla_refresh(ticket)
 
 
 def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[UploadedFileData]) -> list[Attachment]:
@@ -192,6 +233,7 @@ def ticket_create(
     company: Company | None = None,
     contact: Contact | None = None,
     site: Site | None = None,
+    equipment: Equipment | None = None,
     team: Team | None = None,
     assignee: User | None = None,
     tags: Iterable[str] = (),
@@ -201,9 +243,11 @@ def ticket_create(
 ) -> Ticket:
     """Open a ticket and its first article (the description, from the contact when there is one).
 
-    The team defaults to the service category's default team; the company to the contact's.
-    `received_at` is when the request reached the channel (SLA clocks start there).
-    Raises ValidationError for an empty title or inconsistent company/contact/site.
+    The team defaults to the service category's default team, then the site's; the company to
+    the contact's (or the site's, or the unit's); the site to the unit's. The ticket remembers the
+    contract covering it (contracts/coverage.py). `received_at` is when the request reached the
+    channel (SLA clocks start there).
+    Raises ValidationError for an empty title or inconsistent company/contact/site/equipment.
     """
     title = (title or "").strip()
     if not title:
@@ -213,9 +257,15 @@ def ticket_create(
         company = contact.company
     if company is None and site is not None:
         company = site.company
-    _check_consistency(company=company, contact=contact, site=site)
+    if equipment is not None:
+        company = company or equipment.company
+        if site is None and equipment.site_id and equipment.company_id == getattr(company, "pk", None):
+            site = equipment.site
+    _check_consistency(company=company, contact=contact, site=site, equipment=equipment)
     if team is None and category is not None and category.default_team_id:
         team = category.default_team
+    if team is None and site is not None and site.default_team_id:
+        team = site.default_team
     if status is not None and status.is_delay:
         raise ValidationError({"status": _("A new ticket cannot start delayed; delay it once it exists.")})
     if status is None:
@@ -225,7 +275,7 @@ def ticket_create(
             status = _first_open_status() or status
     now = timezone.now()
     received_at = received_at or now
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         number=_next_ticket_number(),
         title=title[:255],
         description=description or "",
@@ -237,6 +287,8 @@ def ticket_create(
         company=company,
         contact=contact,
         site=site,
+        equipment=equipment,
+        contract=_covering_contract(company=company, site=site, equipment=equipment, category=category),
         team=team,
         assignee=assignee,
         channel=channel,
@@ -245,6 +297,9 @@ def ticket_create(
         updated_at=now,
         received_at=received_at,
     )
+    for name, value in sla_fields_for_new_ticket(ticket, now=now).items():
+        setattr(ticket, name, value)
+    ticket.save(force_insert=True)
     if tags:
         ticket.tags.set(_tags(tags))
     if observers:
@@ -310,7 +365,20 @@ def _tags(names: Iterable[str]) -> list[Tag]:
 
 
 # Fields ticket_update may change, with how each is described in history.
-UPDATABLE_FIELDS = ("title", "priority", "type", "category", "company", "contact", "site", "team", "description")
+UPDATABLE_FIELDS = (
+    "title",
+    "priority",
+    "type",
+    "category",
+    "company",
+    "contact",
+    "site",
+    "equipment",
+    "team",
+    "description",
+)
+# A change of any of these re-evaluates which contract covers the ticket.
+COVERAGE_FIELDS = frozenset({"category", "company", "site", "equipment"})
 
 
 @transaction.atomic
@@ -329,10 +397,15 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes: Any) -> list
     company = changes.get("company", ticket.company)
     contact = changes.get("contact", ticket.contact)
     site = changes.get("site", ticket.site)
+    equipment = changes.get("equipment", ticket.equipment)
     if "contact" in changes and contact is not None and "company" not in changes and contact.company_id:
         company = contact.company
         changes["company"] = company
-    _check_consistency(company=company, contact=contact, site=site)
+    _check_consistency(company=company, contact=contact, site=site, equipment=equipment, ticket=ticket)
+    if COVERAGE_FIELDS & {name for name, value in changes.items() if getattr(ticket, name) != value}:
+        changes["contract"] = _covering_contract(
+            company=company, site=site, equipment=equipment, category=changes.get("category", ticket.category)
+        )
     for name, value in changes.items():
         old = getattr(ticket, name)
         if old == value:
@@ -349,6 +422,8 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes: Any) -> list
         ticket.save(update_fields=[*changed, "updated_at"])
         if {"title", "description", "contact", "company"} & set(changed):
             search.index_ticket(ticket.pk)
+        if set(changed) - {"title", "description"}:
+            _sla_refresh(ticket)
     return changed
 
 
@@ -395,6 +470,7 @@ def ticket_set_status(
             "delayed_until": delayed_until.isoformat() if delayed_until else None,
         },
     )
+    _sla_refresh(ticket)
     return True
 
 
@@ -433,6 +509,8 @@ def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, 
             open_status = _first_open_status()
             if open_status is not None:
                 ticket_set_status(ticket=ticket, actor=actor, status=open_status)
+    if changed:
+        _sla_refresh(ticket)
     return changed
 
 
@@ -492,6 +570,8 @@ def article_create(
         open_status = _first_open_status()
         if open_status is not None:
             ticket_set_status(ticket=ticket, actor=author, status=open_status)
+    if kind == ArticleKind.PUBLIC:
+        _sla_refresh(ticket)
     search.index_ticket(ticket.pk)
     return article
 
@@ -634,6 +714,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticke
     _record(target, EventKind.MERGED, actor=actor, data={"ticket": source.number, "articles": moved})
     search.index_ticket(source.pk)
     search.index_ticket(target.pk)
+    _sla_refresh(source)
+    _sla_refresh(target)
     return target
 
 
@@ -651,12 +733,14 @@ def ticket_apply_properties(
     assignee: User | None,
     tags: Iterable[str],
     observers: Iterable[User],
+    equipment: Equipment | object | None = ...,
 ) -> None:
     """Save the ticket page's properties panel in one transaction, one event per real change.
     The panel always posts a status; it is applied only when it differs from the stored one, so
     it does not undo what assigning a "new" ticket did (ticket_assign opens it)."""
     status_changed = status.pk != ticket.status_id or (status.is_delay and delayed_until != ticket.delayed_until)
-    ticket_update(ticket=ticket, actor=actor, priority=priority, type=type, category=category)
+    unit = {} if equipment is ... else {"equipment": equipment}
+    ticket_update(ticket=ticket, actor=actor, priority=priority, type=type, category=category, **unit)
     ticket_assign(ticket=ticket, actor=actor, assignee=assignee, team=team)
     if team is None and Ticket.objects.filter(pk=ticket.pk, team__isnull=False).exists():
         ticket_update(ticket=ticket, actor=actor, team=None)
@@ -664,6 +748,23 @@ def ticket_apply_properties(
         ticket_set_status(ticket=ticket, actor=actor, status=status, delayed_until=delayed_until)
     ticket_set_tags(ticket=ticket, actor=actor, tags=tags)
     ticket_set_observers(ticket=ticket, actor=actor, observers=observers)
+
+
+def ticket_record_work(*, ticket: Ticket, actor: User | None, work: Any, removed: bool = False) -> None:
+    """History entry for work recorded on (or removed from) a ticket (contracts/services.py)."""
+    _record(
+        ticket,
+        EventKind.WORK_REMOVED if removed else EventKind.WORK_ADDED,
+        actor=actor,
+        data={
+            "name": work.name,
+            "hours": str(work.hours),
+            "quantity": str(work.quantity),
+            "billable": work.is_billable,
+            "total": str(work.total),
+        },
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
 
 
 def ticket_reopen_delayed(*, now: datetime | None = None) -> int:
@@ -686,6 +787,7 @@ def ticket_reopen_delayed(*, now: datetime | None = None) -> int:
             ticket.updated_at = now
             ticket.save(update_fields=["status", "status_category", "delayed_until", "updated_at"])
             _record(ticket, EventKind.REOPENED, data={"new": _ref(open_status)})
+            _sla_refresh(ticket)
             reopened += 1
     return reopened
 

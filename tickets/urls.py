@@ -12,6 +12,7 @@ urlpatterns = [
     path("views/<int:pk>/delete/", queue.saved_view_delete, name="saved_view_delete"),
     path("new/", ticket.ticket_create_view, name="create"),
     path("contacts/lookup/", ticket.contact_lookup, name="contact_lookup"),
+    path("new/object/", ticket.intake_object, name="intake_object"),
     path("search/", search.search_view, name="search"),
     path("<int:number>/", ticket.ticket_detail, name="detail"),
     path("<int:number>/live/", ticket.ticket_live, name="live"),

@@ -45,6 +45,19 @@ def main() -> None:
         ("new_ticket", "/tickets/new/"),
         ("search", "/tickets/search/?q=лифты"),
         ("companies", "/customers/companies/"),
+        ("company", "first:/customers/companies/"),
+        ("equipment", "/equipment/?q=Лифт"),
+        ("unit", "first:/equipment/?q=Сплит"),
+        ("intake_unit", "intake:/equipment/?q=Сплит"),
+        ("contracts", "/contracts/"),
+        ("contract", "first:/contracts/"),
+        ("price_lists", "/contracts/price-lists/"),
+        ("imports", "/imports/"),
+        ("sla_policies", "/sla/policies/"),
+        ("sla_policy", "first:/sla/policies/"),
+        ("sla_calendar", "first:/sla/calendars/"),
+        ("sla_report", "/sla/report/"),
+        ("queue_sla", "/tickets/?view=all_open&sort=sla"),
         ("settings", "/tickets/settings/statuses/"),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
@@ -63,11 +76,18 @@ def main() -> None:
                     for name, path in screens:
                         if args.only and not re.search(args.only, name):
                             continue
+                        if path and path.startswith(("first:", "intake:")):
+                            # The first entry of a list page (its first a.ticket-title link).
+                            kind, _sep, list_path = path.partition(":")
+                            page.goto(args.base + list_path)
+                            href = page.locator("a.ticket-title").first.get_attribute("href") or "/"
+                            path = href
+                            if kind == "intake":
+                                path = "/tickets/new/?equipment=" + href.strip("/").split("/")[-1]
                         if path is None:
                             page.goto(args.base + ("/portal/" if portal else "/tickets/?view=all_open"))
                             link = page.locator("a[href*='/tickets/']").filter(has_text="#").first
-                            href = link.get_attribute("href")
-                            path = href
+                            path = link.get_attribute("href") or "/"
                         page.goto(args.base + path)
                         page.wait_for_load_state("networkidle")
                         target = out / f"{name}-{language}-{size_name}.png"

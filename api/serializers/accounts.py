@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.choices import Language, Role
+from core.http import MAX_ID
 
 
 @extend_schema_serializer(component_name="User")
@@ -32,7 +33,7 @@ class UserListParamsSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=200, help_text="Name or email contains this."
     )
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    team = serializers.IntegerField(required=False, min_value=1, help_text="Team id.")
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="Team id.")
     is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 

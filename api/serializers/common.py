@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.permissions import is_staff_viewer
+from core.http import parse_id
 
 # "2024-05-01T10:00:00 03:00": a "+" that was not URL-encoded arrives as a space.
 _UNENCODED_PLUS_RE = re.compile(r"^(\S+T[\d:.]+) (\d{2}:?\d{2})$")
@@ -27,6 +28,8 @@ def context_user(serializer: serializers.BaseSerializer) -> Any:
 def scope_related_field(serializer: serializers.Serializer, name: str, queryset: QuerySet[Any]) -> None:
     """Limit a related field's choices to what the caller may see (the querysets are per request)."""
     field = serializer.fields[name]
+    if isinstance(field, serializers.ManyRelatedField):
+        field = field.child_relation
     assert isinstance(field, serializers.RelatedField)
     field.queryset = queryset
 
@@ -74,7 +77,9 @@ class IdOrCodeRelatedField(serializers.RelatedField):
         text = str(data).strip()
         if not text:
             self.fail("invalid")
-        lookup: dict[str, Any] = {"pk": int(text)} if text.isdigit() else {self.code_field: text}
+        if text.isdecimal() and parse_id(text) is None:
+            self.fail("does_not_exist", value=text)
+        lookup: dict[str, Any] = {"pk": parse_id(text)} if text.isdecimal() else {self.code_field: text}
         try:
             return queryset.get(**lookup)
         except queryset.model.DoesNotExist:
@@ -122,6 +127,17 @@ class ContactRefSerializer(serializers.Serializer):
 class SiteRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+
+
+class EquipmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    inventory_number = serializers.CharField()
+
+
+class ContractRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
 
 
 class UserRefSerializer(serializers.Serializer):

@@ -18,6 +18,8 @@ from api.serializers.common import (
     CommaSeparatedListField,
     CompanyRefSerializer,
     ContactRefSerializer,
+    ContractRefSerializer,
+    EquipmentRefSerializer,
     IdOrCodeRelatedField,
     LenientDateTimeField,
     SiteRefSerializer,
@@ -28,6 +30,10 @@ from api.serializers.common import (
     context_user,
     scope_related_field,
 )
+from api.serializers.sla import SlaStateParamField, TicketSlaSerializer
+from assets.models import Equipment
+from assets.selectors import equipment_list_for_user
+from core.http import MAX_ID
 from customers.models import Company, Contact, Site
 from customers.selectors import company_list_for_user, contact_list_for_user, site_list_for_user
 from tickets.choices import Channel, StatusCategory
@@ -39,7 +45,7 @@ SEARCH_LIMIT = 50
 
 @extend_schema_serializer(component_name="Ticket")
 class TicketOutputSerializer(ViewerAwareSerializer):
-    staff_only_fields = ("tags",)
+    staff_only_fields = ("tags", "contract", "sla")
 
     id = serializers.IntegerField()
     number = serializers.IntegerField(help_text="Human-friendly number; the ticket's address is /tickets/{number}/.")
@@ -53,6 +59,13 @@ class TicketOutputSerializer(ViewerAwareSerializer):
     company = CompanyRefSerializer(allow_null=True)
     contact = ContactRefSerializer(allow_null=True)
     site = SiteRefSerializer(allow_null=True)
+    equipment = EquipmentRefSerializer(allow_null=True, help_text="The unit the request is about.")
+    contract = ContractRefSerializer(
+        allow_null=True,
+        required=False,
+        help_text="The contract that covered the ticket when it was registered or its company, site, unit or "
+        "service last changed. Staff only; left out for client contacts.",
+    )
     team = CodeNameRefSerializer(allow_null=True)
     assignee = UserRefSerializer(allow_null=True)
     tags = TagNamesField(required=False, help_text="Staff only; left out for client contacts.")
@@ -63,6 +76,9 @@ class TicketOutputSerializer(ViewerAwareSerializer):
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+    sla = TicketSlaSerializer(
+        source="*", required=False, help_text="The SLA policy and deadlines. Staff only; left out for client contacts."
+    )
 
 
 class _TicketInputSerializer(serializers.Serializer):
@@ -96,6 +112,14 @@ class _TicketInputSerializer(serializers.Serializer):
         allow_null=True,
         style={"base_template": "input.html"},
     )
+    equipment = serializers.PrimaryKeyRelatedField(
+        queryset=Equipment.objects.none(),
+        required=False,
+        allow_null=True,
+        style={"base_template": "input.html"},
+        help_text="A unit of the ticket's company; the company (and the site, when none is given) default to the "
+        "unit's.",
+    )
     team = IdOrCodeRelatedField(queryset=Team.objects.filter(is_active=True), required=False, allow_null=True)
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES),
@@ -115,6 +139,7 @@ class _TicketInputSerializer(serializers.Serializer):
         scope_related_field(self, "company", company_list_for_user(user=user))
         scope_related_field(self, "contact", contact_list_for_user(user=user))
         scope_related_field(self, "site", site_list_for_user(user=user))
+        scope_related_field(self, "equipment", equipment_list_for_user(user=user))
         if not is_staff_viewer(user):
             scope_related_field(
                 self, "category", ServiceCategory.objects.filter(is_active=True, visible_in_portal=True)
@@ -133,7 +158,9 @@ class _TicketInputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="TicketCreate")
 class TicketCreateInputSerializer(_TicketInputSerializer):
-    client_fields = frozenset({"title", "description", "priority", "type", "category", "site", "attachments"})
+    client_fields = frozenset(
+        {"title", "description", "priority", "type", "category", "site", "equipment", "attachments"}
+    )
 
     channel = serializers.ChoiceField(
         choices=Channel.choices, required=False, help_text="Where the request came from; `api` when left out."
@@ -190,11 +217,20 @@ class TicketListParamsSerializer(serializers.Serializer):
     assignee = CommaSeparatedListField(
         child=serializers.CharField(), required=False, help_text="User id, `me`, or `none` for unassigned tickets."
     )
-    company = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
-    contact = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
-    site = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
+    company = CommaSeparatedListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
+    contact = CommaSeparatedListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
+    site = CommaSeparatedListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
+    equipment = CommaSeparatedListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, help_text="Equipment unit id."
+    )
     tag = CommaSeparatedListField(child=serializers.CharField(max_length=64), required=False)
     channel = CommaSeparatedListField(child=serializers.ChoiceField(choices=Channel.choices), required=False)
+    sla_state = CommaSeparatedListField(
+        child=SlaStateParamField(),
+        required=False,
+        help_text="`breached`: a deadline was missed; `at_risk`: none missed, a running deadline's warning time "
+        "(the policy's warn %) has passed; `running`: a deadline runs, neither missed nor at risk.",
+    )
     created_from = serializers.DateField(
         required=False, help_text="Created on or after this day, in the caller's time zone."
     )

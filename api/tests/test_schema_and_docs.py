@@ -12,21 +12,35 @@ EXPECTED_PATHS = {
     "/api/v1/tickets/{number}/": {"get", "patch"},
     "/api/v1/tickets/{number}/articles/": {"get", "post"},
     "/api/v1/tickets/{number}/attachments/{attachment_id}/": {"get"},
+    "/api/v1/tickets/{number}/works/": {"get", "post"},
+    "/api/v1/tickets/{number}/works/{work_id}/": {"delete"},
     "/api/v1/companies/": {"get", "post"},
     "/api/v1/companies/{company_id}/": {"get", "patch"},
     "/api/v1/contacts/": {"get", "post"},
     "/api/v1/contacts/{contact_id}/": {"get", "patch"},
     "/api/v1/sites/": {"get", "post"},
     "/api/v1/sites/{site_id}/": {"get", "patch"},
+    "/api/v1/equipment/": {"get", "post"},
+    "/api/v1/equipment/{equipment_id}/": {"get", "patch"},
+    "/api/v1/contracts/": {"get", "post"},
+    "/api/v1/contracts/{contract_id}/": {"get", "patch"},
+    "/api/v1/price-lists/": {"get"},
+    "/api/v1/coverage/": {"get"},
     "/api/v1/users/": {"get"},
     "/api/v1/users/me/": {"get"},
     "/api/v1/users/{user_id}/": {"get"},
     "/api/v1/teams/": {"get"},
     "/api/v1/teams/{team_id}/": {"get"},
+    "/api/v1/sla/policies/": {"get", "post"},
+    "/api/v1/sla/policies/{policy_id}/": {"get", "patch", "delete"},
+    "/api/v1/sla/calendars/": {"get"},
+    "/api/v1/sla/calendars/{calendar_id}/": {"get"},
     "/api/v1/statuses/": {"get"},
     "/api/v1/priorities/": {"get"},
     "/api/v1/types/": {"get"},
     "/api/v1/service-categories/": {"get"},
+    "/api/v1/company-categories/": {"get"},
+    "/api/v1/equipment-kinds/": {"get"},
     "/api/v1/tags/": {"get"},
 }
 
@@ -99,3 +113,18 @@ def test_the_project_mounts_the_api_where_these_tests_expect_it():
 
     assert (match.namespace, match.url_name, match.kwargs) == ("api", "ticket-detail", {"number": 1})
     assert resolve("/api/docs/", urlconf="config.urls").view_name == "api:docs"
+
+
+def test_browsable_api_renders_the_client_base_for_an_agent(world):
+    client = APIClient()
+    client.force_login(world.agent)
+
+    for url in (
+        "/api/v1/equipment/",
+        "/api/v1/contracts/",
+        "/api/v1/price-lists/",
+        f"/api/v1/tickets/{world.ticket_a.number}/works/",
+        f"/api/v1/coverage/?company={world.company_a.pk}",
+    ):
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert (response.status_code, "text/html" in response["Content-Type"]) == (200, True), url

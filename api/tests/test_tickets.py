@@ -2,10 +2,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import make_ticket, priority, status
+from tests.factories import ContractFactory, EquipmentFactory, make_ticket, priority, status
 from tickets.models import Tag, Ticket, TicketEvent
+from tickets.reference import reference
 from tickets.services import ticket_assign, ticket_set_tags
 
 LIST = "/api/v1/tickets/"
@@ -43,6 +46,8 @@ def test_agent_reads_a_ticket_in_full(world, api_as):
         "company": {"id": world.company_a.pk, "name": "ООО Ромашка"},
         "contact": {"id": world.contact_a.pk, "full_name": "Анна Петрова"},
         "site": {"id": world.site_a.pk, "name": "Склад на Ленина"},
+        "equipment": None,
+        "contract": None,
         "team": {"id": world.team.pk, "code": "service", "name": "Service"},
         "assignee": None,
         "tags": ["ac", "vip"],
@@ -53,6 +58,15 @@ def test_agent_reads_a_ticket_in_full(world, api_as):
         "first_response_at": None,
         "resolved_at": None,
         "closed_at": None,
+        "sla": {
+            "policy": None,
+            "first_response": {"due": None, "state": ""},
+            "next_response": {"due": None, "state": ""},
+            "resolution": {"due": None, "state": ""},
+            "due": None,
+            "breached": False,
+            "paused_seconds": 0,
+        },
     }
     assert body["updated_at"] == ticket.updated_at.astimezone(timezone.get_current_timezone()).isoformat()
 
@@ -245,9 +259,10 @@ def test_ticket_list_query_count_does_not_grow_with_rows(world, api_as, django_a
         ticket_assign(ticket=ticket, actor=None, assignee=world.agent)
     client = api_as(world.agent)
 
-    # token + user, the agent's teams, the page, the tags of the page, and the page's status,
-    # priority, company, contact, site, team and assignee rows (prefetched, not joined)
-    with django_assert_max_num_queries(11):
+    reference()  # loaded, as in a running server (tickets/reference.py)
+    # token + user, the agent's teams, the page, the tags of the page, and the page's company,
+    # contact and site rows (prefetched, not joined; the rest is reference data)
+    with django_assert_max_num_queries(7):
         response = client.get(LIST)
 
     assert len(response.json()["results"]) == 31
@@ -537,3 +552,151 @@ def test_bodies_are_json_or_multipart(world, api_as):
     response = api_as(world.agent).post(LIST, "title=x", content_type="application/x-www-form-urlencoded")
 
     assert response.status_code == 415
+
+
+# Equipment and contract
+
+
+@pytest.fixture
+def covered(world):
+    """Company A's lift and the contract that covers every site of company A."""
+    unit = EquipmentFactory(site=world.site_a, name="Лифт грузовой", inventory_number="ИНВ-1")
+    contract = ContractFactory(company=world.company_a, number="ТО-1")
+    return unit, contract
+
+
+def test_agent_creates_a_ticket_about_a_unit_and_gets_its_contract(world, covered, api_as):
+    unit, contract = covered
+
+    response = api_as(world.agent).post(LIST, {"title": "Лифт застрял", "equipment": unit.pk}, format="json")
+
+    assert response.status_code == 201, response.json()
+    ticket = Ticket.objects.get(number=response.json()["number"])
+    assert (ticket.equipment, ticket.company, ticket.site, ticket.contract) == (
+        unit,
+        world.company_a,
+        world.site_a,
+        contract,
+    )
+    assert response.json()["equipment"] == {"id": unit.pk, "name": "Лифт грузовой", "inventory_number": "ИНВ-1"}
+    assert response.json()["contract"] == {"id": contract.pk, "number": "ТО-1"}
+
+
+def test_client_reports_about_their_unit_but_never_sees_the_contract(world, covered, api_as):
+    unit, contract = covered
+    client = api_as(world.client_a)
+
+    created = client.post(LIST, {"title": "Лифт гудит", "equipment": unit.pk}, format="json")
+    listed = client.get(LIST, {"equipment": unit.pk})
+
+    assert created.status_code == 201, created.json()
+    assert Ticket.objects.get(number=created.json()["number"]).contract == contract
+    assert created.json()["equipment"]["id"] == unit.pk
+    assert "contract" not in created.json()
+    assert [row["number"] for row in listed.json()["results"]] == [created.json()["number"]]
+    assert "contract" not in listed.json()["results"][0]
+
+
+def test_client_cannot_name_another_companys_unit(world, api_as):
+    unit_b = EquipmentFactory(site=world.site_b)
+
+    response = api_as(world.client_a).post(LIST, {"title": "Чужой лифт", "equipment": unit_b.pk}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"equipment": [f'Invalid pk "{unit_b.pk}" - object does not exist.']}
+    assert not Ticket.objects.filter(title="Чужой лифт").exists()
+
+
+def test_agent_cannot_put_another_companys_unit_on_a_ticket(world, api_as):
+    unit_b = EquipmentFactory(site=world.site_b)
+    before = Ticket.objects.values().get(pk=world.ticket_a.pk)
+
+    created = api_as(world.admin).post(
+        LIST, {"title": "Путаница", "company": world.company_a.pk, "equipment": unit_b.pk}, format="json"
+    )
+    changed = api_as(world.admin).patch(detail(world.ticket_a), {"equipment": unit_b.pk}, format="json")
+
+    assert (created.status_code, created.json()) == (400, {"equipment": ["The equipment belongs to another company."]})
+    assert (changed.status_code, changed.json()) == (400, {"equipment": ["The equipment belongs to another company."]})
+    assert Ticket.objects.values().get(pk=world.ticket_a.pk) == before
+
+
+def test_patching_the_unit_re_evaluates_the_contract(world, api_as):
+    unit = EquipmentFactory(site=world.site_a, name="Котёл")
+    unit_contract = ContractFactory(company=world.company_a, number="К-1", sites=[world.site_a], equipment=[unit])
+
+    set_unit = api_as(world.admin).patch(detail(world.ticket_a), {"equipment": unit.pk}, format="json")
+    cleared = api_as(world.admin).patch(detail(world.ticket_a), {"equipment": None}, format="json")
+
+    assert set_unit.status_code == 200, set_unit.json()
+    assert set_unit.json()["contract"] == {"id": unit_contract.pk, "number": "К-1"}
+    assert (cleared.json()["equipment"], cleared.json()["contract"]) == (
+        None,
+        {"id": unit_contract.pk, "number": "К-1"},
+    )
+
+
+def test_client_may_not_change_the_unit(world, covered, api_as):
+    unit, _ = covered
+
+    response = api_as(world.client_a).patch(detail(world.ticket_a), {"equipment": unit.pk}, format="json")
+
+    assert (response.status_code, response.json()) == (400, {"equipment": ["Client contacts cannot set this field."]})
+
+
+def test_equipment_filter(world, covered, api_as):
+    unit, _ = covered
+    make_ticket(title="Про лифт", contact=world.contact_a, team=world.team, equipment=unit)
+
+    response = api_as(world.admin).get(LIST, {"equipment": unit.pk})
+    bad = api_as(world.admin).get(LIST, {"equipment": "lift"})
+
+    assert [row["title"] for row in response.json()["results"]] == ["Про лифт"]
+    assert (bad.status_code, list(bad.json())) == (400, ["equipment"])
+
+
+def test_ticket_list_with_units_and_contracts_does_not_grow_with_rows(world, api_as, django_assert_num_queries):
+    def add_tickets(count):
+        for i in range(count):
+            unit = EquipmentFactory(site=world.site_a)
+            contract = ContractFactory(company=world.company_a)
+            ticket = make_ticket(title=f"Заявка {i}", contact=world.contact_a, team=world.team, equipment=unit)
+            Ticket.objects.filter(pk=ticket.pk).update(contract=contract)
+
+    client = api_as(world.agent)
+    reference()  # loaded, as in a running server (tickets/reference.py)
+    add_tickets(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(LIST)
+    add_tickets(20)
+
+    # as for any ticket list, plus the page's units and contracts (prefetched, not joined)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(LIST)
+
+    assert len(response.json()["results"]) == 23
+    assert len(few.captured_queries) <= 9
+
+
+@pytest.mark.parametrize("query", ["status=%C2%B2", "status=99999999999999999999", "assignee=%C2%B2"])
+def test_malformed_or_huge_ticket_filters_are_a_400(world, api_as, query):
+    response = api_as(world.admin).get(f"/api/v1/tickets/?{query}")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/equipment/?company=99999999999999999999",
+        "/api/v1/equipment/?site=99999999999999999999",
+        "/api/v1/tickets/?company=99999999999999999999",
+        "/api/v1/tickets/?site=99999999999999999999",
+        "/api/v1/tickets/?equipment=99999999999999999999",
+        "/api/v1/tickets/?contact=99999999999999999999",
+        "/api/v1/contacts/?company=99999999999999999999",
+        "/api/v1/sites/?company=99999999999999999999",
+        "/api/v1/contracts/?company=99999999999999999999",
+    ],
+)
+def test_ids_beyond_the_database_range_are_a_400(world, api_as, url):
+    assert api_as(world.admin).get(url).status_code == 400

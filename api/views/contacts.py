@@ -10,10 +10,10 @@ from rest_framework.response import Response
 from api.pagination import IdCursorPagination
 from api.permissions import ReadOnlyOrManagesCustomers
 from api.serializers.customers import (
-    ByCompanyListParamsSerializer,
     ContactCreateInputSerializer,
     ContactOutputSerializer,
     ContactUpdateInputSerializer,
+    ExternalIdListParamsSerializer,
 )
 from api.views.base import ApiView
 from api.views.customers import LIST_DESCRIPTION, filter_customer_list
@@ -34,11 +34,11 @@ class ContactListCreateView(ApiView):
             what="Contacts (a client contact: their company's, or only themselves when the company keeps tickets "
             "private to each contact)"
         ),
-        parameters=[ByCompanyListParamsSerializer],
+        parameters=[ExternalIdListParamsSerializer],
         responses=ContactOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        params = self.validated_input(data=request.query_params, serializer_class=ByCompanyListParamsSerializer)
+        params = self.validated_input(data=request.query_params, serializer_class=ExternalIdListParamsSerializer)
         contacts = filter_customer_list(contact_list_for_user(user=self.viewer), params, name_field="full_name")
         return self.paginated_output(contacts, by_updated=params.get("updated_since") is not None)
 

@@ -1,4 +1,4 @@
-"""Shared shape of the /companies/, /contacts/ and /sites/ lists."""
+"""Shared shape of the /companies/, /contacts/, /sites/, /equipment/ and /contracts/ lists."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from core.db import icontains_q
 
 
 def filter_customer_list(queryset: QuerySet[Any], params: dict[str, Any], *, name_field: str) -> QuerySet[Any]:
-    """Apply `search` (name contains), `updated_since` and `company` from validated query params."""
+    """Apply `search` (name contains), `updated_since`, `company` and `external_id` from validated
+    query params."""
     if params.get("search", "").strip():
         queryset = queryset.filter(icontains_q(name_field, params["search"]))
     if params.get("updated_since") is not None:
         queryset = queryset.filter(updated_at__gte=params["updated_since"])
     if params.get("company") is not None:
         queryset = queryset.filter(company_id=params["company"])
+    if params.get("external_id") is not None:
+        queryset = queryset.filter(external_id=params["external_id"])
     return queryset
 
 

@@ -1,5 +1,5 @@
-"""Reference data: /statuses/, /priorities/, /types/, /service-categories/ (small, not paginated)
-and /tags/ (paginated by name)."""
+"""Reference data: /statuses/, /priorities/, /types/, /service-categories/, /company-categories/,
+/equipment-kinds/ (small, not paginated) and /tags/ (paginated by name)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api.pagination import NameCursorPagination
-from api.permissions import IsStaff
+from api.permissions import IsStaff, ManagesCustomers
+from api.serializers.assets import EquipmentKindOutputSerializer
+from api.serializers.customers import CompanyCategoryOutputSerializer
 from api.serializers.reference import (
     PriorityOutputSerializer,
     ServiceCategoryOutputSerializer,
@@ -23,7 +25,9 @@ from api.serializers.reference import (
     TicketTypeOutputSerializer,
 )
 from api.views.base import ApiView
+from assets.models import EquipmentKind
 from core.db import icontains_q
+from customers.models import CompanyCategory
 from tickets.models import Priority, Status, TicketType
 from tickets.selectors import service_category_list_for_user, tag_list_for_user
 
@@ -78,6 +82,34 @@ class ServiceCategoryListView(_ReferenceListView):
 
     def rows(self, user: User) -> QuerySet:
         return service_category_list_for_user(user=user).order_by("order", "name_ru", "id")
+
+
+@extend_schema(
+    tags=["reference data"],
+    summary="List company categories (staff)",
+    description="Classes of clients (VIP, key account, …) that SLA policies and rules match on. An internal "
+    "classification: not for client contacts or contractors.",
+    responses=CompanyCategoryOutputSerializer(many=True),
+)
+class CompanyCategoryListView(_ReferenceListView):
+    permission_classes = [IsAuthenticated, ManagesCustomers]
+    output_serializer_class = CompanyCategoryOutputSerializer
+
+    def rows(self, user: User) -> QuerySet:
+        return CompanyCategory.objects.order_by("order", "id")
+
+
+@extend_schema(
+    tags=["reference data"],
+    summary="List equipment kinds",
+    description="With the parameters a unit of each kind records (the keys of a unit's `parameters`).",
+    responses=EquipmentKindOutputSerializer(many=True),
+)
+class EquipmentKindListView(_ReferenceListView):
+    output_serializer_class = EquipmentKindOutputSerializer
+
+    def rows(self, user: User) -> QuerySet:
+        return EquipmentKind.objects.order_by("order", "name_ru", "id")
 
 
 class TagListView(ApiView):

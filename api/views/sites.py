@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from api.pagination import IdCursorPagination
 from api.permissions import ReadOnlyOrManagesCustomers
 from api.serializers.customers import (
-    ByCompanyListParamsSerializer,
+    ExternalIdListParamsSerializer,
     SiteCreateInputSerializer,
     SiteOutputSerializer,
     SiteUpdateInputSerializer,
@@ -31,12 +31,16 @@ class SiteListCreateView(ApiView):
         tags=["customers"],
         summary="List sites",
         description=LIST_DESCRIPTION.format(what="Serviced sites (a client contact: their company's)"),
-        parameters=[ByCompanyListParamsSerializer],
+        parameters=[ExternalIdListParamsSerializer],
         responses=SiteOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        params = self.validated_input(data=request.query_params, serializer_class=ByCompanyListParamsSerializer)
-        sites = filter_customer_list(site_list_for_user(user=self.viewer), params, name_field="name")
+        params = self.validated_input(data=request.query_params, serializer_class=ExternalIdListParamsSerializer)
+        sites = filter_customer_list(
+            site_list_for_user(user=self.viewer).select_related("default_team", "default_engineer"),
+            params,
+            name_field="name",
+        )
         return self.paginated_output(sites, by_updated=params.get("updated_since") is not None)
 
     @extend_schema(tags=["customers"], summary="Create a site (staff)", responses={201: SiteOutputSerializer})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -27,6 +29,7 @@ from api.serializers.tickets import (
 )
 from api.uploads import uploaded_files
 from api.views.base import ApiView
+from sla.policy_selectors import ticket_sla_state_q
 from tickets import search
 from tickets.choices import Channel
 from tickets.models import Ticket
@@ -94,7 +97,13 @@ class TicketListCreateView(ApiView):
     def get(self, request: Request) -> Response:
         params = self.validated_input(data=request.query_params, serializer_class=TicketListParamsSerializer)
         filters = ticket_filters_from_params(user=self.viewer, params=params)
-        tickets = ticket_list_for_user(user=self.viewer, filters=filters).prefetch_related("tags")
+        # The unit and contract rows are prefetched like the company, contact and site (not joined).
+        tickets = ticket_list_for_user(user=self.viewer, filters=filters).prefetch_related(
+            "tags", "equipment", "contract"
+        )
+        if params.get("sla_state"):
+            states = [ticket_sla_state_q(state) for state in params["sla_state"]]
+            tickets = tickets.filter(reduce(operator.or_, states))
         if params.get("search", "").strip():
             return self.unpaginated_output(_search(tickets, params["search"]))
         return self.paginated_output(tickets, by_updated=filters.updated_since is not None)
@@ -103,7 +112,8 @@ class TicketListCreateView(ApiView):
         tags=["tickets"],
         summary="Create a ticket",
         description="A client contact creates tickets for themselves (channel `api`): only `title`, `description`, "
-        "`priority`, `type`, `category` (those visible in the portal), `site` and `attachments`. "
+        "`priority`, `type`, `category` (those visible in the portal), `site`, `equipment` (their company's) "
+        "and `attachments`. "
         "Send JSON, or multipart/form-data to attach files.",
         request=TicketCreateInputSerializer,
         responses={201: TicketOutputSerializer},

@@ -21,8 +21,9 @@ def _selected_values(field: BoundField) -> set[str]:
 
 @register.simple_tag
 def fast_select(field: BoundField, size: int | None = None, objects: list | None = None) -> SafeString:
-    """`field` (a ChoiceField / ModelChoiceField, single or multiple) as a <select>. `objects`,
-    when the page already fetched the model choices (e.g. the staff list), saves the query."""
+    """`field` (a ChoiceField / ModelChoiceField, single or multiple) as a <select>. `objects`
+    (or the field's `choice_objects`), when the page already has the model choices (e.g. the
+    reference snapshot's staff list), saves the query."""
     multiple = isinstance(field.field.widget, forms.SelectMultiple)
     size = size or field.field.widget.attrs.get("size")
     selected = _selected_values(field)
@@ -31,6 +32,8 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
     if isinstance(form_field, forms.ModelChoiceField):
         # One plain fetch (ModelChoiceIterator would stream it through .iterator()).
         assert form_field.queryset is not None
+        if objects is None:
+            objects = getattr(form_field, "choice_objects", None)
         rows = objects if objects is not None else form_field.queryset
         choices = [(obj.pk, form_field.label_from_instance(obj)) for obj in rows]
         if form_field.empty_label is not None and not multiple:

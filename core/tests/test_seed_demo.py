@@ -122,3 +122,46 @@ def test_seed_demo_tickets_are_found_by_another_word_form(first_output):
     lift_tickets = set(Ticket.objects.filter(category__code="lifts").values_list("id", flat=True))
     assert lift_tickets
     assert lift_tickets <= set(found)
+
+
+def test_seed_demo_has_equipment_and_contracts_of_every_shape(first_output):
+    from assets.models import Equipment
+    from contracts.coverage import coverage_for
+    from contracts.models import Contract, ContractStatus, PaymentState, TicketWork
+
+    # every site has a building with units in it
+    assert Equipment.objects.filter(parent__isnull=True, kind__code="building").count() == Site.objects.count()
+    assert Equipment.objects.filter(parent__isnull=False).count() >= 3 * Site.objects.count()
+    # contracts: company-wide, site-listed, with debt, closed, listing units
+    contracts = Contract.objects.all()
+    assert contracts.filter(all_sites=False).exists()
+    assert contracts.filter(all_equipment=False).exists()
+    assert contracts.filter(payment_state=PaymentState.DEBT).exists()
+    assert contracts.filter(status=ContractStatus.CLOSED).exists()
+    # tickets carry their unit and the contract that covered them; works were recorded
+    assert Ticket.objects.filter(equipment__isnull=False).count() >= 30
+    assert Ticket.objects.filter(contract__isnull=False).exists()
+    assert TicketWork.objects.filter(is_billable=True).exists()
+    # the client company of client@demo.local is covered somewhere
+    client_company = User.objects.get(email="client@demo.local").contact.company
+    assert any(coverage_for(company=client_company, site=site).covered for site in client_company.sites.all())
+
+
+def test_seed_demo_adds_the_client_base_to_an_older_demo_database(first_output):
+    from assets.models import Equipment
+    from contracts.models import Contract, PriceList
+
+    # given a demo database from before equipment and contracts existed
+    with transaction.atomic():
+        Ticket.objects.update(equipment=None, contract=None)
+        Contract.objects.all().delete()
+        Equipment.objects.filter(parent__isnull=False).delete()
+        Equipment.objects.all().delete()
+        PriceList.objects.all().delete()
+        # when
+        output = _seed()
+        # then
+        assert "added to the existing demo data" in output
+        assert Equipment.objects.count() > 0
+        assert Contract.objects.count() > 0
+        transaction.set_rollback(True)

@@ -216,3 +216,36 @@ def test_contact_search_with_one_character_finds_nothing(agent, contact):
 def test_contact_search_is_scoped_to_the_viewer(contractor, contact):
     # when / then
     assert contact_search_for_user(user=contractor, query="Пётр") == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"inn": "12345"}, ["inn"]),
+        ({"inn": "77010000001"}, ["inn"]),
+        ({"inn": "77O1000000"}, ["inn"]),
+        ({"kpp": "7701"}, ["kpp"]),
+        ({"kpp": "AB0101001"}, ["kpp"]),
+        ({"inn": "1", "kpp": "2"}, ["inn", "kpp"]),
+    ],
+)
+def test_company_services_check_inn_and_kpp(db, fields, bad):
+    # given
+    company = company_create(name="ООО Берёзка", inn="7701000000")
+    # when
+    with pytest.raises(ValidationError) as created:
+        company_create(name="ООО Осина", **fields)
+    with pytest.raises(ValidationError) as updated:
+        company_update(company=company, **fields)
+    # then
+    assert sorted(created.value.message_dict) == bad
+    assert sorted(updated.value.message_dict) == bad
+    company.refresh_from_db()
+    assert (company.inn, company.kpp) == ("7701000000", "")
+
+
+def test_company_services_keep_good_inn_and_kpp_trimmed(db):
+    # when
+    company = company_create(name="ИП Лютиков", inn=" 770100000012 ", kpp="7701AB001")
+    # then
+    assert (company.inn, company.kpp) == ("770100000012", "7701AB001")

@@ -202,6 +202,26 @@ def test_contact_detail_shows_the_contacts_tickets(agent_client, contact):
     assert "+7 912 345-67-89" in html
 
 
+def test_an_unverified_contact_is_marked_on_its_page_until_staff_verify_it(agent_client, contact):
+    # given
+    Contact.objects.filter(pk=contact.pk).update(is_verified=False)
+    # when
+    before = agent_client.get(f"/customers/contacts/{contact.pk}/", headers={"Accept-Language": "en"})
+    verified = agent_client.post(f"/customers/contacts/{contact.pk}/verify/")
+    after = agent_client.get(f"/customers/contacts/{contact.pk}/", headers={"Accept-Language": "en"})
+    # then
+    assert ">unverified<" in before.content.decode()
+    assert verified.status_code == 302
+    assert Contact.objects.get(pk=contact.pk).is_verified is True
+    assert ">unverified<" not in after.content.decode()
+
+
+def test_a_verified_contact_shows_no_mark(agent_client, contact):
+    response = agent_client.get(f"/customers/contacts/{contact.pk}/", headers={"Accept-Language": "en"})
+    assert ">unverified<" not in response.content.decode()
+    assert "/verify/" not in response.content.decode()
+
+
 def test_creating_a_contact(agent_client, company):
     # when
     response = agent_client.post(

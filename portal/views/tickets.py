@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from assets.selectors import equipment_list_for_user
+from core.forms import form_add_service_errors
 from portal.choices import TICKETS_PER_PAGE, TicketState
 from portal.decorators import ClientRequest, client_required
 from portal.forms import ReplyForm, TicketCreateForm, uploaded_files
@@ -19,16 +20,6 @@ from tickets.choices import Channel, StatusCategory
 from tickets.models import Ticket
 from tickets.selectors import article_list_for_user, ticket_get_for_user
 from tickets.services import article_create, ticket_create
-
-
-def _add_service_errors(form: Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: under the field it names when the form
-    has that field, above the form otherwise."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @client_required
@@ -48,11 +39,15 @@ def ticket_list(request: ClientRequest) -> HttpResponse:
 @client_required
 def ticket_create_view(request: ClientRequest) -> HttpResponse:
     user = request.user
+    # From a scanned label (portal/views/qr.py): the unit, when it is one of the company's.
+    raw_unit = request.POST.get("equipment") or request.GET.get("equipment") or ""
+    unit = equipment_list_for_user(user=user).filter(pk=int(raw_unit)).first() if raw_unit.isdecimal() else None
     form = TicketCreateForm(
         request.POST or None,
         request.FILES or None,
         categories=service_category_list_for_client(user=user),
         sites=site_list_for_client(user=user),
+        initial={"site": unit.site_id} if unit else None,
     )
     status = 200
     if request.method == "POST":
@@ -62,20 +57,21 @@ def ticket_create_view(request: ClientRequest) -> HttpResponse:
                 ticket = ticket_create(
                     actor=user,
                     contact=user.contact,
-                    channel=Channel.PORTAL,
+                    channel=Channel.QR if unit else Channel.PORTAL,
                     title=data["title"],
                     description=data["description"],
                     category=data.get("category"),
-                    site=data.get("site"),
+                    site=data.get("site") or (unit.site if unit else None),
+                    equipment=unit,
                     attachments=uploaded_files(data["attachments"]),
                 )
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, _("Request #%(number)s is registered.") % {"number": ticket.number})
                 return redirect("portal:ticket_detail", number=ticket.number)
         status = 400
-    return render(request, "portal/ticket_create.html", {"form": form, "nav": "create"}, status=status)
+    return render(request, "portal/ticket_create.html", {"form": form, "unit": unit, "nav": "create"}, status=status)
 
 
 def _can_reply(ticket: Ticket) -> bool:
@@ -104,7 +100,7 @@ def ticket_detail(request: ClientRequest, number: int) -> HttpResponse:
                     attachments=uploaded_files(form.cleaned_data["attachments"]),
                 )
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, _("Your reply is sent."))
                 url = reverse("portal:ticket_detail", kwargs={"number": ticket.number})

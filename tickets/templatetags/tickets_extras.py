@@ -25,6 +25,8 @@ FIELD_LABELS = {
     "company": gettext_lazy("Company"),
     "contact": gettext_lazy("Contact"),
     "site": gettext_lazy("Site"),
+    "equipment": gettext_lazy("Equipment"),
+    "contract": gettext_lazy("Contract"),
     "team": gettext_lazy("Team"),
     "parent": gettext_lazy("Parent ticket"),
 }
@@ -90,7 +92,85 @@ def event_text(event: TicketEvent) -> str:
         return format_html("{} #{}", _("merged this ticket into"), d.get("ticket"))
     if kind == EventKind.REOPENED:
         return format_html("{}", _("reopened the ticket: the delay ended"))
+    if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_ESCALATED):
+        from sla.models import TargetKind
+
+        target = TargetKind(d["target"]).label if d.get("target") in TargetKind.values else d.get("target", "")
+        what = {
+            EventKind.SLA_WARNING.value: _("SLA at risk"),
+            EventKind.SLA_BREACHED.value: _("SLA deadline missed"),
+            EventKind.SLA_ESCALATED.value: _("SLA escalation"),
+        }[str(kind)]
+        return format_html("{}: {}", what, target)
+    if kind in (EventKind.WORK_ADDED, EventKind.WORK_REMOVED):
+        what = _("recorded work") if kind == EventKind.WORK_ADDED else _("removed work")
+        detail = d.get("name", "")
+        if d.get("hours") not in (None, "0", "0.00"):
+            detail += " · " + _("%(h)s h") % {"h": d["hours"]}
+        if d.get("billable"):
+            detail += " · " + _("billed %(total)s ₽") % {"total": d.get("total", "0")}
+        return format_html("{}: {}", what, detail)
     return format_html("{}", kind)
+
+
+def _span(seconds: float) -> str:
+    """Remaining time as "2 d 3 h", "1 h 20 m", "15 m" (negative with a minus sign)."""
+    sign = "−" if seconds < 0 else ""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        text = _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    elif hours:
+        text = _("%(h)s h %(m)s m") % {"h": hours, "m": mins}
+    else:
+        text = _("%(m)s m") % {"m": mins}
+    return sign + text
+
+
+SLA_TARGETS = (
+    ("sla_first_response_due", "sla_first_response_state", gettext_lazy("First response")),
+    ("sla_next_response_due", "sla_next_response_state", gettext_lazy("Next response")),
+    ("sla_resolution_due", "sla_resolution_state", gettext_lazy("Resolution")),
+)
+AT_RISK_SHARE = 0.2  # the last fifth of a target's span is shown as "at risk"
+
+
+def sla_badge_html(ticket: Ticket, now: datetime | None = None) -> SafeString:
+    """The ticket's nearest SLA deadline as a coloured countdown (static/js/otklik.js keeps it
+    ticking): green, amber in the last fifth, red when missed; grey when paused or all met."""
+    if not ticket.sla_policy_id:
+        return mark_safe("")
+    now = now or timezone.now()
+    if ticket.sla_due is not None:
+        due = ticket.sla_due
+        label = next((label for field, _s, label in SLA_TARGETS if getattr(ticket, field) == due), "")
+        span = max((due - ticket.received_at).total_seconds(), 60)
+        risk = due.timestamp() - span * AT_RISK_SHARE
+        remaining = (due - now).total_seconds()
+        css = "sla-breached" if remaining < 0 else ("sla-risk" if now.timestamp() >= risk else "sla-ok")
+        title = f"{label}: {date_format(timezone.localtime(due), 'SHORT_DATETIME_FORMAT')}"
+        return format_html(
+            '<span class="sla {}" data-due="{}" data-risk="{}" title="{}">{}</span>',
+            css,
+            int(due.timestamp()),
+            int(risk),
+            title,
+            _span(remaining),
+        )
+    states = {getattr(ticket, state) for _due, state, _label in SLA_TARGETS} - {""}
+    if "paused" in states:
+        return format_html('<span class="sla sla-paused">{}</span>', _("SLA paused"))
+    if ticket.sla_breached or "breached" in states:
+        return format_html('<span class="sla sla-breached">{}</span>', _("SLA missed"))
+    if states == {"met"}:
+        return format_html('<span class="sla sla-met">{}</span>', _("SLA met"))
+    return mark_safe("")
+
+
+@register.simple_tag
+def sla_badge(ticket: Ticket) -> SafeString:
+    return sla_badge_html(ticket)
 
 
 QUEUE_ROW = (
@@ -100,6 +180,7 @@ QUEUE_ROW = (
     '<div class="small muted">{meta}{tags}</div></td>'
     '<td class="col-inline"><span class="badge" style="background:{status_colour}">{status}</span></td>'
     '<td class="nowrap col-inline"><span class="dot" style="background:{priority_colour}"></span>{priority}</td>'
+    '<td class="nowrap col-inline">{sla}</td>'
     '<td class="hide-phone">{company}</td>'
     '<td class="hide-phone">{team}</td>'
     '<td class="col-inline">{assignee}</td>'
@@ -113,6 +194,7 @@ def queue_rows(tickets: list[Ticket], flash_after: datetime | None = None) -> Sa
     """The queue's <tr>s, built in Python: through the template engine fifty rows cost more CPU
     than everything else on the page together (bench/README.md)."""
     unassigned = format_html('<span class="muted">{}</span>', _("unassigned"))
+    now = timezone.now()
     rows = []
     for t in tickets:
         meta = " · ".join(
@@ -134,6 +216,7 @@ def queue_rows(tickets: list[Ticket], flash_after: datetime | None = None) -> Sa
                 status=t.status.name,
                 priority_colour=t.priority.colour,
                 priority=t.priority.name,
+                sla=sla_badge_html(t, now),
                 company=t.company.name if t.company else "—",
                 team=t.team.name if t.team else "—",
                 assignee=t.assignee.full_name if t.assignee else unassigned,

@@ -3,7 +3,7 @@
 import pytest
 
 from customers.models import Contact, ContactEmail
-from tests.factories import ContactFactory, SiteFactory, make_ticket
+from tests.factories import ContactFactory, ContractFactory, EquipmentFactory, SiteFactory, make_ticket
 from tickets.choices import Channel
 from tickets.models import Ticket
 
@@ -39,9 +39,8 @@ def test_contact_lookup_finding_nobody_offers_a_new_contact(agent_client, contac
     assert "Nobody found" in response.content.decode()
 
 
-def test_choosing_a_contact_shows_the_sites_and_open_tickets(agent_client, agent, contact, company, team):
+def test_choosing_a_contact_shows_their_open_tickets(agent_client, agent, contact, company, team):
     # given
-    site = SiteFactory(company=company, name="Склад на Ленина")
     open_ticket = make_ticket(contact=contact, team=team, title="Течёт крыша")
     # when
     response = agent_client.get("/tickets/contacts/lookup/", {"select": contact.pk})
@@ -49,8 +48,76 @@ def test_choosing_a_contact_shows_the_sites_and_open_tickets(agent_client, agent
     html = response.content.decode()
     assert response.status_code == 200
     assert f'name="contact_id" value="{contact.pk}"' in html
-    assert list(response.context["sites"]) == [site]
     assert list(response.context["open_tickets"]) == [open_ticket]
+
+
+def test_the_object_panel_offers_the_callers_sites_and_units_and_tells_the_coverage(agent_client, contact, company):
+    # given
+    site = SiteFactory(company=company, name="Склад на Ленина")
+    other_site = SiteFactory(company=company, name="Офис")
+    lift = EquipmentFactory(site=site, company=company, name="Лифт грузовой")
+    EquipmentFactory(site=other_site, company=company, name="Кондиционер")
+    EquipmentFactory(name="Чужой лифт")
+    ContractFactory(company=company, sites=[site], number="ТО-7")
+    # when
+    everything = agent_client.get("/tickets/new/object/", {"contact_id": contact.pk})
+    at_site = agent_client.get("/tickets/new/object/", {"contact_id": contact.pk, "site": site.pk})
+    the_lift = agent_client.get("/tickets/new/object/", {"contact_id": contact.pk, "equipment": lift.pk})
+    # then
+    assert [s.name for s in everything.context["sites"]] == ["Офис", "Склад на Ленина"]
+    assert {u.name for u in everything.context["units"]} == {"Лифт грузовой", "Кондиционер"}
+    assert not everything.context["coverage"].covered
+    assert [u.name for u in at_site.context["units"]] == ["Лифт грузовой"]
+    assert at_site.context["coverage"].contract.number == "ТО-7"
+    assert the_lift.context["site"] == site
+    assert "ТО-7" in the_lift.content.decode()
+    assert the_lift.context["history"] == []
+
+
+def test_the_object_panel_shows_the_units_latest_tickets(agent_client, contact, company):
+    site = SiteFactory(company=company)
+    lift = EquipmentFactory(site=site, company=company)
+    older = make_ticket(title="Лифт застрял", company=company, site=site, equipment=lift)
+    newer = make_ticket(title="Лифт снова застрял", company=company, site=site, equipment=lift)
+    response = agent_client.get("/tickets/new/object/", {"contact_id": contact.pk, "equipment": lift.pk})
+    assert response.context["history"] == [newer, older]
+    assert "Лифт снова застрял" in response.content.decode()
+
+
+def test_the_object_panel_without_a_caller_asks_for_one(agent_client):
+    response = agent_client.get("/tickets/new/object/")
+    assert response.status_code == 200
+    assert response.context["coverage"] is None
+
+
+def test_a_ticket_for_a_unit_takes_its_site_company_and_contract(agent_client, contact, company):
+    # given
+    site = SiteFactory(company=company)
+    lift = EquipmentFactory(site=site, company=company)
+    contract = ContractFactory(company=company, equipment=[lift])
+    # when
+    response = agent_client.post(
+        "/tickets/new/",
+        {"contact_id": contact.pk, "equipment": lift.pk, "title": "Лифт стоит", "channel": "phone"},
+    )
+    # then
+    ticket = Ticket.objects.get(title="Лифт стоит")
+    assert response.status_code == 302
+    assert (ticket.equipment, ticket.site, ticket.company, ticket.contract) == (lift, site, company, contract)
+
+
+def test_a_unit_of_another_company_is_refused(agent_client, contact):
+    # given
+    foreign = EquipmentFactory()
+    # when
+    response = agent_client.post(
+        "/tickets/new/",
+        {"contact_id": contact.pk, "equipment": foreign.pk, "title": "Чужой лифт", "channel": "phone"},
+    )
+    # then
+    assert response.status_code == 200
+    assert not Ticket.objects.filter(title="Чужой лифт").exists()
+    assert "another company" in response.content.decode() or "другой компании" in response.content.decode()
 
 
 @pytest.mark.parametrize("select", ["999999", "abc"])

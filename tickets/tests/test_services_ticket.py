@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from accounts.choices import Role
+from assets.models import Equipment
 from tests.factories import (
     ContactFactory,
+    EquipmentFactory,
     ServiceCategoryFactory,
     SiteFactory,
     UserFactory,
@@ -499,3 +501,36 @@ def test_bulk_update_keeps_the_good_changes_when_one_ticket_is_refused(agent):
     assert (changed, errors) == (2, [])
     assert refused == 0
     assert refusals == [f"#{first.number}: Choose a date and time in the future."]
+
+
+def test_a_unit_of_another_site_is_refused(company):
+    # given
+    site, other_site = SiteFactory(company=company), SiteFactory(company=company)
+    unit = EquipmentFactory(site=other_site, company=company)
+    # when
+    with pytest.raises(ValidationError) as refused:
+        make_ticket(company=company, site=site, equipment=unit)
+    # then
+    assert refused.value.message_dict == {"equipment": ["The equipment is at another site."]}
+    assert make_ticket(company=company, site=other_site, equipment=unit).equipment == unit
+
+
+def test_a_ticket_keeps_its_unit_after_the_unit_moved_to_another_site(company):
+    # given
+    site, other_site = SiteFactory(company=company), SiteFactory(company=company)
+    unit = EquipmentFactory(site=site, company=company)
+    ticket = make_ticket(company=company, site=site, equipment=unit)
+    Equipment.objects.filter(pk=unit.pk).update(site=other_site)
+    unit.refresh_from_db()
+    # when
+    changed = ticket_update(ticket=ticket, actor=None, equipment=unit, title="Переехал")
+    # then
+    assert changed == ["title"]
+
+
+def test_moving_a_ticket_to_a_unit_of_another_site_is_refused(company):
+    site, other_site = SiteFactory(company=company), SiteFactory(company=company)
+    ticket = make_ticket(company=company, site=site)
+    with pytest.raises(ValidationError) as refused:
+        ticket_update(ticket=ticket, actor=None, equipment=EquipmentFactory(site=other_site, company=company))
+    assert refused.value.message_dict == {"equipment": ["The equipment is at another site."]}

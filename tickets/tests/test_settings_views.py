@@ -19,6 +19,10 @@ SETTINGS_PAGES = [
     "/tickets/settings/teams/",
     "/tickets/settings/users/",
     "/tickets/settings/users/new/",
+    "/tickets/settings/company_categories/",
+    "/tickets/settings/company_categories/new/",
+    "/tickets/settings/equipment_kinds/",
+    "/tickets/settings/equipment_kinds/new/",
 ]
 
 
@@ -201,3 +205,28 @@ def test_a_client_login_is_not_editable_in_staff_settings(admin_client, client_u
     response = admin_client.get(f"/tickets/settings/users/{client_user.pk}/")
     # then
     assert response.status_code == 404
+
+
+def test_an_equipment_kind_with_its_parameters(admin_client):
+    from assets.models import EquipmentKind
+
+    # when
+    bad = admin_client.post(
+        "/tickets/settings/equipment_kinds/new/",
+        {"code": "pump", "name_ru": "Насос", "name_en": "Pump", "order": 5, "is_active": "on",
+         "parameters_text": "flow; Расход; Flow; litres"},
+    )  # fmt: skip
+    good = admin_client.post(
+        "/tickets/settings/equipment_kinds/new/",
+        {"code": "pump", "name_ru": "Насос", "name_en": "Pump", "order": 5, "is_active": "on",
+         "parameters_text": "flow_m3h; Расход, м³/ч; Flow, m³/h; number\n\nseal; Уплотнение"},
+    )  # fmt: skip
+    edit_page = admin_client.get(f"/tickets/settings/equipment_kinds/{EquipmentKind.objects.get(code='pump').pk}/")
+    # then
+    assert bad.status_code == 200
+    assert good.status_code == 302
+    assert EquipmentKind.objects.get(code="pump").parameters == [
+        {"code": "flow_m3h", "name_ru": "Расход, м³/ч", "name_en": "Flow, m³/h", "type": "number"},
+        {"code": "seal", "name_ru": "Уплотнение", "name_en": "Уплотнение", "type": "text"},
+    ]
+    assert "flow_m3h; Расход, м³/ч; Flow, m³/h; number" in edit_page.content.decode()

@@ -6,7 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests.factories import make_ticket, priority, status
+from assets.models import Equipment
+from tests.factories import EquipmentFactory, SiteFactory, make_ticket, priority, status
 from tickets.choices import ArticleKind, EventKind
 from tickets.models import Article, Attachment, TicketLink, TicketPresence
 from tickets.services import (
@@ -169,6 +170,41 @@ def test_updating_the_properties(agent_client, engineer, team):
     assert ticket.assignee == engineer
     assert sorted(ticket.tags.values_list("name", flat=True)) == ["лифт", "срочно"]
     assert ticket.status == status("open")
+
+
+def test_saving_the_properties_keeps_a_retired_unit(agent_client, company):
+    # given: the ticket's unit was retired after the ticket came in
+    site = SiteFactory(company=company)
+    unit = EquipmentFactory(site=site, company=company)
+    ticket = make_ticket(company=company, site=site, equipment=unit)
+    Equipment.objects.filter(pk=unit.pk).update(is_active=False)
+    # when
+    page = agent_client.get(f"/tickets/{ticket.number}/")
+    response = agent_client.post(
+        f"/tickets/{ticket.number}/update/", _properties(ticket, equipment=unit.pk, priority=priority("high").pk)
+    )
+    # then
+    ticket.refresh_from_db()
+    assert unit in page.context["properties_form"].fields["equipment"].queryset
+    assert response.status_code == 302
+    assert (ticket.equipment, ticket.priority) == (unit, priority("high"))
+
+
+def test_saving_the_properties_keeps_a_unit_of_another_site(agent_client, company, monkeypatch):
+    # given: a company with more units than the list shows, so only the ticket's site's are offered
+    monkeypatch.setattr("tickets.forms.EQUIPMENT_CHOICES_MAX", 1)
+    site, other_site = SiteFactory(company=company), SiteFactory(company=company)
+    here = EquipmentFactory(site=site, company=company)
+    elsewhere = EquipmentFactory(site=site, company=company)
+    ticket = make_ticket(company=company, site=site, equipment=elsewhere)
+    Equipment.objects.filter(pk=elsewhere.pk).update(site=other_site)  # the unit moved since
+    # when
+    form = agent_client.get(f"/tickets/{ticket.number}/").context["properties_form"]
+    agent_client.post(f"/tickets/{ticket.number}/update/", _properties(ticket, equipment=elsewhere.pk))
+    # then
+    ticket.refresh_from_db()
+    assert sorted(form.fields["equipment"].queryset.values_list("pk", flat=True)) == sorted([here.pk, elsewhere.pk])
+    assert ticket.equipment == elsewhere
 
 
 def test_assigning_a_new_ticket_on_the_page_opens_it(agent_client, engineer, team):

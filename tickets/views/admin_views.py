@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.choices import Role
 from accounts.models import Team, User
+from assets.models import EquipmentKind, ParameterType
 from core.http import AuthedHttpRequest
+from customers.models import CompanyCategory
 from tickets.models import Priority, ServiceCategory, Status, TicketType
 from tickets.services import reference_data_saved
 from tickets.views.common import admin_required
@@ -32,7 +34,18 @@ class ColourInput(forms.TextInput):
 class StatusForm(forms.ModelForm):
     class Meta:
         model = Status
-        fields = ["code", "name_ru", "name_en", "category", "order", "colour", "is_default", "is_delay", "is_active"]
+        fields = [
+            "code",
+            "name_ru",
+            "name_en",
+            "category",
+            "order",
+            "colour",
+            "is_default",
+            "is_delay",
+            "pauses_sla",
+            "is_active",
+        ]
         widgets = {"colour": ColourInput()}
 
 
@@ -112,6 +125,69 @@ class StaffUserForm(forms.ModelForm):
         return user
 
 
+class CompanyCategoryForm(forms.ModelForm):
+    class Meta:
+        model = CompanyCategory
+        fields = ["code", "name_ru", "name_en", "is_vip", "order"]
+
+
+class EquipmentKindForm(forms.ModelForm):
+    """The kind's parameters are edited as lines «code; Название; Name; type»."""
+
+    parameters_text = forms.CharField(
+        label=gettext_lazy("Parameters"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "One per line: code; name in Russian; name in English; type (text, number, date or bool). "
+            "E.g. «capacity_kg; Грузоподъёмность, кг; Capacity, kg; number»."
+        ),
+    )
+
+    class Meta:
+        model = EquipmentKind
+        fields = ["code", "name_ru", "name_en", "order", "is_active"]
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["parameters_text"] = "\n".join(
+                "; ".join([p.get("code", ""), p.get("name_ru", ""), p.get("name_en", ""), p.get("type", "text")])
+                for p in self.instance.parameters or []
+            )
+
+    def clean_parameters_text(self) -> list[dict[str, str]]:
+        parameters, errors, codes = [], [], set()
+        for n, line in enumerate(self.cleaned_data.get("parameters_text", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split(";")]
+            parts += [""] * (4 - len(parts))
+            code, name_ru, name_en, kind = parts[:4]
+            kind = kind or ParameterType.TEXT
+            if not code.replace("_", "").isalnum() or not code.isascii():
+                errors.append(_("Line %(n)s: the code is Latin letters, digits and _.") % {"n": n})
+            elif code in codes:
+                errors.append(_("Line %(n)s: the code %(code)s is used twice.") % {"n": n, "code": code})
+            elif kind not in ParameterType.values:
+                errors.append(_("Line %(n)s: the type is text, number, date or bool.") % {"n": n})
+            else:
+                codes.add(code)
+                parameters.append(
+                    {"code": code, "name_ru": name_ru or code, "name_en": name_en or name_ru or code, "type": kind}
+                )
+        if errors:
+            raise forms.ValidationError(errors)
+        return parameters
+
+    def save(self, commit: bool = True) -> EquipmentKind:
+        kind = super().save(commit=False)
+        kind.parameters = self.cleaned_data["parameters_text"]
+        if commit:
+            kind.save()
+        return kind
+
+
 @dataclass(frozen=True)
 class ReferenceKind:
     model: type[Any]
@@ -137,6 +213,12 @@ REFERENCE_KINDS = {
         ("code", "name", "default_team", "is_active"),
     ),
     "teams": ReferenceKind(Team, TeamForm, gettext_lazy("Teams"), ("code", "name", "supervisor", "is_active")),
+    "company_categories": ReferenceKind(
+        CompanyCategory, CompanyCategoryForm, gettext_lazy("Client categories"), ("code", "name", "is_vip", "order")
+    ),
+    "equipment_kinds": ReferenceKind(
+        EquipmentKind, EquipmentKindForm, gettext_lazy("Equipment kinds"), ("code", "name", "order", "is_active")
+    ),
     "users": ReferenceKind(User, StaffUserForm, gettext_lazy("Staff"), ("full_name", "email", "role", "is_active")),
 }
 

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -13,12 +14,12 @@ from core.http import AuthedHttpRequest
 from tickets.services import UploadedFileData
 
 
-def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def agent_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Staff pages: clients are sent to the portal, anonymous visitors to the login page."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_agent_side:
             return redirect("portal:ticket_list")
         return view(request, *args, **kwargs)
@@ -26,13 +27,13 @@ def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def dispatcher_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def dispatcher_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Staff pages that open tickets or show the customer base: not for contractors, who only
     see the tickets assigned to them. 404 like any other page they may not see."""
 
     @agent_required
     @wraps(view)
-    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.role == Role.CONTRACTOR:
             raise Http404
         return view(request, *args, **kwargs)
@@ -40,10 +41,10 @@ def dispatcher_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     return wrapper
 
 
-def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def admin_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @agent_required
     @wraps(view)
-    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_admin:
             raise PermissionDenied
         return view(request, *args, **kwargs)

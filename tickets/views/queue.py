@@ -17,8 +17,9 @@ from core.http import AuthedHttpRequest
 from core.keyset import paginate
 from tickets import services
 from tickets.choices import Sort
-from tickets.forms import BulkForm, QueueFilterForm, staff_queryset
+from tickets.forms import BulkForm, QueueFilterForm
 from tickets.models import SavedView, Ticket
+from tickets.reference import reference
 from tickets.selectors import SORT_FIELDS, TicketFilters, latest_event_id, ticket_list_for_user
 from tickets.views.common import agent_required, local_back
 
@@ -40,6 +41,7 @@ FILTER_KEYS = (
     "company",
     "tag",
     "channel",
+    "sla",
     "created_from",
     "created_to",
     "sort",
@@ -82,6 +84,7 @@ def _filters_from(
         company_ids=[c.pk for c in data.get("company") or []],
         tags=[t.strip() for t in (data.get("tag") or "").split(",") if t.strip()],
         channels=list(data.get("channel") or []),
+        sla=list(data.get("sla") or []),
         created_from=data.get("created_from"),
         created_to=data.get("created_to"),
         sort=data.get("sort") or Sort.UPDATED_DESC,
@@ -99,7 +102,8 @@ def _capped_count(qs) -> str:  # type: ignore[no-untyped-def]
 def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) -> dict:
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
-    qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags")
+    # A row shows no description: leave the longest column in the database.
+    qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags").defer("description")
     order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
     page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
     base_params = params.copy()
@@ -153,7 +157,7 @@ def queue_view(request: AuthedHttpRequest) -> HttpResponse:
         if context["saved_view"]
         else dict((k, lbl) for k, lbl, _c in system_counts)[context["view_key"]],
         filters_open=any(k in request.GET for k in FILTER_KEYS if k != "sort"),
-        staff=list(staff_queryset()),
+        staff=reference().staff,
     )
     return render(request, "tickets/queue.html", context)
 

@@ -12,16 +12,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.http import AuthedHttpRequest
+from accounts.choices import Role
+from assets.models import Equipment
+from assets.selectors import equipment_get_for_user
+from contracts.coverage import coverage_for
+from contracts.forms import TicketWorkForm
+from core.http import AuthedHttpRequest, parse_id
 from customers.models import Contact
-from customers.selectors import contact_get_for_user, contact_search_for_user, site_list_for_user
+from customers.selectors import (
+    contact_get_for_user,
+    contact_search_for_user,
+    site_list_for_user,
+)
 from tickets import services
 from tickets.choices import ArticleKind
-from tickets.forms import LinkForm, MergeForm, ReplyForm, TicketCreateForm, TicketPropertiesForm, staff_queryset
+from tickets.forms import (
+    LinkForm,
+    MergeForm,
+    ReplyForm,
+    TicketCreateForm,
+    TicketPropertiesForm,
+)
 from tickets.models import Attachment, Ticket, TicketLink, TicketPresence
+from tickets.reference import reference
 from tickets.selectors import (
     article_list_for_user,
     event_list_for_ticket,
+    intake_panel_for_user,
     ticket_get_for_user,
     ticket_list_for_user,
     ticket_visibility_q,
@@ -31,10 +48,13 @@ from tickets.views.common import agent_required, dispatcher_required, uploads
 PRESENCE_WINDOW = timedelta(seconds=12)
 
 
-def _properties_form(ticket) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
+def _properties_form(ticket, contractor: bool = False) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
     delayed = timezone.localtime(ticket.delayed_until) if ticket.delayed_until else None
     return TicketPropertiesForm(
+        ticket=ticket,
+        contractor=contractor,
         initial={
+            "equipment": ticket.equipment_id,
             "status": ticket.status,
             "delayed_until": delayed,
             "priority": ticket.priority,
@@ -44,7 +64,7 @@ def _properties_form(ticket) -> TicketPropertiesForm:  # type: ignore[no-untyped
             "assignee": ticket.assignee,
             "tags": ", ".join(t.name for t in ticket.tags.all()),
             "observers": list(ticket.observers.all()),
-        }
+        },
     )
 
 
@@ -59,6 +79,7 @@ def _others_present(ticket, user) -> list[TicketPresence]:  # type: ignore[no-un
 
 def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
     user = request.user
+    customer_base = user.role != Role.CONTRACTOR
     events = list(event_list_for_ticket(user=user, ticket=ticket))
     visible = ticket_list_for_user(user=user)
     links = TicketLink.objects.filter(source=ticket) | TicketLink.objects.filter(target=ticket)
@@ -68,7 +89,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "articles": list(article_list_for_user(user=user, ticket=ticket)),
         "events": events,
         "event_cursor": events[-1].pk if events else 0,
-        "properties_form": _properties_form(ticket),
+        "properties_form": _properties_form(ticket, contractor=not customer_base),
         "reply_form": ReplyForm(),
         "link_form": LinkForm(),
         "merge_form": MergeForm(),
@@ -77,9 +98,19 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
         "merged_into": visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None,
         "present": _others_present(ticket, user),
+        # Contracts, debts and prices are for staff who work with the customer base, not contractors.
+        "coverage": coverage_for(
+            company=ticket.company, site=ticket.site, equipment=ticket.equipment, category=ticket.category
+        )
+        if customer_base
+        else None,
+        "works": list(ticket.works.select_related("performed_by").order_by("performed_on", "id")),
+        "work_form": TicketWorkForm(price_list=ticket.contract.price_list if ticket.contract else None)
+        if customer_base
+        else None,
         "nav": "queue",
         # One fetch of the staff for both the assignee and the observers lists.
-        "staff": list(staff_queryset()),
+        "staff": reference().staff,
     }
 
 
@@ -137,7 +168,7 @@ def ticket_reply(request: AuthedHttpRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_update_view(request: AuthedHttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request.user, number=number)
-    form = TicketPropertiesForm(request.POST)
+    form = TicketPropertiesForm(request.POST, ticket=ticket, contractor=request.user.role == Role.CONTRACTOR)
     if not form.is_valid():
         messages.error(request, form.errors.as_text())
         return redirect("tickets:detail", number=number)
@@ -155,6 +186,7 @@ def ticket_update_view(request: AuthedHttpRequest, number: int) -> HttpResponse:
             assignee=data["assignee"],
             tags=data["tags"],
             observers=list(data["observers"]),
+            **({"equipment": data["equipment"]} if "equipment" in data else {}),
         )
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
@@ -250,6 +282,7 @@ def ticket_create_view(request: AuthedHttpRequest) -> HttpResponse:
                 type=data.get("type"),
                 category=data.get("category"),
                 site=site,
+                equipment=_visible_unit(request, data.get("equipment")),
                 team=data.get("team"),
                 assignee=data.get("assignee"),
                 attachments=uploads(data["attachments"]),
@@ -282,9 +315,41 @@ def ticket_create_view(request: AuthedHttpRequest) -> HttpResponse:
             contact = contact_get_for_user(user=request.user, contact_id=form.cleaned_data["contact_id"])
         except Http404:
             contact = None
-    sites = site_list_for_user(user=request.user).filter(company=contact.company) if contact and contact.company else []
-    context = {"form": form, "contact": contact, "sites": sites, "nav": "create"}
+    preselect = request.GET.get("equipment") or ""
+    context = {
+        "form": form,
+        "contact": contact,
+        "preselect": preselect if preselect.isdecimal() else "",
+        "nav": "create",
+    }
     return render(request, "tickets/create.html", context)
+
+
+def _visible_unit(request: AuthedHttpRequest, unit: Equipment | None) -> Equipment | None:
+    if unit is None:
+        return None
+    return equipment_get_for_user(user=request.user, equipment_id=unit.pk)
+
+
+def _int_param(request: AuthedHttpRequest, name: str) -> int | None:
+    return parse_id(request.GET.get(name) or "")
+
+
+@dispatcher_required
+def intake_object(request: AuthedHttpRequest) -> HttpResponse:
+    """Phone intake's "where and what" panel: the caller's company's sites and units (the unit
+    list follows the chosen site), and whether the request is covered by a contract. Re-rendered
+    as the dispatcher picks the caller, the site, the unit or the service."""
+    unit_param = "equipment" if "equipment" in request.GET else "preselect"
+    panel = intake_panel_for_user(
+        user=request.user,
+        contact_id=_int_param(request, "contact_id"),
+        new_contact_company_id=_int_param(request, "new_contact_company"),
+        site_id=_int_param(request, "site"),
+        unit_id=_int_param(request, unit_param),
+        category_id=_int_param(request, "category"),
+    )
+    return render(request, "tickets/_intake_object.html", vars(panel))
 
 
 @dispatcher_required
@@ -296,9 +361,6 @@ def contact_lookup(request: AuthedHttpRequest) -> HttpResponse:
         if not select.isdecimal():
             raise Http404
         contact = contact_get_for_user(user=request.user, contact_id=int(select))
-        sites = (
-            site_list_for_user(user=request.user).filter(company_id=contact.company_id) if contact.company_id else []
-        )
         open_tickets = (
             ticket_list_for_user(user=request.user)
             .filter(contact=contact)
@@ -307,7 +369,7 @@ def contact_lookup(request: AuthedHttpRequest) -> HttpResponse:
         return render(
             request,
             "tickets/_contact_selected.html",
-            {"contact": contact, "sites": sites, "open_tickets": open_tickets},
+            {"contact": contact, "open_tickets": open_tickets},
         )
     contacts = contact_search_for_user(user=request.user, query=request.GET.get("q", ""))
     return render(

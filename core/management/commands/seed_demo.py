@@ -13,7 +13,8 @@ from __future__ import annotations
 import random
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -22,8 +23,11 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Team, User
-from customers.models import Company, Contact, Site
+from assets.models import Equipment, EquipmentKind, Responsible
+from contracts.models import Contract, ContractStatus, HoursPeriod, PaymentState, PriceList, PriceListItem, TicketWork
+from customers.models import Company, CompanyCategory, Contact, Site
 from customers.services import company_create, contact_create, site_create
+from sla.services import ticket_sla_refresh
 from tickets import services
 from tickets.choices import ArticleKind, Channel, StatusCategory
 from tickets.models import Article, Priority, ServiceCategory, Status, Ticket, TicketEvent, TicketLink, TicketType
@@ -114,6 +118,54 @@ CATEGORIES = [
     ("it", "IT и кассовое оборудование", "IT and tills", "it", None),
     ("cleaning", "Уборка", "Cleaning", "cleaning", None),
     ("other", "Прочее", "Other", "dispatch", None),
+]
+
+# Service category -> the kinds of equipment its requests are about (tickets/seed: ticket.equipment).
+CATEGORY_KINDS = {
+    "hvac": ("hvac",),
+    "ventilation": ("ventilation",),
+    "heating": ("heating",),
+    "electric": ("electrical",),
+    "lifts": ("lift",),
+    "it": ("cash_register", "server", "workstation", "printer"),
+}
+
+# Kind code, name, manufacturer and model choices, parameters
+EQUIPMENT: list[tuple[str, str, list[tuple[str, str]], dict[str, list[Any]]]] = [
+    (
+        "hvac",
+        "Сплит-система",
+        [("Daikin", "FTXM35R"), ("Mitsubishi Electric", "MSZ-LN35"), ("Haier", "AS35S2SF1FA")],
+        {"cooling_kw": [3.5, 5.0, 7.1], "refrigerant": ["R32", "R410A"]},
+    ),
+    (
+        "ventilation",
+        "Приточно-вытяжная установка",
+        [("Systemair", "Topvex FR06"), ("Breezart", "2700 Lux")],
+        {"airflow_m3h": [1200, 2700, 4500]},
+    ),
+    ("heating", "Индивидуальный тепловой пункт", [("Ридан", "ИТП-120"), ("Danfoss", "Termix")], {}),
+    (
+        "electrical",
+        "Вводно-распределительное устройство",
+        [("IEK", "ВРУ-1"), ("ABB", "ArTu K")],
+        {"power_kw": [60, 120, 250]},
+    ),
+    (
+        "lift",
+        "Лифт пассажирский",
+        [("OTIS", "Gen2"), ("KONE", "MonoSpace 500"), ("Щербинский лифтостроительный", "ЩЛЗ-1000")],
+        {"capacity_kg": [630, 1000], "stops": [5, 9, 12]},
+    ),
+    ("cash_register", "Касса", [("АТОЛ", "Sigma 10"), ("Эвотор", "7.2")], {"rn_kkt": ["0001234567012345"]}),
+    ("server", "Сервер", [("Dell", "PowerEdge R650"), ("HPE", "ProLiant DL380")], {"ip": ["10.0.0.10", "10.0.0.11"]}),
+    ("printer", "МФУ", [("Kyocera", "M2540dn"), ("HP", "LaserJet M428")], {"cartridge": ["TK-1170", "CF259A"]}),
+]
+
+COMPANY_CATEGORIES = [
+    ("vip", "VIP", "VIP", True),
+    ("key", "Ключевой клиент", "Key account", False),
+    ("retail", "Розничная сеть", "Retail chain", False),
 ]
 
 TAGS = ["срочно", "VIP", "гарантия", "повторная", "ночная смена", "нужна запчасть", "договор ТО", "выезд"]
@@ -815,7 +867,20 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: Any) -> None:
         if User.objects.filter(email=ADMIN_EMAIL).exists():
-            self.stdout.write("Demo data already exists; nothing created.")
+            if not Equipment.objects.exists() and not Contract.objects.exists():
+                # A demo database from before equipment and contracts existed: add them.
+                with transaction.atomic():
+                    companies = [(c, list(c.sites.order_by("id"))) for c in Company.objects.order_by("id")]
+                    seed_client_base(
+                        random.Random(options["seed"]),
+                        companies,
+                        managers=list(User.objects.filter(role__in=[Role.SUPERVISOR, Role.AGENT])),
+                        today=timezone.localdate(),
+                        categories={c.code: c for c in ServiceCategory.objects.all()},
+                    )
+                self.stdout.write("Demo equipment, contracts and price list added to the existing demo data.")
+            else:
+                self.stdout.write("Demo data already exists; nothing created.")
         elif User.objects.exists() or Ticket.objects.exists():
             # A real installation: never mix demo tickets into somebody's data.
             self.stdout.write("The database already holds users or tickets; demo data is only created in an empty one.")
@@ -851,9 +916,22 @@ class DemoBuilder:
         self._teams_and_staff()
         self._catalogue()
         self._companies()
+        self.units = seed_client_base(
+            self.rng,
+            [(company, sites) for company, sites, _c, _w in self.world.companies],
+            managers=[u for u in self.world.staff.values() if u.role in (Role.SUPERVISOR, Role.AGENT)],
+            today=timezone.localdate(self.now),
+            categories=self.world.categories,
+        )
+        seed_sla_policies(supervisor=next((u for u in self.world.staff.values() if u.role == Role.SUPERVISOR), None))
         self._tickets()
         self._links()
         self._apply_timelines()
+        seed_works(self.rng, Ticket.objects.filter(pk__in=list(self.timelines)))
+        # The stories were written with backdated times: recompute every clock from them.
+        for ticket in Ticket.objects.filter(pk__in=list(self.timelines)).select_related("company", "site"):
+            ticket_sla_refresh(ticket)
+        mark_past_sla_moments_fired(Ticket.objects.filter(pk__in=list(self.timelines)), self.now)
         return {
             "teams": len(self.world.teams),
             "staff": len(self.world.staff),
@@ -1049,6 +1127,9 @@ class DemoBuilder:
         received = created - timedelta(seconds=rng.randint(0, 240) if channel != Channel.PHONE else 0)
         timeline = Timeline(created=created, received=received, updated=created)
         category = world.categories[problem.category]
+        kinds = CATEGORY_KINDS.get(problem.category, ())
+        candidates = [u for u in self.units.get(site.pk if site else 0, []) if u.kind.code in kinds]
+        equipment = rng.choice(candidates) if candidates and rng.random() < 0.75 else None
         ticket = services.ticket_create(
             actor=actor,
             title=title,
@@ -1060,6 +1141,7 @@ class DemoBuilder:
             company=company,
             contact=contact,
             site=site,
+            equipment=equipment,
             tags=sorted(tags),
             received_at=received,
         )
@@ -1271,6 +1353,232 @@ class DemoBuilder:
             )
             for article_id, created, received in timeline.articles:
                 Article.objects.filter(pk=article_id).update(created_at=created, received_at=received)
+
+
+def seed_client_base(
+    rng: random.Random,
+    companies: list[tuple[Company, list[Site]]],
+    *,
+    managers: list[User],
+    today: date,
+    categories: dict[str, ServiceCategory],
+) -> dict[int, list[Equipment]]:
+    """Company categories, a price list, equipment at every site (a building with its units) and
+    contracts of every shape a dispatcher meets: company-wide with monthly hours, one site and some
+    services only, one with a debt, an expired one, and one listing its units. Returns the units
+    by site id."""
+    company_categories = {
+        code: CompanyCategory.objects.get_or_create(code=code, defaults={"name_ru": ru, "name_en": en, "is_vip": vip})[
+            0
+        ]
+        for code, ru, en, vip in COMPANY_CATEGORIES
+    }
+    price_list = PriceList.objects.create(name=f"Дополнительные работы {today.year}")
+    PriceListItem.objects.bulk_create(
+        PriceListItem(price_list=price_list, name=name, unit=unit, price=price, code=code)
+        for name, unit, price, code in [
+            ("Выезд инженера", "выезд", 2500, "V-01"),
+            ("Час работы сверх договора", "ч", 1800, "H-01"),
+            ("Заправка фреоном", "кг", 1500, "M-03"),
+            ("Замена фильтра", "шт.", 900, "M-07"),
+            ("Замена картриджа", "шт.", 1200, "IT-02"),
+            ("Диагностика оборудования", "шт.", 1500, "D-01"),
+        ]
+    )
+    kinds = {k.code: k for k in EquipmentKind.objects.all()}
+    units_by_site: dict[int, list[Equipment]] = {}
+    year_start, year_end = today.replace(month=1, day=1), today.replace(month=12, day=31)
+    for index, (company, sites) in enumerate(companies):
+        company.category = company_categories[("vip", "key", "retail")[index % 5]] if index % 5 < 3 else None
+        company.kpp = (company.inn[:4] + "01001") if company.inn else ""
+        company.account_manager = managers[index % len(managers)] if managers else None
+        company.external_id = f"1C-{100 + index:05d}"
+        company.portal_qr_requires_login = index != 1
+        company.save(update_fields=["category", "kpp", "account_manager", "external_id", "portal_qr_requires_login"])
+        numbering = 0
+        for site in sites:
+            building = Equipment.objects.create(
+                company=company,
+                site=site,
+                kind=kinds["building"],
+                name=f"Здание — {site.name}",
+                inventory_number=f"ИНВ-{index:02d}{numbering:04d}",
+            )
+            numbering += 1
+            units = [building]
+            for code, name, models, parameters in rng.sample(EQUIPMENT, k=rng.randint(3, 5)):
+                manufacturer, model = rng.choice(models)
+                for copy in range(1 if code in ("heating", "electrical", "server") else rng.randint(1, 3)):
+                    responsible = Responsible.CONTRACTOR if code == "lift" and index % 4 == 3 else Responsible.US
+                    units.append(
+                        Equipment.objects.create(
+                            company=company,
+                            site=site,
+                            parent=building,
+                            kind=kinds[code],
+                            name=f"{name} №{copy + 1}",
+                            manufacturer=manufacturer,
+                            model=model,
+                            serial_number=f"{manufacturer[:3].upper()}{rng.randint(100000, 999999)}",
+                            inventory_number=f"ИНВ-{index:02d}{numbering:04d}",
+                            location=f"{rng.randint(1, 9)} этаж" if code != "heating" else "Подвал",
+                            parameters={key: rng.choice(values) for key, values in parameters.items()},
+                            installed_on=today - timedelta(days=rng.randint(200, 2500)),
+                            warranty_until=today + timedelta(days=rng.randint(-400, 500))
+                            if rng.random() < 0.6
+                            else None,
+                            responsible=responsible,
+                            contractor_name="ООО «ЛифтСервис»" if responsible == Responsible.CONTRACTOR else "",
+                        )
+                    )
+                    numbering += 1
+            units_by_site[site.pk] = units
+        shape = index % 5
+        number = f"ТО-{today.year}/{index + 1:02d}"
+        if shape == 0:
+            Contract.objects.create(
+                company=company, number=number, title="Комплексное техническое обслуживание", starts_on=year_start,
+                ends_on=year_end, included_hours=40, hours_period=HoursPeriod.MONTH, price_list=price_list,
+            )  # fmt: skip
+        elif shape == 1:
+            contract = Contract.objects.create(
+                company=company, number=number, title="Климат и вентиляция", starts_on=year_start, ends_on=year_end,
+                all_sites=False, included_hours=16, hours_period=HoursPeriod.MONTH, price_list=price_list,
+            )  # fmt: skip
+            contract.sites.set(sites[:1])
+            contract.services.set([c for code, c in categories.items() if code in ("hvac", "ventilation")])
+        elif shape == 2:
+            Contract.objects.create(
+                company=company, number=number, title="Абонентское обслуживание", starts_on=year_start,
+                ends_on=year_end, price_list=price_list, payment_state=PaymentState.DEBT, debt_amount=48500,
+            )  # fmt: skip
+        elif shape == 3:
+            Contract.objects.create(
+                company=company, number=f"ТО-{today.year - 1}/{index + 1:02d}", title="Обслуживание (не продлён)",
+                starts_on=year_start.replace(year=today.year - 1), ends_on=year_start - timedelta(days=1),
+                status=ContractStatus.CLOSED,
+            )  # fmt: skip
+        else:
+            contract = Contract.objects.create(
+                company=company, number=number, title="Обслуживание лифтов и ИТП", starts_on=year_start,
+                ends_on=year_end, all_equipment=False, included_hours=120, hours_period=HoursPeriod.YEAR,
+            )  # fmt: skip
+            listed = [u for site in sites for u in units_by_site[site.pk] if u.kind.code in ("lift", "heating")]
+            contract.equipment.set(listed)
+    return units_by_site
+
+
+# Policy, order, VIP only, {priority code: (first response min, resolution min)}
+SLA_POLICIES = [
+    (
+        "VIP-клиенты",
+        10,
+        True,
+        {"critical": (15, 4 * 60), "high": (30, 8 * 60), "normal": (60, 16 * 60), "low": (240, 40 * 60)},
+    ),
+    (
+        "Стандарт",
+        100,
+        False,
+        {"critical": (30, 8 * 60), "high": (60, 16 * 60), "normal": (240, 40 * 60), "low": (480, 80 * 60)},
+    ),
+]
+
+
+def seed_sla_policies(*, supervisor: User | None) -> None:
+    """Two policies on the default (Russian production) calendar: VIP clients first, then
+    everyone. Critical first responses count in calendar minutes; the rest in business time.
+    Critical not taken in 5 minutes escalates to the team supervisor."""
+    from sla.models import EscalationTrigger, SlaEscalation, SlaPolicy, SlaTarget
+    from sla.policies import snapshot_reset
+
+    priorities = {p.code: p for p in Priority.objects.all()}
+    for name, order, vip_only, targets in SLA_POLICIES:
+        policy = SlaPolicy.objects.create(name=name, order=order, vip_only=vip_only, warn_percent=80)
+        for code, (first, resolution) in targets.items():
+            SlaTarget.objects.create(
+                policy=policy,
+                priority=priorities[code],
+                first_response_minutes=first,
+                first_response_business=code != "critical",
+                next_response_minutes=first * 2,
+                resolution_minutes=resolution,
+            )
+        SlaEscalation.objects.create(
+            policy=policy,
+            target="first_response",
+            trigger=EscalationTrigger.AFTER_START,
+            minutes=5,
+            priority=priorities["critical"],
+            notify_assignee=False,
+            notify_supervisor=True,
+            notify_user=supervisor,
+        )
+        SlaEscalation.objects.create(
+            policy=policy,
+            target="resolution",
+            trigger=EscalationTrigger.AFTER_BREACH,
+            minutes=0,
+            notify_supervisor=True,
+        )
+    snapshot_reset()
+
+
+def mark_past_sla_moments_fired(tickets: Any, now: datetime) -> None:
+    """The demo's history happened before the product was installed: record its past warnings
+    and escalations as already fired, so the first sweep does not send a flood of them."""
+    from sla.models import SlaFiring
+    from sla.services import ticket_sla_evaluate
+
+    rows = []
+    for ticket in tickets.select_related("company", "site"):
+        _rule, _result, moments = ticket_sla_evaluate(ticket, now=now)
+        rows += [
+            SlaFiring(
+                ticket=ticket, target=m.target, level=m.level, episode=m.episode, fired_at=m.at, escalation=m.escalation
+            )
+            for m in moments
+            if m.at <= now - timedelta(hours=1)
+        ]
+    SlaFiring.objects.bulk_create(rows, ignore_conflicts=True)
+    for ticket in tickets.select_related("company", "site"):
+        ticket_sla_refresh(ticket)
+
+
+def seed_works(rng: random.Random, tickets: Any) -> None:
+    """Labour (and now and then a billed extra) on the resolved tickets covered by a contract."""
+    works = []
+    for ticket in tickets.filter(contract__isnull=False, resolved_at__isnull=False).select_related("contract"):
+        if rng.random() > 0.7:
+            continue
+        day = timezone.localdate(ticket.resolved_at)
+        works.append(
+            TicketWork(
+                ticket=ticket,
+                contract=ticket.contract,
+                name="Выезд и устранение неисправности",
+                hours=Decimal(rng.choice(["1", "1.5", "2", "3"])),
+                performed_by=ticket.assignee,
+                performed_on=day,
+            )
+        )
+        if rng.random() < 0.25:
+            works.append(
+                TicketWork(
+                    ticket=ticket,
+                    contract=ticket.contract,
+                    name="Замена фильтра",
+                    quantity=rng.randint(1, 4),
+                    unit="шт.",
+                    price=900,
+                    total=0,
+                    is_billable=True,
+                    performed_by=ticket.assignee,
+                    performed_on=day,
+                )
+            )
+    for work in works:
+        work.save()
 
 
 # Transliteration for the demo email logins ("Елена Орлова" -> "e.orlova").
