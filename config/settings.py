@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "sla",
     "notifications",
     "tickets",
+    "intake",
+    "channels",
     "portal",
     "api",
 ]

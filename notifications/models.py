@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
@@ -29,3 +30,61 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class OutboxStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")  # gave up after the retries, or refused permanently
+    BOUNCED = "bounced", _("Bounced")  # accepted, then a delivery status notification came back
+
+
+class OutboxKind(models.TextChoices):
+    REPLY = "reply", _("Reply")
+    ACKNOWLEDGEMENT = "ack", _("Acknowledgement")
+    STATUS = "status", _("Status notice")
+    NOTIFICATION = "notification", _("Staff notification")
+
+
+class OutboxMessage(models.Model):
+    """One message to one recipient on one channel (DESIGN.md, "delivery"). The message is composed
+    when queued (so a retry sends the same bytes with the same Message-ID) and sent by a Huey task;
+    the periodic reconciler picks up whatever is due. `dedup_key` makes queueing idempotent."""
+
+    channel = models.CharField(max_length=16)
+    kind = models.CharField(max_length=16, choices=OutboxKind.choices)
+    dedup_key = models.CharField(max_length=255, unique=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    article = models.ForeignKey(
+        "tickets.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    mailbox = models.ForeignKey(
+        "otklik_channels.Mailbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox_messages"
+    )
+    recipient = models.CharField(max_length=500)
+    subject = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=500, blank=True)
+    payload = models.BinaryField(blank=True)
+    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due",
+                condition=Q(status__in=["queued", "sending"]),
+            ),
+            models.Index(fields=["recipient", "kind", "created_at"], name="outbox_recipient_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind} → {self.recipient}"

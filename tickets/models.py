@@ -330,6 +330,17 @@ class Article(models.Model):
     )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.AGENT)
     body = models.TextField(_("text"))
+    # Email (channels/email): the sanitized HTML of the new part, the quoted history and signature
+    # folded away under it (HTML when the mail had HTML, else text), and the envelope shown on the
+    # article (from, to, cc, subject, message_id).
+    body_html = models.TextField(blank=True)
+    quoted = models.TextField(blank=True)
+    quoted_is_html = models.BooleanField(default=False)
+    has_remote_images = models.BooleanField(default=False)
+    # Written by someone who is neither the ticket's contact nor one of its known participants:
+    # attached, flagged, and the client is not notified of it.
+    from_stranger = models.BooleanField(default=False)
+    email_meta = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now, help_text=_("When the message arrived at the channel."))
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -367,6 +378,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # An image an HTML email shows in place (<img src="cid:...">): rendered in the body, not listed.
+    content_id = models.CharField(max_length=255, blank=True)
+    is_inline = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

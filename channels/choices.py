@@ -1,0 +1,23 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MailboxInbound(models.TextChoices):
+    LMTP = "lmtp", _("Delivered to Otklik's LMTP/SMTP listener")
+    IMAP = "imap", _("Fetched from an IMAP mailbox")
+
+
+class TransportSecurity(models.TextChoices):
+    SSL = "ssl", _("TLS (implicit)")
+    STARTTLS = "starttls", "STARTTLS"
+    NONE = "none", _("None (trusted network only)")
+
+
+class ImapProcessedAction(models.TextChoices):
+    SEEN = "seen", _("Mark as read")
+    MOVE = "move", _("Move to a folder")
+
+
+class MessageDirection(models.TextChoices):
+    INBOUND = "in", _("Inbound")
+    OUTBOUND = "out", _("Outbound")

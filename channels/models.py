@@ -1,0 +1,102 @@
+"""Channel endpoints (today: email mailboxes) and the Message-ID index used to thread mail.
+See docs/architecture/email.md."""
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from channels.choices import ImapProcessedAction, MailboxInbound, MessageDirection, TransportSecurity
+
+
+class Mailbox(models.Model):
+    """An address clients write to (support@…): where its mail comes from (LMTP or IMAP), where it
+    is routed (team, category), and the brand replies go out under (name, address, signature)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    address = models.EmailField(_("address"), help_text=_("The address clients write to; replies go out from it."))
+    brand_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    signature = models.TextField(_("signature"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, default="ru", help_text=_("For clients whose language is not known yet.")
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.ForeignKey(
+        "tickets.ServiceCategory",
+        verbose_name=_("service category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    ticket_tag = models.CharField(
+        _("ticket number tag in subjects"),
+        max_length=20,
+        default="#",
+        help_text=_('Subjects carry "[<tag><number>]", e.g. [#12345].'),
+    )
+    max_message_bytes = models.PositiveIntegerField(_("largest message, bytes"), default=25 * 1024 * 1024)
+    auto_reply = models.BooleanField(_("acknowledge new requests"), default=True)
+    auto_replies_per_day = models.PositiveSmallIntegerField(_("automatic replies to one address per day"), default=5)
+
+    inbound = models.CharField(
+        _("mail arrives by"), max_length=8, choices=MailboxInbound.choices, default=MailboxInbound.LMTP
+    )
+    imap_host = models.CharField(_("IMAP server"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=8, choices=TransportSecurity.choices, default=TransportSecurity.SSL
+    )
+    imap_username = models.CharField(_("IMAP user"), max_length=255, blank=True)
+    imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
+    imap_folder = models.CharField(_("folder"), max_length=255, default="INBOX")
+    imap_processed = models.CharField(
+        _("processed mail"), max_length=8, choices=ImapProcessedAction.choices, default=ImapProcessedAction.SEEN
+    )
+    imap_processed_folder = models.CharField(_("move processed mail to"), max_length=255, blank=True)
+    imap_quarantine_folder = models.CharField(_("move refused mail to"), max_length=255, blank=True)
+    imap_poll_seconds = models.PositiveIntegerField(_("poll every, seconds"), default=60)
+    imap_idle = models.BooleanField(_("use IDLE when the server supports it"), default=True)
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
+
+    smtp_host = models.CharField(
+        _("SMTP server"), max_length=255, blank=True, help_text=_("Empty: the installation's (EMAIL_HOST).")
+    )
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), default=587)
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=8, choices=TransportSecurity.choices, default=TransportSecurity.STARTTLS
+    )
+    smtp_username = models.CharField(_("SMTP user"), max_length=255, blank=True)
+    smtp_password = models.CharField(_("SMTP password"), max_length=255, blank=True)
+
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+        constraints = [models.UniqueConstraint(Lower("address"), name="mailbox_address_unique_ci")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+
+class EmailMessageRef(models.Model):
+    """Every Message-ID we sent or stored, pointing at its ticket and article: In-Reply-To and
+    References of a reply are looked up here first (threading)."""
+
+    message_id = models.CharField(max_length=500, unique=True)
+    direction = models.CharField(max_length=3, choices=MessageDirection.choices)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    article = models.ForeignKey("tickets.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.message_id
