@@ -138,6 +138,14 @@ def bounce_from_text(text: str, message: Message) -> Bounce | None:
                 original_id = _one_id(value)
                 if original_id:
                     break
+    if not original_id:
+        for index, part in enumerate(message.walk()):
+            if index > 50:
+                break
+            if part.get_content_type() in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+                original_id = _original_id(part)
+                if original_id:
+                    break
     recipient = ""
     failed_header = message.get("X-Failed-Recipients")
     if failed_header is not None:

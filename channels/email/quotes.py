@@ -52,9 +52,12 @@ _MOBILE = re.compile(
     r"|получите outlook для .{1,30}|получить outlook для .{1,30})$",
     re.I,
 )
+# The closing phrase alone on its line, or followed by a comma and a name ("С уважением, Иван"):
+# "С уважением относимся к вашей работе…" is a sentence, not a signature.
 _CLOSING = re.compile(
     r"^(с уважением|с наилучшими пожеланиями|всего (хорошего|доброго)|best regards|kind regards|warm regards"
-    r"|regards|best wishes|sincerely|yours sincerely|thanks and regards|with regards|cheers)\b[\s,.!]*",
+    r"|regards|best wishes|sincerely|yours sincerely|thanks and regards|with regards|cheers)"
+    r"\s*([,.!]?\s*$|,\s*\S.{0,60}$)",
     re.I,
 )
 _SIGNATURE_MAX_LINES = 10
@@ -89,13 +92,16 @@ def _header_block(lines: list[str], index: int) -> bool:
 
 
 def _attribution_at(lines: list[str], index: int) -> bool:
-    """A reply attribution starting at this line (wrapped over up to three lines by the mailer)."""
+    """A reply attribution starting at this line, possibly wrapped over up to three lines by the
+    mailer (only a line that already has the date or time may continue on the next one)."""
     joined = ""
     for offset in range(3):
         if index + offset >= len(lines):
             return False
         line = lines[index + offset].strip()
         if not line or _is_quoted(line) or len(line) > _MAX_LINE:
+            return False
+        if offset and (joined.endswith((".", "!", "?")) or not (_TIME.search(joined) or _DATE.search(joined))):
             return False
         joined = f"{joined} {line}".strip()
         if len(joined) > _MAX_LINE:
