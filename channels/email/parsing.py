@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import Message
+from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 from django.utils.translation import pgettext
@@ -121,6 +122,19 @@ def _message_ids(value: str) -> list[str]:
             if candidate and " " not in candidate and len(candidate) <= 490:
                 ids.append(candidate)
     return ids
+
+
+class _RussianMailPolicy(Compat32):
+    """compat32 (lenient, fast, leaves RFC 2047 to us) except for raw 8-bit header bytes, which
+    compat32 would turn into U+FFFD: they are decoded by guessing their charset instead."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:  # type: ignore[override]
+        if isinstance(value, str) and not value.isascii():
+            return decode_bytes(to_bytes(value))
+        return super().header_fetch_parse(name, value)  # type: ignore[return-value]
+
+
+_POLICY = _RussianMailPolicy()
 
 
 # --- the MIME walk ------------------------------------------------------------------------------
@@ -426,7 +440,7 @@ def parse_email(raw: bytes, *, own_domains: Iterable[str] = ()) -> ParsedEmail:
 def _parse(raw: bytes, *, own_domains: tuple[str, ...]) -> ParsedEmail:
     if not raw.strip():
         raise EmailParseError("empty message")
-    message = message_from_bytes(raw, policy=policy.compat32)
+    message = message_from_bytes(raw, policy=_POLICY)
     if not message.keys():
         raise EmailParseError("no headers: not a mail message")
     senders = _addresses(message, "From") or _addresses(message, "Sender")
