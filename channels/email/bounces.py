@@ -118,7 +118,7 @@ def looks_like_bounce(subject: str, sender: str, message: Message) -> bool:
     local = sender.rsplit("@", 1)[0].lower()
     from_system = local in ("mailer-daemon", "postmaster", "mail-daemon", "maildaemon") or str(
         message.get("Return-Path", "")
-    ).strip() in ("<>", "")
+    ).strip() in ("<>", "< >")
     if message.get("X-Failed-Recipients") is not None and from_system:
         return True
     return from_system and bool(_BOUNCE_SUBJECT.search(subject))

@@ -10,7 +10,9 @@ import pytest
 from channels.email.parsing import parse_email
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def _head(content_type: str, extra: str = "") -> str:
@@ -205,7 +207,9 @@ def test_uuencoded_block_in_the_text_becomes_an_attachment():
     parsed = parse_email(raw)
 
     # then the file is an attachment and the text no longer holds the block
-    assert [(a.filename, a.content_type, a.data) for a in parsed.attachments] == [("error.log", "application/octet-stream", data)]
+    assert [(a.filename, a.content_type, a.data) for a in parsed.attachments] == [
+        ("error.log", "application/octet-stream", data)
+    ]
     assert parsed.text == "Лог во вложении.\n\n\nСпасибо"
 
 
@@ -277,7 +281,7 @@ def test_winmail_dat_is_unpacked_into_its_attachments_and_body():
     # given an Outlook message whose content came wrapped in winmail.dat
     raw = (
         _head('multipart/mixed; boundary="b"')
-        + "--b\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\n"
+        + '--b\r\nContent-Type: application/ms-tnef; name="winmail.dat"\r\n'
         + 'Content-Disposition: attachment; filename="winmail.dat"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         + base64.encodebytes(_winmail_dat()).decode()
         + "--b--\r\n"
@@ -313,11 +317,11 @@ def test_unreadable_winmail_dat_is_kept_as_it_is():
 def test_headers_threading_and_date():
     # given a reply with the usual threading headers
     raw = (
-        "From: =?utf-8?B?0JjQstCw0L0=?= <Ivan@Example.org>\r\nTo: support@demo.local\r\n"
-        "Cc: A <a@example.org>, b@example.org\r\nReply-To: boss@example.org\r\n"
-        "Subject: Re: [#12] x\r\nMessage-ID: <abc@example.org>\r\nIn-Reply-To: <t-12-1@demo.local>\r\n"
-        "References: <t-12-0@demo.local>\r\n <t-12-1@demo.local>\r\nDate: Wed, 12 Mar 2025 10:15:00 +0300\r\n\r\nok"
-    ).encode()
+        b"From: =?utf-8?B?0JjQstCw0L0=?= <Ivan@Example.org>\r\nTo: support@demo.local\r\n"
+        b"Cc: A <a@example.org>, b@example.org\r\nReply-To: boss@example.org\r\n"
+        b"Subject: Re: [#12] x\r\nMessage-ID: <abc@example.org>\r\nIn-Reply-To: <t-12-1@demo.local>\r\n"
+        b"References: <t-12-0@demo.local>\r\n <t-12-1@demo.local>\r\nDate: Wed, 12 Mar 2025 10:15:00 +0300\r\n\r\nok"
+    )
 
     # when parsed
     parsed = parse_email(raw)
