@@ -248,7 +248,8 @@ class _Walker:
             return
         collected = _Collected()
         self.walk(inner, collected, depth + 1)
-        header_lines = [f"---------- {pgettext('email', 'Forwarded message')} ----------"]
+        title = pgettext("email", "Forwarded message")
+        header_lines = [f"---------- {title} ----------"]
         labels = (
             (pgettext("email header", "From"), "From"),
             (pgettext("email header", "Date"), "Date"),
