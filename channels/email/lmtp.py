@@ -22,8 +22,6 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from email import policy
-from email.parser import BytesHeaderParser
 from typing import Any, AnyStr
 
 from aiosmtpd.controller import Controller
@@ -33,6 +31,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from channels.choices import MailboxInbound
+from channels.email.headers import headline
 from channels.email.inbound import mailbox_for_address
 from channels.email.parsing import dedup_key_for
 from channels.models import Mailbox
@@ -71,19 +70,10 @@ def _recipient_mailbox(address: str) -> Mailbox | None:
         close_old_connections()
 
 
-def _headline(raw: bytes) -> tuple[str, str]:
-    """From and Subject for the failed-inbound list, read before (and whatever) parsing does."""
-    try:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-        return str(headers.get("From", "") or "")[:500], str(headers.get("Subject", "") or "")[:500]
-    except Exception:
-        return "", ""
-
-
 def _store(*, raw: bytes, mailbox: Mailbox, envelope_from: str, envelope_to: list[str]) -> None:
     close_old_connections()
     try:
-        from_address, subject = _headline(raw)
+        from_address, subject = headline(raw)
         inbound_store(
             channel="email",
             source=InboundSource.LMTP,

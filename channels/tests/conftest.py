@@ -7,6 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.choices import Role
+from channels.email.headers import headline
 from channels.email.parsing import dedup_key_for
 from channels.models import Mailbox
 from intake.models import InboundMessage
@@ -64,8 +65,15 @@ def raw_email(
 
 def deliver(raw: bytes, *, mailbox: Mailbox | None = None, source: str = "lmtp") -> InboundMessage:
     """Store and process one message the way the listener and the worker do."""
+    from_address, subject = headline(raw)
     row, _created = inbound_store(
-        channel="email", source=source, raw=raw, dedup_key=dedup_key_for(raw), mailbox=mailbox
+        channel="email",
+        source=source,
+        raw=raw,
+        dedup_key=dedup_key_for(raw),
+        mailbox=mailbox,
+        from_address=from_address,
+        subject=subject,
     )
     processed = inbound_process(inbound_id=row.pk)
     assert processed is not None
