@@ -293,3 +293,78 @@ def test_plain_smtp_delivers_on_the_same_code(processing_inline, mailbox, contac
     # then one answer after DATA, and a ticket
     assert (rcpt, data) == ([250, 550], [250])
     assert Ticket.objects.count() == 1
+
+
+DSN = b"""From: Mail Delivery System <MAILER-DAEMON@mx.romashka.test>
+To: support@otklik.test
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-1@mx.romashka.test>
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="BOUND"
+
+--BOUND
+Content-Type: text/plain; charset=us-ascii
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--BOUND
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.romashka.test
+
+Final-Recipient: rfc822; petr@romashka.test
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <petr@romashka.test>: Recipient address rejected
+
+--BOUND
+Content-Type: text/rfc822-headers
+
+From: support@otklik.test
+To: petr@romashka.test
+Subject: [#1] Re: lift
+Message-ID: <out-1@otklik.test>
+
+--BOUND--
+"""
+
+
+@pytest.mark.skipif(
+    __import__("channels.email.parsing", fromlist=["parse_email"]).parse_email(DSN).bounce is None,
+    reason="the parser recognises delivery status notifications from branch mail-parse on",
+)
+def test_a_bounce_over_lmtp_is_noted_on_the_ticket_and_marks_our_message_bounced(lmtp, mailbox, contact):
+    # given a ticket and our reply to it, sent to the client
+    from channels.models import EmailMessageRef
+    from notifications.models import OutboxMessage
+
+    send(lmtp, raw_email(message_id="<first@romashka.test>"), ["support@otklik.test"])
+    ticket = Ticket.objects.get()
+    reply = Article.objects.create(ticket=ticket, author_kind="agent", body="Выезжаем", channel="email")
+    EmailMessageRef.objects.create(message_id="out-1@otklik.test", direction="out", ticket=ticket, article=reply)
+    outbox = OutboxMessage.objects.create(
+        channel="email",
+        kind="reply",
+        dedup_key="reply-1",
+        ticket=ticket,
+        article=reply,
+        recipient="petr@romashka.test",
+        message_id="out-1@otklik.test",
+        status="sent",
+    )
+
+    # when the client's server sends the delivery failure back
+    _rcpt, data = send(lmtp, DSN, ["support@otklik.test"], sender="")
+
+    # then it is a note on that ticket and our message is marked bounced with the reason
+    outbox.refresh_from_db()
+    note = ticket.articles.order_by("-id").first()
+    assert data == [250]
+    assert (note.kind, note.author_kind) == ("note", "system")
+    assert "550 5.1.1 <petr@romashka.test>: Recipient address rejected" in note.body
+    assert (outbox.status, outbox.last_error) == (
+        "bounced",
+        "550 5.1.1 <petr@romashka.test>: Recipient address rejected",
+    )
+    assert Ticket.objects.count() == 1
