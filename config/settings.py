@@ -189,6 +189,14 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Otklik <noreply@localhost>")
 
+# Inbound mail listener (channels/email/lmtp.py, `manage.py lmtp_server`, started by `make run`).
+LMTP_HOST = os.environ.get("LMTP_HOST", "127.0.0.1")
+LMTP_PORT = int(os.environ.get("LMTP_PORT", "8025"))
+# A second listener speaking plain SMTP (for an MTA that cannot speak LMTP); off when empty.
+LMTP_SMTP_PORT = int(os.environ["LMTP_SMTP_PORT"]) if os.environ.get("LMTP_SMTP_PORT") else None
+LMTP_MAX_BYTES = int(os.environ.get("LMTP_MAX_BYTES", str(64 * 1024 * 1024)))
+LMTP_WORKERS = int(os.environ.get("LMTP_WORKERS", "4"))
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}

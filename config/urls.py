@@ -12,6 +12,7 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("notifications/", include("notifications.urls")),
     path("imports/", include("imports.urls")),
+    path("channels/", include("channels.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
 ]

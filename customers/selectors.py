@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -90,3 +91,33 @@ def site_get_for_user(*, user: User, site_id: int) -> Site:
         return site_list_for_user(user=user).get(pk=site_id)
     except (Site.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# Addresses anyone can get: a sender at one of these says nothing about their company.
+PUBLIC_EMAIL_DOMAINS = frozenset(
+    {
+        "mail.ru", "bk.ru", "list.ru", "inbox.ru", "internet.ru", "yandex.ru", "ya.ru", "yandex.com", "yandex.by",
+        "yandex.kz", "narod.ru", "rambler.ru", "ro.ru", "lenta.ru", "autorambler.ru", "myrambler.ru", "qip.ru",
+        "pochta.ru", "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "yahoo.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.com",
+        "gmx.de", "zoho.com", "ukr.net", "tut.by",
+    }
+)  # fmt: skip
+
+
+def companies_by_email_domain(*, domains: Iterable[str]) -> dict[str, Company]:
+    """The active company whose `email_domains` lists each domain (the first by name when two
+    claim it); public mail services never match. One query for all the domains. For the intake
+    pipeline, which acts for no viewer."""
+    wanted = {d.strip().lower() for d in domains if d and d.strip().lower() not in PUBLIC_EMAIL_DOMAINS}
+    if not wanted:
+        return {}
+    condition = Q()
+    for domain in wanted:
+        condition |= Q(email_domains__icontains=domain)
+    found: dict[str, Company] = {}
+    for company in Company.objects.filter(condition, is_active=True).order_by("name", "id"):
+        for domain in (d.strip().lower() for d in company.email_domains.split(",")):
+            if domain in wanted and domain not in found:
+                found[domain] = company
+    return found

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from customers.models import Company, Contact, ContactEmail, ContactPhone, ContactRole, Site, normalize_phone
@@ -238,3 +239,61 @@ def site_update(*, site: Site, **fields: object) -> Site:
     site.full_clean()
     site.save(update_fields=[*fields.keys(), "updated_at"])
     return site
+
+
+@dataclass(frozen=True)
+class EmailPerson:
+    """Someone an email names (From, To, Cc): an address and the display name, if any."""
+
+    address: str
+    name: str = ""
+
+
+def contacts_create_from_email(
+    *, people: Iterable[EmailPerson], companies: dict[str, Company], language: str
+) -> dict[str, Contact]:
+    """Contacts for addresses nobody has yet (the intake pipeline's unknown senders and Cc'd
+    people), the company matched by the address's domain in `companies`. The name is the display
+    name, else the address's local part. Two inserts for all of them; when a concurrent message
+    created one of the addresses first, its contact is used instead. Returns address → contact
+    (lowercased addresses)."""
+    wanted: dict[str, EmailPerson] = {}
+    for person in people:
+        address = person.address.strip().lower()
+        if address and address not in wanted and len(address) <= 254:
+            wanted[address] = person
+    if not wanted:
+        return {}
+    contacts = [
+        Contact(
+            full_name=(wanted[a].name.strip() or a.split("@", 1)[0])[:200],
+            company=companies.get(a.rpartition("@")[2]),
+            language=language,
+        )
+        for a in wanted
+    ]
+    try:
+        with transaction.atomic():
+            created = Contact.objects.bulk_create(contacts)
+            ContactEmail.objects.bulk_create(
+                ContactEmail(contact=c, email=a, is_primary=True) for a, c in zip(wanted, created, strict=True)
+            )
+            return dict(zip(wanted, created, strict=True))
+    except IntegrityError:
+        pass
+    # Someone else stored one of these addresses a moment ago: one at a time, keeping theirs.
+    result: dict[str, Contact] = {}
+    for address, contact in zip(wanted, contacts, strict=True):
+        existing = ContactEmail.objects.select_related("contact").filter(email=address).first()
+        if existing is not None:
+            result[address] = existing.contact
+            continue
+        try:
+            with transaction.atomic():
+                contact.pk = None
+                contact.save(force_insert=True)
+                ContactEmail.objects.create(contact=contact, email=address, is_primary=True)
+                result[address] = contact
+        except IntegrityError:
+            result[address] = ContactEmail.objects.select_related("contact").get(email=address).contact
+    return result

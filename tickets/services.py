@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -49,6 +49,31 @@ class UploadedFileData:
     name: str
     content_type: str
     file: File
+    # An image an HTML email shows in place (<img src="cid:...">), see Attachment.content_id.
+    content_id: str = ""
+    is_inline: bool = False
+
+
+@dataclass(frozen=True)
+class ArticleEmail:
+    """What an article keeps of the email it came from (see Article's email fields)."""
+
+    body_html: str = ""
+    quoted: str = ""
+    quoted_is_html: bool = False
+    has_remote_images: bool = False
+    from_stranger: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def article_fields(self) -> dict[str, Any]:
+        return {
+            "body_html": self.body_html,
+            "quoted": self.quoted,
+            "quoted_is_html": self.quoted_is_html,
+            "has_remote_images": self.has_remote_images,
+            "from_stranger": self.from_stranger,
+            "email_meta": self.meta,
+        }
 
 
 PG_NUMBER_SEQUENCE = "tickets_ticket_number_seq"
@@ -212,6 +237,8 @@ def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[Uplo
             content_type=content_type[:255],
             size=size,
             sha256=digest.hexdigest(),
+            content_id=upload.content_id[:255],
+            is_inline=upload.is_inline,
         )
         attachment.file.save(attachment.sha256, upload.file, save=False)
         attachment.save()
@@ -240,13 +267,14 @@ def ticket_create(
     observers: Iterable[User] = (),
     received_at: datetime | None = None,
     attachments: Iterable[UploadedFileData] = (),
+    email: ArticleEmail | None = None,
 ) -> Ticket:
     """Open a ticket and its first article (the description, from the contact when there is one).
 
     The team defaults to the service category's default team, then the site's; the company to
     the contact's (or the site's, or the unit's); the site to the unit's. The ticket remembers the
     contract covering it (contracts/coverage.py). `received_at` is when the request reached the
-    channel (SLA clocks start there).
+    channel (SLA clocks start there); `email`, what the first article keeps of the mail it came from.
     Raises ValidationError for an empty title or inconsistent company/contact/site/equipment.
     """
     title = (title or "").strip()
@@ -315,6 +343,7 @@ def ticket_create(
         body=description or title,
         received_at=received_at,
         created_at=now,
+        **(email.article_fields() if email is not None else {}),
     )
     _store_attachments(ticket=ticket, article=article, files=attachments)
     _record(
@@ -525,9 +554,11 @@ def article_create(
     channel: str | None = None,
     received_at: datetime | None = None,
     attachments: Iterable[UploadedFileData] = (),
+    email: ArticleEmail | None = None,
 ) -> Article:
     """Add a reply or an internal note. Clients cannot write notes. A client's reply to a
-    pending/resolved ticket reopens it; an agent's first public reply stamps first_response_at."""
+    pending/resolved ticket reopens it; an agent's first public reply stamps first_response_at.
+    `email`: what the article keeps of the mail it came from (channels/email/inbound.py)."""
     body = (body or "").strip()
     attachments = list(attachments)
     if not body and not attachments:
@@ -549,6 +580,7 @@ def article_create(
         body=body,
         received_at=received_at or now,
         created_at=now,
+        **(email.article_fields() if email is not None else {}),
     )
     stored = _store_attachments(ticket=ticket, article=article, files=attachments)
     fields = ["updated_at"]

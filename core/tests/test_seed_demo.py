@@ -165,3 +165,20 @@ def test_seed_demo_adds_the_client_base_to_an_older_demo_database(first_output):
         assert Equipment.objects.count() > 0
         assert Contract.objects.count() > 0
         transaction.set_rollback(True)
+
+
+def test_seed_demo_has_a_support_mailbox_for_the_lmtp_listener(first_output):
+    # given the seeded world, when the command runs again
+    from channels.models import Mailbox
+
+    _seed()
+
+    # then there is one LMTP mailbox for support@demo.local routed to dispatch, and the output says so
+    mailbox = Mailbox.objects.get()
+    assert (mailbox.address, mailbox.inbound, mailbox.team.code, mailbox.is_active) == (
+        "support@demo.local",
+        "lmtp",
+        "dispatch",
+        True,
+    )
+    assert "Demo mailbox: mail to support@demo.local over LMTP at 127.0.0.1:8025" in first_output

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.choices import Role
 from assets.models import Equipment
 from assets.selectors import equipment_get_for_user
+from channels.email.display import articles_prepare_for_display
 from contracts.coverage import coverage_for
 from contracts.forms import TicketWorkForm
 from core.http import AuthedHttpRequest, parse_id
@@ -84,9 +85,13 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
     visible = ticket_list_for_user(user=user)
     links = TicketLink.objects.filter(source=ticket) | TicketLink.objects.filter(target=ticket)
     related_ids = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    articles = list(article_list_for_user(user=user, ticket=ticket))
+    # Email bodies: inline images in place, remote ones held back until asked for (?images=<id>).
+    images = request.GET.get("images", "")
+    articles_prepare_for_display(articles, show_images_of={int(images)} if images.isdecimal() else set())
     return {
         "ticket": ticket,
-        "articles": list(article_list_for_user(user=user, ticket=ticket)),
+        "articles": articles,
         "events": events,
         "event_cursor": events[-1].pk if events else 0,
         "properties_form": _properties_form(ticket, contractor=not customer_base),

@@ -1,5 +1,5 @@
 """Start the whole embedded system in one terminal: web server (gunicorn), the Huey consumer,
-and (once the email channel lands) the inbound mail listener. Stops everything on Ctrl-C or
+and the inbound mail listener (LMTP on LMTP_PORT, channels/email/lmtp.py). Stops everything on Ctrl-C or
 when any part exits, so a crash is never silent."""
 
 import os
@@ -31,6 +31,7 @@ class Command(BaseCommand):
                 "--access-logfile", "-", "--timeout", "60",
             ],
             "worker": [python, manage, "run_huey", "--quiet"],
+            "mail": [python, manage, "lmtp_server"],
         }  # fmt: skip
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping = False

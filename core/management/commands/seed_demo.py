@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,8 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import Team, User
 from assets.models import Equipment, EquipmentKind, Responsible
+from channels.choices import MailboxInbound
+from channels.models import Mailbox
 from contracts.models import Contract, ContractStatus, HoursPeriod, PaymentState, PriceList, PriceListItem, TicketWork
 from customers.models import Company, CompanyCategory, Contact, Site
 from customers.services import company_create, contact_create, site_create
@@ -34,6 +37,7 @@ from tickets.models import Article, Priority, ServiceCategory, Status, Ticket, T
 
 DEMO_PASSWORD = "demo"  # noqa: S105 — a published demo password, below the validators on purpose
 ADMIN_EMAIL = "admin@demo.local"
+DEMO_MAILBOX = "support@demo.local"
 TICKET_COUNT = 300
 HISTORY_DAYS = 60
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
@@ -819,6 +823,22 @@ STATUS_WEIGHTS_BY_AGE = [
 ]
 
 
+def seed_demo_mailbox() -> bool:
+    """The demo's support address, delivered to the LMTP listener and routed to dispatch.
+    Idempotent; returns whether it was created."""
+    if Mailbox.objects.filter(address__iexact=DEMO_MAILBOX).exists():
+        return False
+    Mailbox.objects.create(
+        name="Поддержка",
+        address=DEMO_MAILBOX,
+        brand_name="Сервисная служба «Отклик»",
+        language="ru",
+        team=Team.objects.filter(code="dispatch").first(),
+        inbound=MailboxInbound.LMTP,
+    )
+    return True
+
+
 def inn_with_check_digit(base: str) -> str:
     """A 10-digit legal-entity INN with a valid check digit (the form validators check it)."""
     weights = [2, 4, 10, 3, 5, 9, 4, 6, 8]
@@ -879,6 +899,8 @@ class Command(BaseCommand):
                         categories={c.code: c for c in ServiceCategory.objects.all()},
                     )
                 self.stdout.write("Demo equipment, contracts and price list added to the existing demo data.")
+            elif seed_demo_mailbox():
+                self.stdout.write("Demo mailbox support@demo.local added to the existing demo data.")
             else:
                 self.stdout.write("Demo data already exists; nothing created.")
         elif User.objects.exists() or Ticket.objects.exists():
@@ -889,6 +911,7 @@ class Command(BaseCommand):
             started = timezone.now()
             with transaction.atomic():
                 counts = DemoBuilder(seed=options["seed"], now=started).build()
+                seed_demo_mailbox()
             elapsed = (timezone.now() - started).total_seconds()
             self.stdout.write(
                 self.style.SUCCESS(
@@ -896,6 +919,10 @@ class Command(BaseCommand):
                     f"{counts['companies']} companies, {counts['tickets']} tickets, {counts['articles']} articles."
                 )
             )
+        self.stdout.write(
+            f"Demo mailbox: mail to {DEMO_MAILBOX} over LMTP at {settings.LMTP_HOST}:{settings.LMTP_PORT} "
+            "becomes a ticket (README.md)."
+        )
         self.stdout.write("Demo logins (password for all: demo):")
         for email, role in DEMO_LOGINS:
             self.stdout.write(f"  {email:<24} / {DEMO_PASSWORD} / {role}")

@@ -1,0 +1,88 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from channels.models import Mailbox
+
+PASSWORD_FIELDS = ("imap_password", "smtp_password")
+
+
+class MailboxForm(forms.ModelForm):
+    """A mailbox's settings. The passwords are write-only: never rendered back, and an empty
+    field keeps the stored one."""
+
+    language = forms.ChoiceField(label=_("language"), choices=[("ru", "Русский"), ("en", "English")])
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "address",
+            "brand_name",
+            "signature",
+            "language",
+            "team",
+            "category",
+            "is_active",
+            "ticket_tag",
+            "max_message_bytes",
+            "auto_reply",
+            "auto_replies_per_day",
+            "inbound",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_username",
+            "imap_password",
+            "imap_folder",
+            "imap_processed",
+            "imap_processed_folder",
+            "imap_quarantine_folder",
+            "imap_poll_seconds",
+            "imap_idle",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_username",
+            "smtp_password",
+        ]
+        widgets = {
+            "signature": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in PASSWORD_FIELDS:
+            field = self.fields[name]
+            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            if self.instance.pk and getattr(self.instance, name):
+                field.help_text = _("Stored. Leave empty to keep it.")
+
+    def clean_address(self) -> str:
+        address = self.cleaned_data["address"].strip().lower()
+        if Mailbox.objects.filter(address__iexact=address).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Another mailbox already has this address."))
+        return str(address)
+
+    def _kept_password(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        if not value and self.instance.pk:
+            return str(Mailbox.objects.filter(pk=self.instance.pk).values_list(name, flat=True).first() or "")
+        return str(value)
+
+    def clean_imap_password(self) -> str:
+        return self._kept_password("imap_password")
+
+    def clean_smtp_password(self) -> str:
+        return self._kept_password("smtp_password")
+
+
+class EmlUploadForm(forms.Form):
+    file = forms.FileField(label=_("Message (.eml)"))
+    mailbox = forms.ModelChoiceField(
+        label=_("Mailbox"),
+        queryset=Mailbox.objects.all(),
+        required=False,
+        help_text=_("Empty: found from the message's recipients."),
+    )

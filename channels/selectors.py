@@ -1,0 +1,48 @@
+"""Reads of mailboxes and of inbound mail, for administrators (everyone else gets nothing)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from channels.models import Mailbox
+from intake.choices import InboundStatus
+from intake.models import InboundMessage
+
+FAILED_STATUSES = (InboundStatus.FAILED, InboundStatus.QUARANTINED)
+
+
+def mailbox_list_for_user(*, user: User) -> QuerySet[Mailbox]:
+    if not (user.is_authenticated and user.is_admin):
+        return Mailbox.objects.none()
+    return Mailbox.objects.select_related("team", "category")
+
+
+def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
+    mailbox = mailbox_list_for_user(user=user).filter(pk=mailbox_id).first()
+    if mailbox is None:
+        raise Http404
+    return mailbox
+
+
+def inbound_failed_list_for_user(*, user: User) -> QuerySet[InboundMessage]:
+    """Failed and quarantined messages, newest first, without their bytes."""
+    if not (user.is_authenticated and user.is_admin):
+        return InboundMessage.objects.none()
+    return (
+        InboundMessage.objects.filter(channel="email", status__in=FAILED_STATUSES)
+        .select_related("mailbox")
+        .defer("raw")
+        .order_by("-received_at", "-id")
+    )
+
+
+def inbound_get_for_user(*, user: User, inbound_id: int) -> InboundMessage:
+    """One stored email message (any status), for an administrator; 404 otherwise."""
+    if not (user.is_authenticated and user.is_admin):
+        raise Http404
+    row = InboundMessage.objects.select_related("mailbox").filter(pk=inbound_id, channel="email").first()
+    if row is None:
+        raise Http404
+    return row

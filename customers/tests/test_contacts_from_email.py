@@ -1,0 +1,49 @@
+import pytest
+
+from customers.models import Contact, ContactEmail
+from customers.selectors import companies_by_email_domain
+from customers.services import EmailPerson, contacts_create_from_email
+from tests.factories import CompanyFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_contacts_are_made_for_new_addresses_with_the_company_of_their_domain():
+    # given a company owning two domains
+    company = CompanyFactory(name="ООО Ромашка", email_domains="romashka.test, Romashka-Group.RU")
+    companies = companies_by_email_domain(domains=["romashka-group.ru", "gmail.com", "other.test"])
+
+    # when contacts are made for a named and an unnamed address
+    made = contacts_create_from_email(
+        people=[EmailPerson(address="Olga@Romashka-Group.ru", name="Ольга"), EmailPerson(address="x@other.test")],
+        companies=companies,
+        language="ru",
+    )
+
+    # then each has its address as the primary email, the company by domain, the name or local part
+    assert companies == {"romashka-group.ru": company}
+    assert {a: (c.full_name, c.company, c.language) for a, c in made.items()} == {
+        "olga@romashka-group.ru": ("Ольга", company, "ru"),
+        "x@other.test": ("x", None, "ru"),
+    }
+    assert set(ContactEmail.objects.values_list("email", "is_primary")) == {
+        ("olga@romashka-group.ru", True),
+        ("x@other.test", True),
+    }
+
+
+def test_an_address_someone_stored_meanwhile_keeps_its_contact():
+    # given an address that got its contact after the caller looked (a concurrent message)
+    existing = ContactFactory(full_name="Уже есть", email="taken@client.test")
+
+    # when contacts are made for it and a new one
+    made = contacts_create_from_email(
+        people=[EmailPerson(address="taken@client.test", name="Другой"), EmailPerson(address="new@client.test")],
+        companies={},
+        language="en",
+    )
+
+    # then the existing contact is used, the new address gets one, and no stray contact is left
+    assert made["taken@client.test"] == existing
+    assert made["new@client.test"].full_name == "new"
+    assert Contact.objects.count() == 2
