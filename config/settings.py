@@ -189,6 +189,15 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Otklik <noreply@localhost>")
 
+# IMAP intake (channels/email/imap.py; docs/architecture/email.md, "IMAP intake").
+# A CA bundle trusted besides the system's, for IMAP servers with a private CA ("" = system only).
+OTKLIK_IMAP_CA_FILE = os.environ.get("OTKLIK_IMAP_CA_FILE", "")
+OTKLIK_IMAP_TIMEOUT = float(os.environ.get("OTKLIK_IMAP_TIMEOUT", "60"))
+# Oversize mail is quarantined with its full raw bytes up to this size, above it with its headers only.
+OTKLIK_IMAP_QUARANTINE_KEEP_BYTES = int(os.environ.get("OTKLIK_IMAP_QUARANTINE_KEEP_BYTES", str(64 * 1024 * 1024)))
+# Longest single IDLE before the listener re-reads the mailbox's settings and idles again (RFC 2177: < 29 min).
+OTKLIK_IMAP_IDLE_SECONDS = int(os.environ.get("OTKLIK_IMAP_IDLE_SECONDS", "300"))
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}

@@ -14,6 +14,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
+    path("settings/mailboxes/", include("channels.urls")),
 ]
 
 handler404 = "core.views.not_found"

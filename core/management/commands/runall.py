@@ -31,6 +31,7 @@ class Command(BaseCommand):
                 "--access-logfile", "-", "--timeout", "60",
             ],
             "worker": [python, manage, "run_huey", "--quiet"],
+            "imap": [python, manage, "imap_listener"],
         }  # fmt: skip
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping = False
