@@ -109,6 +109,7 @@ first_valid_uid = {min(mail.pw_uid, 500)}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
+
 ssl = yes
 ssl_cert = <{self.root}/cert.pem
 ssl_key = <{self.root}/key.pem
@@ -136,6 +137,13 @@ service imap-login {{
     address = {HOST}
     port = {self.ssl_port}
     ssl = yes
+  }}
+}}
+# No authentication penalty: the wrong-password tests would slow every later login from 127.0.0.1
+# by up to 15 s (the auth process cannot reach anvil's penalty socket with mode 0).
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
   }}
 }}
 service stats {{

@@ -490,7 +490,7 @@ def mailbox_test_connection(*, mailbox: Mailbox) -> tuple[bool, str]:
             move = client.has_capability("MOVE")
     except Exception as exc:
         return False, describe_error(exc)
-    message = _("Connected. %(folder)s holds %(messages)d messages, %(unseen)d unread.") % {
+    message = _("Connected. Messages in %(folder)s: %(messages)d, unread: %(unseen)d.") % {
         "folder": mailbox.imap_folder,
         "messages": int(status.get(b"MESSAGES", 0)),
         "unseen": int(status.get(b"UNSEEN", 0)),

@@ -65,3 +65,16 @@ def mailbox(make_mailbox):
 @pytest.fixture
 def admin(db):
     return UserFactory(email="admin@otklik.test", full_name="Алла Админова", role=Role.ADMIN, language="en")
+
+
+@pytest.fixture
+def login(db):
+    """`login(user)`: a signed-in browser speaking English."""
+    from django.test import Client
+
+    def make(user):
+        browser = Client(headers={"Accept-Language": "en"})
+        browser.force_login(user)
+        return browser
+
+    return make

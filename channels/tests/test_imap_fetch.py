@@ -4,6 +4,7 @@ about it, and what happens when something breaks in between."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -12,6 +13,7 @@ from channels.choices import ImapProcessedAction, TransportSecurity
 from channels.email import imap
 from channels.email.imap import imap_session, mailbox_fetch, mailbox_lease_acquire
 from channels.models import Mailbox
+from channels.tasks import imap_poll_task
 from intake.models import InboundMessage
 from notifications.models import Notification
 from tests.imap_server import make_message
@@ -342,3 +344,22 @@ def test_the_fallback_poll_fetches_only_mailboxes_that_are_due(make_mailbox, ima
 
     assert [(r.mailbox_id, r.stored) for r in reports] == [(due.pk, 1)]
     assert list(InboundMessage.objects.values_list("dedup_key", flat=True)) == ["due@x"]
+
+
+def test_the_command_fetches_every_mailbox_once(make_mailbox, imap_server, imap_account, capsys):
+    mailbox = make_mailbox()
+    imap_server.append(imap_account, make_message(message_id="<once@x>"))
+
+    call_command("imap_listener", "--once")
+
+    assert capsys.readouterr().out == f"{mailbox.address}: 1 stored, 0 already stored, 0 quarantined: ok\n"
+    assert InboundMessage.objects.get().dedup_key == "once@x"
+
+
+def test_the_worker_task_polls_due_mailboxes(mailbox, imap_server, imap_account):
+    imap_server.append(imap_account, make_message(message_id="<task@x>"))
+
+    result = imap_poll_task.call_local()
+
+    assert result == 1
+    assert InboundMessage.objects.get().mailbox_id == mailbox.pk
