@@ -8,7 +8,8 @@ For each message, in this order, so that nothing is lost and nothing is stored t
    server before we hold the message);
 3. `intake.services.inbound_store` commits the row (oversize mail: QUARANTINED, with a notice
    to the administrators);
-4. only then is the message marked \\Seen or moved to the processed (quarantine) folder;
+4. only then is the message marked \\Seen or moved to the processed (quarantine) folder — for up
+   to CHUNK messages in one command, and for those already committed when a later one fails;
 5. only then does `imap_last_uid` move past it.
 A crash anywhere leaves the message to be fetched again; the store's dedup key (the Message-ID,
 else the hash of the bytes) makes the second store a no-op.
@@ -64,7 +65,8 @@ SEEN = b"\\Seen"
 DELETED = b"\\Deleted"
 LEASE_SECONDS = 300
 HEADER_FIELDS = b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID FROM SUBJECT)]"
-CHUNK = 50  # messages whose sizes and headers are read in one FETCH
+CHUNK = 50  # messages whose sizes and headers are read in one FETCH, and acknowledged together
+BODY_BATCH_BYTES = 8 * 1024 * 1024  # raw bytes fetched in one FETCH (at least one message)
 
 
 @dataclass
@@ -282,38 +284,70 @@ class _Fetcher:
         for start in range(0, len(uids), CHUNK):
             chunk = uids[start : start + CHUNK]
             meta = self.client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE", HEADER_FIELDS])
-            for uid in chunk:
-                if uid not in meta:  # expunged by someone else meanwhile
-                    continue
-                self._take_one(uid, meta[uid])
-                if advance and uid > self.mailbox.imap_last_uid:
-                    self._save_position(last_uid=uid)
+            present = [uid for uid in chunk if uid in meta]  # others were expunged meanwhile
+            keys = {uid: _known_key(_header_bytes(meta[uid])) for uid in present}
+            stored = dict(
+                InboundMessage.objects.filter(channel="email", dedup_key__in=[k for k in keys.values() if k])
+                .values_list("dedup_key", "status")
+                .order_by()
+            )
+            bodies: dict[int, bytes] = {}
+            taken: list[tuple[int, bool]] = []  # (uid, quarantined): committed, the server not told yet
+            try:
+                for uid in present:
+                    status = stored.get(keys[uid])
+                    if status is not None:
+                        self.report.duplicates += 1
+                        taken.append((uid, status == InboundStatus.QUARANTINED))
+                        continue
+                    if uid not in bodies and int(meta[uid].get(b"RFC822.SIZE") or 0) <= self.mailbox.max_message_bytes:
+                        bodies = self._bodies(present[present.index(uid) :], meta, stored, keys)
+                    taken.append((uid, self._take_one(uid, meta[uid], bodies.pop(uid, None))))
+            except BaseException:
+                # What is committed is acknowledged even though a later message failed.
+                try:
+                    self._acknowledge(taken, advance=advance)
+                except Exception:
+                    logger.warning("IMAP: acknowledging stored messages failed", exc_info=True)
+                raise
+            self._acknowledge(taken, advance=advance)
 
-    def _take_one(self, uid: int, meta: dict[bytes, Any]) -> None:
-        mailbox = self.mailbox
-        size = int(meta.get(b"RFC822.SIZE") or 0)
-        headers = _header_bytes(meta)
-        key = dedup_key_for(headers) if headers else ""
-        if key and not key.startswith("sha256:"):
-            existing = InboundMessage.objects.filter(channel="email", dedup_key=key[:500]).values("status").first()
-            if existing is not None:
-                self.report.duplicates += 1
-                self._handled(uid, quarantined=existing["status"] == InboundStatus.QUARANTINED)
-                return
-        sender, subject = _sender_and_subject(headers)
-        received_at = _arrival(meta.get(b"INTERNALDATE"))
-        if size > mailbox.max_message_bytes:
-            self._quarantine(uid, size=size, sender=sender, subject=subject, received_at=received_at)
-            return
-        raw = self._raw(uid, b"BODY.PEEK[]")
+    def _bodies(
+        self, uids: list[int], meta: dict[int, Any], stored: dict[str, str], keys: dict[int, str]
+    ) -> dict[int, bytes]:
+        """Raw bytes of the next messages to store, in one FETCH of at most BODY_BATCH_BYTES
+        (one message at least, whatever its size)."""
+        batch: list[int] = []
+        total = 0
+        for uid in uids:
+            size = int(meta[uid].get(b"RFC822.SIZE") or 0)
+            if keys[uid] in stored or size > self.mailbox.max_message_bytes:
+                continue
+            if batch and total + size > BODY_BATCH_BYTES:
+                break
+            batch.append(uid)
+            total += size
+        return {uid: self._body_of(uid, data) for uid, data in self.client.fetch(batch, [b"BODY.PEEK[]"]).items()}
+
+    def _take_one(self, uid: int, meta: dict[bytes, Any], raw: bytes | None) -> bool:
+        """Store one message (not stored before, as far as its headers tell); True when quarantined."""
         from intake.services import inbound_store
 
+        headers = _header_bytes(meta)
+        sender, subject = _sender_and_subject(headers)
+        received_at = _arrival(meta.get(b"INTERNALDATE"))
+        size = int(meta.get(b"RFC822.SIZE") or 0)
+        if size > self.mailbox.max_message_bytes:
+            self._quarantine(uid, size=size, sender=sender, subject=subject, received_at=received_at)
+            return True
+        if raw is None:
+            raw = self._raw(uid, b"BODY.PEEK[]")
         _row, created = inbound_store(
             channel="email",
             source=InboundSource.IMAP,
             raw=raw,
             dedup_key=dedup_key_for(raw),
-            mailbox=mailbox,
+            mailbox=self.mailbox,
             from_address=sender,
             subject=subject,
             received_at=received_at,
@@ -322,7 +356,7 @@ class _Fetcher:
             self.report.stored += 1
         else:
             self.report.duplicates += 1
-        self._handled(uid, quarantined=False)
+        return False
 
     def _quarantine(self, uid: int, *, size: int, sender: str, subject: str, received_at: datetime) -> None:
         from intake.services import inbound_store
@@ -359,29 +393,38 @@ class _Fetcher:
             self.report.quarantined += 1
         else:
             self.report.duplicates += 1
-        self._handled(uid, quarantined=True)
 
     def _processed_place(self) -> str:
         return self.mailbox.imap_processed_folder if self._moves_processed() else self.mailbox.imap_folder
 
     def _raw(self, uid: int, item: bytes) -> bytes:
-        data = self.client.fetch([uid], [item]).get(uid, {})
+        return self._body_of(uid, self.client.fetch([uid], [item]).get(uid, {}))
+
+    @staticmethod
+    def _body_of(uid: int, data: dict[bytes, Any]) -> bytes:
         for key, value in data.items():
             if key.startswith(b"BODY[") and isinstance(value, bytes):
                 return value
         raise imaplib.IMAP4.error(f"UID {uid}: the server returned no message body")
 
-    def _handled(self, uid: int, *, quarantined: bool) -> None:
-        """Tell the server the message is ours now (it is committed by the time we get here)."""
+    def _acknowledge(self, taken: list[tuple[int, bool]], *, advance: bool) -> None:
+        """Tell the server these messages are ours now (each is committed by the time we get
+        here): \\Seen, or moved; then move the position past them."""
+        if not taken:
+            return
         mailbox = self.mailbox
-        if quarantined and mailbox.imap_quarantine_folder:
-            self.move([uid], mailbox.imap_quarantine_folder)
-        elif self._moves_processed():
-            self.client.add_flags([uid], [SEEN], silent=True)
-            self.move([uid], mailbox.imap_processed_folder)
-        else:
-            self.client.add_flags([uid], [SEEN], silent=True)
-        self.report.handled += 1
+        processed = [uid for uid, quarantined in taken if not quarantined or not mailbox.imap_quarantine_folder]
+        refused = [uid for uid, quarantined in taken if quarantined and mailbox.imap_quarantine_folder]
+        if refused:
+            self.move(refused, mailbox.imap_quarantine_folder)
+        if processed:
+            self.client.add_flags(processed, [SEEN], silent=True)
+            if self._moves_processed():
+                self.move(processed, mailbox.imap_processed_folder)
+        self.report.handled += len(taken)
+        highest = max(uid for uid, _quarantined in taken)
+        if advance and highest > mailbox.imap_last_uid:
+            self._save_position(last_uid=highest)
 
     def move(self, uids: list[int], folder: str, *, use_move: bool | None = None) -> None:
         """MOVE (RFC 6851) when the server has it, else COPY + \\Deleted + (UID) EXPUNGE."""
@@ -400,6 +443,13 @@ class _Fetcher:
             self.client.uid_expunge(uids)
         else:
             self.client.expunge()
+
+
+def _known_key(headers: bytes) -> str:
+    """The dedup key as told by the Message-ID header alone ("" without one: then only the
+    whole bytes tell, see parsing.dedup_key_for)."""
+    key = dedup_key_for(headers) if headers else ""
+    return "" if not key or key.startswith("sha256:") else key[:500]
 
 
 def _header_bytes(meta: dict[bytes, Any]) -> bytes:

@@ -25,6 +25,7 @@ from imapclient import IMAPClient
 
 from channels.choices import MailboxInbound
 from channels.email.imap import (
+    LeaseLost,
     describe_error,
     imap_mailboxes,
     imap_session,
@@ -56,10 +57,6 @@ _SETTINGS = (
 
 def _fingerprint(mailbox: Mailbox) -> tuple[object, ...]:
     return tuple(getattr(mailbox, name) for name in _SETTINGS)
-
-
-class LeaseLost(Exception):
-    pass
 
 
 class SettingsChanged(Exception):

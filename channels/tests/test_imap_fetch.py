@@ -128,18 +128,46 @@ def test_when_storing_fails_the_message_stays_unread_and_is_fetched_later(
     assert mailbox.last_error == ""
 
 
+def test_messages_stored_before_a_failure_are_acknowledged_the_rest_is_not(
+    mailbox, imap_server, imap_account, monkeypatch
+):
+    imap_server.append(imap_account, make_message(message_id="<before@x>"))
+    mailbox_fetch(mailbox=mailbox)
+    imap_server.append(imap_account, *[make_message(message_id=f"<n{n}@x>") for n in range(3)])
+    from intake import services
+
+    original = services.inbound_store
+    calls = []
+
+    def fails_on_the_second(**kwargs):
+        calls.append(kwargs["dedup_key"])
+        if len(calls) == 2:
+            raise DatabaseError("database is locked")
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "inbound_store", fails_on_the_second)
+
+    report = mailbox_fetch(mailbox=mailbox)
+
+    assert (report.stored, report.handled, report.error) == (1, 1, "DatabaseError: database is locked")
+    assert calls == ["n0@x", "n1@x"]
+    assert flags(imap_server, imap_account) == {1: (SEEN,), 2: (SEEN,), 3: (), 4: ()}
+    mailbox.refresh_from_db()
+    assert mailbox.imap_last_uid == 2
+
+
 def test_a_crash_between_store_and_mark_fetches_again_and_stores_nothing_new(
     mailbox, imap_server, imap_account, monkeypatch
 ):
     imap_server.append(imap_account, make_message(message_id="<before@x>"))
     mailbox_fetch(mailbox=mailbox)  # the position is known from here on
     imap_server.append(imap_account, make_message(message_id="<crash@x>"))
-    original = imap._Fetcher._handled
+    original = imap._Fetcher._acknowledge
 
-    def connection_lost(self, uid, *, quarantined):
+    def connection_lost(self, taken, *, advance):
         raise ConnectionResetError(104, "Connection reset by peer")
 
-    monkeypatch.setattr(imap._Fetcher, "_handled", connection_lost)
+    monkeypatch.setattr(imap._Fetcher, "_acknowledge", connection_lost)
 
     crashed = mailbox_fetch(mailbox=mailbox)
 
@@ -148,7 +176,7 @@ def test_a_crash_between_store_and_mark_fetches_again_and_stores_nothing_new(
     mailbox.refresh_from_db()
     assert mailbox.imap_last_uid == 1  # not past the message the server was not told about
 
-    monkeypatch.setattr(imap._Fetcher, "_handled", original)
+    monkeypatch.setattr(imap._Fetcher, "_acknowledge", original)
     again = mailbox_fetch(mailbox=mailbox)
 
     assert (again.stored, again.duplicates, again.handled) == (0, 1, 1)
