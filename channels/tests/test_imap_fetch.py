@@ -391,3 +391,20 @@ def test_the_worker_task_polls_due_mailboxes(mailbox, imap_server, imap_account)
 
     assert result == 1
     assert InboundMessage.objects.get().mailbox_id == mailbox.pk
+
+
+def test_the_quarantine_notice_speaks_each_administrators_language(make_mailbox, imap_server, imap_account):
+    from accounts.choices import Role
+    from tests.factories import UserFactory
+
+    russian = UserFactory(role=Role.ADMIN, language="ru")
+    UserFactory(role=Role.AGENT, language="ru")  # not an administrator: not told
+    mailbox = make_mailbox(max_message_bytes=1000)
+    imap_server.append(imap_account, make_message(subject="Счёт", sender="buh@example.ru", body="x" * 2000))
+
+    mailbox_fetch(mailbox=mailbox)
+
+    notice = Notification.objects.get()
+    assert notice.user == russian
+    assert notice.text.startswith(f"Письмо на {mailbox.address} помещено в карантин: ")
+    assert notice.text.endswith("От buh@example.ru, тема «Счёт».")
