@@ -151,7 +151,8 @@ def test_changed_settings_are_picked_up_while_idling(mailbox, imap_server, stop,
     stop.set()
     watcher.join(10)
 
-    assert error == "The server refused the user name or password: [AUTHENTICATIONFAILED] Authentication failed."
+    # Written by a background thread: in the installation's language (LANGUAGE_CODE, Russian).
+    assert error == "Сервер не принял имя пользователя или пароль: [AUTHENTICATIONFAILED] Authentication failed."
 
 
 @committed
