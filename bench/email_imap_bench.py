@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -114,6 +115,7 @@ def main() -> None:
     )
     print(f"second fetch (nothing new): {second.stored} stored in {refetch_seconds:.2f} s")
     assert InboundMessage.objects.count() == args.messages
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
