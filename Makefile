@@ -8,7 +8,7 @@ UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),u
 MANAGE = $(UV) run --locked python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla browser-deps pdf-deps
+.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla browser-deps pdf-deps imap-deps
 
 # Create the virtual environment from uv.lock (installs uv with pip when it is missing).
 setup:
@@ -43,7 +43,16 @@ browser-deps:
 		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-test: setup browser-deps pdf-deps
+# Debian's Dovecot: the tests' real IMAP server (tests/imap_server.py starts its own instance;
+# the system service is not used). Without it the IMAP tests are skipped, or fail under CI=true.
+imap-deps:
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		echo "Installing dovecot-imapd (apt-get) for the IMAP tests"; \
+		((apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null) \
+		|| echo "Warning: could not install dovecot-imapd; the IMAP tests will be skipped (failed under CI=true)."; \
+	fi
+
+test: setup browser-deps pdf-deps imap-deps
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 

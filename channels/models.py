@@ -62,6 +62,10 @@ class Mailbox(models.Model):
     imap_idle = models.BooleanField(_("use IDLE when the server supports it"), default=True)
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
     imap_last_uid = models.BigIntegerField(default=0, editable=False)
+    # Who fetches this mailbox now (channels/email/imap.py): a listener thread or a worker's poll
+    # holds the lease and renews it; another poller skips the mailbox until it expires.
+    imap_lease_owner = models.CharField(max_length=100, blank=True, editable=False)
+    imap_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     smtp_host = models.CharField(
         _("SMTP server"), max_length=255, blank=True, help_text=_("Empty: the installation's (EMAIL_HOST).")

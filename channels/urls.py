@@ -1,15 +1,16 @@
 from django.urls import path
 
-from channels import views
+from channels.views import mail_admin, mailbox_test
 
 app_name = "channels"
 urlpatterns = [
-    path("mailboxes/", views.mailbox_list, name="mailbox_list"),
-    path("mailboxes/new/", views.mailbox_edit, name="mailbox_create"),
-    path("mailboxes/<int:pk>/", views.mailbox_edit, name="mailbox_edit"),
-    path("inbound/failed/", views.inbound_failed_list, name="inbound_failed_list"),
-    path("inbound/upload/", views.inbound_upload_view, name="inbound_upload"),
-    path("inbound/<int:pk>/", views.inbound_detail, name="inbound_detail"),
-    path("inbound/<int:pk>/eml/", views.inbound_download, name="inbound_download"),
-    path("inbound/<int:pk>/process/", views.inbound_process_again, name="inbound_process_again"),
+    path("mailboxes/", mail_admin.mailbox_list, name="mailbox_list"),
+    path("mailboxes/new/", mail_admin.mailbox_edit, name="mailbox_create"),
+    path("mailboxes/<int:pk>/", mail_admin.mailbox_edit, name="mailbox_edit"),
+    path("mailboxes/<int:pk>/test/", mailbox_test.mailbox_test_view, name="mailbox_test"),
+    path("inbound/failed/", mail_admin.inbound_failed_list, name="inbound_failed_list"),
+    path("inbound/upload/", mail_admin.inbound_upload_view, name="inbound_upload"),
+    path("inbound/<int:pk>/", mail_admin.inbound_detail, name="inbound_detail"),
+    path("inbound/<int:pk>/eml/", mail_admin.inbound_download, name="inbound_download"),
+    path("inbound/<int:pk>/process/", mail_admin.inbound_process_again, name="inbound_process_again"),
 ]

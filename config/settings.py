@@ -196,6 +196,14 @@ LMTP_PORT = int(os.environ.get("LMTP_PORT", "8025"))
 LMTP_SMTP_PORT = int(os.environ["LMTP_SMTP_PORT"]) if os.environ.get("LMTP_SMTP_PORT") else None
 LMTP_MAX_BYTES = int(os.environ.get("LMTP_MAX_BYTES", str(64 * 1024 * 1024)))
 LMTP_WORKERS = int(os.environ.get("LMTP_WORKERS", "4"))
+# IMAP intake (channels/email/imap.py; docs/architecture/email.md, "IMAP intake").
+# A CA bundle trusted besides the system's, for IMAP servers with a private CA ("" = system only).
+OTKLIK_IMAP_CA_FILE = os.environ.get("OTKLIK_IMAP_CA_FILE", "")
+OTKLIK_IMAP_TIMEOUT = float(os.environ.get("OTKLIK_IMAP_TIMEOUT", "60"))
+# Oversize mail is quarantined with its full raw bytes up to this size, above it with its headers only.
+OTKLIK_IMAP_QUARANTINE_KEEP_BYTES = int(os.environ.get("OTKLIK_IMAP_QUARANTINE_KEEP_BYTES", str(64 * 1024 * 1024)))
+# Longest single IDLE before the listener re-reads the mailbox's settings and idles again (RFC 2177: < 29 min).
+OTKLIK_IMAP_IDLE_SECONDS = int(os.environ.get("OTKLIK_IMAP_IDLE_SECONDS", "300"))
 
 CACHES = {
     "default": (

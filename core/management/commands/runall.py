@@ -32,6 +32,7 @@ class Command(BaseCommand):
             ],
             "worker": [python, manage, "run_huey", "--quiet"],
             "mail": [python, manage, "lmtp_server"],
+            "imap": [python, manage, "imap_listener"],
         }  # fmt: skip
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping = False

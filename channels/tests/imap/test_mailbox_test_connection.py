@@ -1,0 +1,124 @@
+"""The "Test connection" button: the service against a real Dovecot, and its htmx view."""
+
+import pytest
+
+from accounts.choices import Role
+from channels.choices import MailboxInbound, TransportSecurity
+from channels.email.imap import mailbox_test_connection
+from channels.models import Mailbox
+from tests.factories import UserFactory
+from tests.imap_server import make_message
+
+
+def test_a_working_mailbox_reports_its_folder(mailbox, imap_server, imap_account):
+    imap_server.append(imap_account, make_message(), make_message(), flags=())
+    imap_server.append(imap_account, make_message(), flags=(b"\\Seen",))
+
+    result = mailbox_test_connection(mailbox=mailbox)
+
+    assert result == (
+        True,
+        "Connected. Messages in INBOX: 3, unread: 2. The server supports IDLE: new mail is fetched at once.",
+    )
+    mailbox.refresh_from_db()
+    assert (mailbox.last_checked_at, mailbox.last_error, mailbox.imap_uidvalidity) == (None, "", None)
+
+
+def test_starttls_works_too(make_mailbox, imap_server):
+    mailbox = make_mailbox(imap_security=TransportSecurity.STARTTLS, imap_port=imap_server.port)
+
+    ok, _message = mailbox_test_connection(mailbox=mailbox)
+
+    assert ok is True
+
+
+def test_a_missing_folder_is_named(make_mailbox):
+    mailbox = make_mailbox(imap_folder="Поддержка")
+
+    assert mailbox_test_connection(mailbox=mailbox) == (False, "Logged in, but there is no folder Поддержка.")
+
+
+def test_a_wrong_password_is_reported_and_not_recorded(make_mailbox):
+    mailbox = make_mailbox(imap_password="wrong")
+
+    result = mailbox_test_connection(mailbox=mailbox)
+
+    assert result == (
+        False,
+        "The server refused the user name or password: [AUTHENTICATIONFAILED] Authentication failed.",
+    )
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == ""
+
+
+def test_an_lmtp_mailbox_has_nothing_to_test(make_mailbox):
+    mailbox = make_mailbox(inbound=MailboxInbound.LMTP)
+
+    assert mailbox_test_connection(mailbox=mailbox) == (
+        False,
+        "This mailbox receives mail over LMTP; there is no IMAP server to test.",
+    )
+
+
+def test_an_administrator_tests_the_saved_settings(mailbox, admin, login):
+    response = login(admin).post(f"/channels/mailboxes/{mailbox.pk}/test/", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "channels/_mailbox_test_result.html"
+    assert response.context["ok"] is True
+    assert 'class="notice-ok" data-ok="true">Connected. Messages in INBOX: 0, unread: 0.' in response.text
+
+
+def test_posted_settings_are_tried_without_being_saved(mailbox, admin, login, imap_server):
+    response = login(admin).post(
+        f"/channels/mailboxes/{mailbox.pk}/test/",
+        {"imap_port": str(imap_server.port), "imap_security": "starttls", "imap_password": "typed-wrong"},
+    )
+
+    assert response.context["ok"] is False
+    assert response.context["message"] == (
+        "The server refused the user name or password: [AUTHENTICATIONFAILED] Authentication failed."
+    )
+    assert 'class="notice-danger" data-ok="false">' in response.text
+    saved = Mailbox.objects.get(pk=mailbox.pk)
+    assert (saved.imap_port, saved.imap_security, saved.imap_password) == (
+        imap_server.ssl_port,
+        "ssl",
+        mailbox.imap_password,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("imap_port", "99999", "The IMAP port must be a number from 1 to 65535."),
+        ("imap_port", "abc", "The IMAP port must be a number from 1 to 65535."),
+        ("imap_security", "telnet", "Unknown IMAP security setting."),
+    ],
+)
+def test_nonsense_in_the_form_is_answered_without_connecting(mailbox, admin, login, field, value, message):
+    response = login(admin).post(f"/channels/mailboxes/{mailbox.pk}/test/", {field: value})
+
+    assert (response.context["ok"], response.context["message"]) == (False, message)
+
+
+def test_only_administrators_may_test(mailbox, login):
+    agent = UserFactory(role=Role.AGENT)
+    supervisor = UserFactory(role=Role.SUPERVISOR)
+
+    assert login(agent).post(f"/channels/mailboxes/{mailbox.pk}/test/").status_code == 403
+    assert login(supervisor).post(f"/channels/mailboxes/{mailbox.pk}/test/").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(mailbox, client):
+    response = client.post(f"/channels/mailboxes/{mailbox.pk}/test/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_get_and_unknown_mailboxes_are_refused(mailbox, admin, login):
+    browser = login(admin)
+
+    assert browser.get(f"/channels/mailboxes/{mailbox.pk}/test/").status_code == 405
+    assert browser.post(f"/channels/mailboxes/{mailbox.pk + 1000}/test/").status_code == 404
