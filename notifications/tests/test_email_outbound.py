@@ -457,3 +457,36 @@ def test_a_reply_that_resolves_sends_the_reply_then_the_notice(contact, team, ag
         f"Re: Не работает лифт [#{ticket.number}]",
         f"Заявка №{ticket.number} решена: Не работает лифт [#{ticket.number}]",
     ]
+
+
+def test_replies_go_out_from_the_mailbox_the_ticket_came_in_through(contact, team, agent, mailbox, smtp_sink):
+    # given a ticket whose mail came through a second mailbox (not the team's)
+    sales = Mailbox.objects.create(
+        name="Продажи",
+        address="sales@romashka-service.test",
+        brand_name="Ромашка Продажи",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_sink.port,
+        smtp_security="none",
+        ticket_tag="SALES-",
+    )
+    ticket, first, _ = _email_ticket(contact=contact, team=team)
+    InboundMessage.objects.create(
+        channel=Channel.EMAIL,
+        source=InboundSource.LMTP,
+        mailbox=sales,
+        dedup_key="client-1@romashka.test",
+        raw=CLIENT_MAIL,
+        ticket=ticket,
+        article=first,
+    )
+
+    # when an agent replies
+    ticket_reply(ticket=ticket, author=agent, body="Счёт во вложении.")
+    message = _sent(smtp_sink)
+
+    # then it comes from that mailbox, with its tag, and our copy is not in Cc
+    assert message["From"] == "Ромашка Продажи <sales@romashka-service.test>"
+    assert message["Subject"] == f"Re: Не работает лифт [SALES-{ticket.number}]"
+    assert message["Cc"] == "Мария <maria@romashka.test>, Олег <oleg@romashka.test>"
+    assert smtp_sink.received[-1].mail_from == "sales@romashka-service.test"
