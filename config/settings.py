@@ -188,6 +188,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Otklik <noreply@localhost>")
+# The domain of the Message-IDs Otklik gives its mail; empty: the sending mailbox's domain.
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "")
 
 # Inbound mail listener (channels/email/lmtp.py, `manage.py lmtp_server`, started by `make run`).
 LMTP_HOST = os.environ.get("LMTP_HOST", "127.0.0.1")

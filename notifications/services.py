@@ -1,21 +1,22 @@
-"""Telling staff about something: one row per person (deduplicated), mailed after commit."""
+"""Telling staff about something: one row per person (deduplicated), mailed through the outbox
+after commit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from notifications.models import Notification
+from notifications.models import Notification, OutboxKind
+from notifications.outbox import MAIL_POLICY, ComposedEmail, default_sender, outbox_bulk_enqueue
 from tickets.models import Ticket
-
-MAX_EMAIL_ATTEMPTS = 5
 
 
 def notify(*, users: Iterable[User | None], text: str, kind: str, ticket: Ticket | None = None) -> list[Notification]:
@@ -50,45 +51,47 @@ def notify_many(
     return created
 
 
-def notifications_mail_pending(*, limit: int = 200) -> int:
-    """Mail notifications not mailed yet (oldest first). Each row is claimed with a row lock, so
-    two workers never mail one twice; a failure is retried later, up to MAX_EMAIL_ATTEMPTS."""
-    sent = 0
+def notifications_mail_pending(*, limit: int = 500) -> int:
+    """Hand notifications not mailed yet (oldest first) to the outbox (notifications/outbox.py),
+    which sends and retries them; `emailed_at` then means "queued for mail". Idempotent: the
+    outbox keys each message by the notification. Returns how many messages were queued."""
     cutoff = timezone.now() - timedelta(days=2)  # older than that is not worth an email any more
-    ids = list(
-        Notification.objects.filter(
-            emailed_at__isnull=True, created_at__gte=cutoff, email_attempts__lt=MAX_EMAIL_ATTEMPTS
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.filter(emailed_at__isnull=True, created_at__gte=cutoff)
+            .select_related("user", "ticket")
+            .order_by("created_at", "id")[:limit]
         )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
+        items = [(f"notification:{row.pk}", _staff_mail(row)) for row in rows if row.user.email]
+        outbox_bulk_enqueue(kind=OutboxKind.NOTIFICATION, items=items)
+        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(emailed_at=timezone.now())
+    return len(items)
+
+
+def _staff_mail(row: Notification) -> ComposedEmail:
+    """A plain-text mail from the installation's sender (DEFAULT_FROM_EMAIL) in the user's language."""
+    with translation.override(row.user.language or "ru"):
+        subject = (
+            _("[#%(number)s] %(text)s") % {"number": row.ticket.number, "text": row.text} if row.ticket else row.text
+        )
+        link = f"\n\n{settings.OTKLIK_BASE_URL}/tickets/{row.ticket.number}/" if row.ticket else ""
+    sender = default_sender()
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = settings.DEFAULT_FROM_EMAIL
+    message["To"] = row.user.email
+    message["Subject"] = " ".join(subject.split())[:200]
+    message["Date"] = format_datetime(timezone.now())
+    message_id = make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN or sender.rpartition("@")[2] or "localhost")
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row.text + link)
+    return ComposedEmail(
+        recipient=row.user.email,
+        sender=sender,
+        subject=" ".join(subject.split())[:200],
+        message_id=message_id.strip("<>"),
+        payload=message.as_bytes(),
     )
-    for pk in ids:
-        with transaction.atomic():
-            row = (
-                Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("user", "ticket")
-                .filter(pk=pk, emailed_at__isnull=True)
-                .first()
-            )
-            if row is None:
-                continue
-            row.email_attempts += 1
-            try:
-                with translation.override(row.user.language or "ru"):
-                    subject = (
-                        _("[#%(number)s] %(text)s") % {"number": row.ticket.number, "text": row.text}
-                        if row.ticket
-                        else row.text
-                    )
-                    link = f"\n\n{settings.OTKLIK_BASE_URL}/tickets/{row.ticket.number}/" if row.ticket else ""
-                    send_mail(subject[:200], row.text + link, None, [row.user.email])
-            except Exception:
-                row.save(update_fields=["email_attempts"])
-                continue
-            row.emailed_at = timezone.now()
-            row.save(update_fields=["email_attempts", "emailed_at"])
-            sent += 1
-    return sent
 
 
 def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:

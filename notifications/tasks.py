@@ -1,6 +1,10 @@
+"""Queue adapters. The rows are the state (notifications.Notification, notifications.OutboxMessage);
+every task is idempotent, and a periodic task picks up whatever an on-commit task missed."""
+
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from notifications.outbox import outbox_send, outbox_send_due
 from notifications.services import notifications_mail_pending
 
 
@@ -13,5 +17,23 @@ def notifications_mail() -> int:
 @db_periodic_task(crontab(minute="*"))
 @lock_task("notifications-mail")
 def notifications_mail_retry() -> int:
-    """Every minute: mail what the on-commit task did not (a worker was down, SMTP failed)."""
+    """Every minute: queue the mail of notifications the on-commit task did not (a worker was down)."""
     return notifications_mail_pending()
+
+
+@db_task()
+def outbox_send_task(outbox_id: int) -> str:
+    """Right after the queueing transaction commits: send that one message."""
+    return outbox_send(outbox_id=outbox_id)
+
+
+@db_task()
+def outbox_send_due_task() -> int:
+    return outbox_send_due()
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("outbox-send-due")
+def outbox_send_due_periodic() -> int:
+    """Every minute: send what is due — retries, and rows whose on-commit send never ran."""
+    return outbox_send_due()

@@ -489,7 +489,7 @@ def ticket_set_status(
         fields += ["resolved_at", "closed_at"]
     ticket.updated_at = now
     ticket.save(update_fields=fields)
-    _record(
+    event = _record(
         ticket,
         EventKind.STATUS_CHANGED,
         actor=actor,
@@ -500,6 +500,9 @@ def ticket_set_status(
         },
     )
     _sla_refresh(ticket)
+    from notifications.delivery import ticket_status_changed
+
+    ticket_status_changed(ticket=ticket, status=status, event=event, by_client=actor is not None and actor.is_client)
     return True
 
 
@@ -617,10 +620,18 @@ def ticket_reply(
     kind: str = ArticleKind.PUBLIC,
     attachments: Iterable[UploadedFileData] = (),
     status: Status | None = None,
+    channel: str | None = None,
 ) -> Article:
-    """An agent's reply or note from the ticket page, optionally moving the ticket to `status`
-    in the same transaction; the author is no longer shown as "writing a reply"."""
-    article = article_create(ticket=ticket, author=author, body=body, kind=kind, attachments=attachments)
+    """A reply or note written in Otklik (the ticket page, the API), optionally moving the ticket
+    to `status` in the same transaction; the author is no longer shown as "writing a reply".
+    A public reply by staff is delivered to the client (notifications/delivery.py; sent after
+    commit). Mail and other channel messages come in through article_create instead."""
+    article = article_create(
+        ticket=ticket, author=author, body=body, kind=kind, attachments=attachments, channel=channel
+    )
+    from notifications.delivery import article_published
+
+    article_published(article=article)
     if status is not None:
         ticket_set_status(ticket=ticket, actor=author, status=status)
     TicketPresence.objects.filter(ticket=ticket, user=author).update(is_replying=False)

@@ -21,7 +21,7 @@ from api.uploads import uploaded_files
 from api.views.base import ApiView
 from tickets.choices import Channel
 from tickets.selectors import article_list_for_user, ticket_get_for_user
-from tickets.services import article_create
+from tickets.services import ticket_reply
 
 NUMBER = OpenApiParameter("number", int, OpenApiParameter.PATH, description="The ticket's number.")
 
@@ -58,7 +58,7 @@ class TicketArticleListCreateView(ApiView):
     def post(self, request: Request, number: int) -> Response:
         ticket = ticket_get_for_user(user=self.viewer, number=number)
         data = self.validated_input()
-        article = article_create(
+        article = ticket_reply(
             ticket=ticket,
             author=self.viewer,
             body=data.get("body", ""),

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -78,6 +79,19 @@ def _others_present(ticket, user) -> list[TicketPresence]:  # type: ignore[no-un
     )
 
 
+def _deliveries() -> Prefetch:
+    """Each article's outgoing messages (queued / sent / failed / bounced) in one query; the
+    payload bytes stay in the database."""
+    from notifications.models import OutboxKind, OutboxMessage
+
+    rows = (
+        OutboxMessage.objects.filter(kind=OutboxKind.REPLY)
+        .only("pk", "article_id", "recipient", "status", "last_error", "attempts", "next_attempt_at", "sent_at")
+        .order_by("id")
+    )
+    return Prefetch("outbox_messages", queryset=rows, to_attr="deliveries")
+
+
 def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
     user = request.user
     customer_base = user.role != Role.CONTRACTOR
@@ -85,7 +99,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
     visible = ticket_list_for_user(user=user)
     links = TicketLink.objects.filter(source=ticket) | TicketLink.objects.filter(target=ticket)
     related_ids = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
-    articles = list(article_list_for_user(user=user, ticket=ticket))
+    articles = list(article_list_for_user(user=user, ticket=ticket).prefetch_related(_deliveries()))
     # Email bodies: inline images in place, remote ones held back until asked for (?images=<id>).
     images = request.GET.get("images", "")
     articles_prepare_for_display(articles, show_images_of={int(images)} if images.isdecimal() else set())

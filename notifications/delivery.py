@@ -1,0 +1,26 @@
+"""Telling clients about what happened on their ticket, on the channel that reaches them
+(DESIGN.md, "delivery"). Ticket services call these explicitly, inside their transaction; each
+hands over to the channel's composer, which queues outbox rows (sent after commit).
+Today the only client channel with a sender is email (channels/email/outbound.py)."""
+
+from __future__ import annotations
+
+from tickets.models import Article, Status, Ticket, TicketEvent
+
+
+def article_published(*, article: Article) -> None:
+    """A public article was added to a ticket: an agent's reply goes to the client. Notes,
+    clients' own articles and strangers' articles go nowhere (the composer checks)."""
+    from channels.email.outbound import email_reply_enqueue
+
+    email_reply_enqueue(article=article)
+
+
+def ticket_status_changed(*, ticket: Ticket, status: Status, event: TicketEvent, by_client: bool) -> None:
+    """The ticket moved to `status` (event recorded): tell the client when it was resolved or
+    waits for them — unless the client moved it themselves."""
+    if by_client:
+        return
+    from channels.email.outbound import email_status_notice_enqueue
+
+    email_status_notice_enqueue(ticket=ticket, status=status, event=event)

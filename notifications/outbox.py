@@ -1,0 +1,336 @@
+"""The outbox: every message Otklik sends to a person by email goes through here (DESIGN.md,
+"delivery"; docs/architecture/email.md, "Outbound").
+
+A message is composed once, when it is queued, and stored as bytes with its Message-ID, so a retry
+sends exactly the same message. Queueing is idempotent on `dedup_key` (queueing the reply to an
+article twice gives one row). A Huey task sends a row right after the queueing transaction
+commits; a periodic task (every minute) sends whatever is due — rows whose first send did not
+happen (the worker was down) and retries. Sending never holds a transaction open: a row is
+claimed (queued → sending, with a lease), sent, and the outcome recorded.
+
+Failures: a temporary one (4xx, connection refused, timeout) is retried after RETRY_MINUTES[n]
+minutes; after the last, or at once on a permanent refusal (5xx), the row is FAILED with the
+server's words in `last_error`. An agent may "retry now" a failed row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from channels.choices import TransportSecurity
+from channels.models import Mailbox
+from notifications.models import OutboxMessage, OutboxStatus
+
+# Minutes to wait after the 1st, 2nd, … failed attempt; one more failure after the last → FAILED.
+RETRY_MINUTES = (1, 5, 15, 60, 240, 720)
+MAX_ATTEMPTS = len(RETRY_MINUTES) + 1
+# A claimed row whose worker died is sent again once its lease runs out.
+SEND_LEASE = timedelta(minutes=10)
+SMTP_TIMEOUT = 30
+# For composers: CRLF line ends, bodies in quoted-printable/base64, so the bytes pass any SMTP
+# server (no 8BITMIME needed).
+MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
+
+
+@dataclass(frozen=True)
+class ComposedEmail:
+    """What a composer hands to the outbox: the finished RFC 5322 bytes and what to show of them."""
+
+    recipient: str  # the main recipient (To); the envelope also takes every To/Cc of the payload
+    sender: str  # envelope sender (MAIL FROM): bounces come back to it
+    subject: str
+    message_id: str  # without angle brackets
+    payload: bytes
+
+
+def outbox_enqueue(
+    *,
+    kind: str,
+    dedup_key: str,
+    compose: Callable[[], ComposedEmail],
+    channel: str = "email",
+    ticket: Any = None,
+    article: Any = None,
+    mailbox: Mailbox | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Queue one message, composed by `compose()` only when `dedup_key` is new.
+
+    Returns (row, created). The row is sent by a task after the current transaction commits
+    (nothing is sent if it rolls back). Call it inside the transaction that made the reason to
+    send (the reply, the ticket), so the two commit together."""
+    existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
+    if existing is not None:
+        return existing, False
+    email = compose()
+    try:
+        with transaction.atomic():
+            row = OutboxMessage.objects.create(
+                channel=channel,
+                kind=kind,
+                dedup_key=dedup_key[:255],
+                ticket=ticket,
+                article=article,
+                mailbox=mailbox,
+                recipient=email.recipient[:500],
+                subject=email.subject[:500],
+                message_id=email.message_id[:500],
+                payload=email.payload,
+            )
+    except IntegrityError:
+        return OutboxMessage.objects.get(dedup_key=dedup_key), False
+    _send_after_commit(row.pk)
+    return row, True
+
+
+def outbox_bulk_enqueue(*, kind: str, items: Iterable[tuple[str, ComposedEmail]], channel: str = "email") -> int:
+    """Queue many (dedup_key, message) pairs in one INSERT, skipping keys already queued (staff
+    notifications after an SLA sweep). One send task runs after commit. Returns how many rows
+    the INSERT was given."""
+    rows = [
+        OutboxMessage(
+            channel=channel,
+            kind=kind,
+            dedup_key=key[:255],
+            recipient=email.recipient[:500],
+            subject=email.subject[:500],
+            message_id=email.message_id[:500],
+            payload=email.payload,
+        )
+        for key, email in items
+    ]
+    if rows:
+        OutboxMessage.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        _send_due_after_commit()
+    return len(rows)
+
+
+def _send_after_commit(outbox_id: int) -> None:
+    from notifications.tasks import outbox_send_task
+
+    transaction.on_commit(lambda: outbox_send_task(outbox_id))
+
+
+def _send_due_after_commit() -> None:
+    from notifications.tasks import outbox_send_due_task
+
+    transaction.on_commit(lambda: outbox_send_due_task())
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage) -> bool:
+    """An agent's "retry now" on a failed message: queue it again with a fresh round of attempts.
+    Returns False when the row is not failed (already sent, queued, or bounced)."""
+    updated = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.FAILED).update(
+        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+    )
+    if updated:
+        _send_after_commit(message.pk)
+    return bool(updated)
+
+
+def _due(now: datetime) -> Q:
+    # A "sending" row past its lease was claimed by a worker that never finished.
+    return Q(status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING], next_attempt_at__lte=now)
+
+
+def _claim(ids: list[int], now: datetime) -> list[int]:
+    """Mark rows as being sent by us. On PostgreSQL, rows another worker holds are skipped
+    (SELECT … FOR UPDATE SKIP LOCKED) instead of waited for; everywhere the conditional UPDATE is
+    the claim itself — a row another worker claimed first no longer matches and is not ours."""
+    if not ids:
+        return []
+    lease = now + SEND_LEASE
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ids = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(_due(now), pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxStatus.SENDING, next_attempt_at=lease)
+            return ids
+        claimed = []
+        for pk in ids:
+            if OutboxMessage.objects.filter(_due(now), pk=pk).update(
+                status=OutboxStatus.SENDING, next_attempt_at=lease
+            ):
+                claimed.append(pk)
+        return claimed
+
+
+def outbox_send(*, outbox_id: int, now: datetime | None = None) -> str:
+    """Send one row if it is due (the on-commit task). Returns its status afterwards."""
+    now = now or timezone.now()
+    if not _claim([outbox_id], now):
+        row = OutboxMessage.objects.filter(pk=outbox_id).values_list("status", flat=True).first()
+        return row or "missing"
+    return _deliver_claimed([outbox_id], now)[0]
+
+
+def outbox_send_due(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Send up to `limit` due rows, oldest first (the periodic reconciler). Returns how many were
+    sent successfully."""
+    now = now or timezone.now()
+    ids = list(OutboxMessage.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("pk", flat=True))
+    claimed = _claim(ids[:limit], now)
+    return sum(1 for status in _deliver_claimed(claimed, now) if status == OutboxStatus.SENT)
+
+
+class _RawEmail(EmailMessage):
+    """Hands stored bytes to a Django mail backend unchanged (the SMTP backend sends
+    `message().as_bytes()`; the locmem one used in tests keeps the object)."""
+
+    def __init__(self, *, payload: bytes, sender: str, recipients: list[str], subject: str) -> None:
+        super().__init__(subject=subject, from_email=sender, to=recipients)
+        self.payload = payload
+
+    def message(self) -> Any:  # type: ignore[override]
+        return _Bytes(self.payload)
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
+        return self.data
+
+
+def _backend(mailbox: Mailbox | None) -> BaseEmailBackend:
+    """The mailbox's own SMTP server, or the installation's mail settings (EMAIL_*) when the
+    mailbox names none (and for staff notifications, which have no mailbox)."""
+    if mailbox is None or not mailbox.smtp_host:
+        return get_connection(fail_silently=False)
+    return SmtpBackend(
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        username=mailbox.smtp_username or None,
+        password=mailbox.smtp_password or None,
+        use_tls=mailbox.smtp_security == TransportSecurity.STARTTLS,
+        use_ssl=mailbox.smtp_security == TransportSecurity.SSL,
+        timeout=SMTP_TIMEOUT,
+        fail_silently=False,
+    )
+
+
+def _envelope(payload: bytes) -> tuple[str, list[str]]:
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(payload)
+    recipients = [address for _, address in getaddresses(headers.get_all("To", []) + headers.get_all("Cc", []))]
+    sender = getaddresses(headers.get_all("From", []))
+    return (sender[0][1] if sender else ""), [a for a in dict.fromkeys(recipients) if a]
+
+
+def smtp_failure(exc: BaseException) -> tuple[str, bool]:
+    """(what the server said, whether it is permanent). 5xx refusals are permanent, except an
+    authentication failure (a settings problem: once fixed, the retries go out)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = []
+        codes = []
+        for address, (code, text) in exc.recipients.items():
+            codes.append(code)
+            parts.append(f"{address}: {code} {_text(text)}")
+        return "; ".join(parts) or "recipients refused", bool(codes) and all(500 <= c < 600 for c in codes)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}", False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}", 500 <= exc.smtp_code < 600
+    if isinstance(exc, ssl.SSLError | OSError | smtplib.SMTPException):
+        return f"{type(exc).__name__}: {exc}", False
+    return f"{type(exc).__name__}: {exc}", False
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _deliver_claimed(ids: list[int], now: datetime) -> list[str]:
+    """Send claimed rows, one SMTP connection per mailbox, and record each outcome."""
+    rows = OutboxMessage.objects.filter(pk__in=ids).select_related("mailbox").order_by("mailbox_id", "id")
+    backends: dict[int | None, BaseEmailBackend] = {}
+    statuses: dict[int, str] = {}
+    try:
+        for row in rows:
+            sender, recipients = _envelope(bytes(row.payload))
+            if row.mailbox is not None:
+                sender = row.mailbox.address
+            if not recipients:
+                no_one = ValueError("the message has no recipients")
+                statuses[row.pk] = _record_failure(row, no_one, now, permanent=True)
+                continue
+            email = _RawEmail(payload=bytes(row.payload), sender=sender, recipients=recipients, subject=row.subject)
+            backend = backends.get(row.mailbox_id)
+            try:
+                if backend is None:
+                    backend = backends[row.mailbox_id] = _backend(row.mailbox)
+                    backend.open()
+                backend.send_messages([email])
+            except Exception as exc:
+                if backend is not None:
+                    # The connection may be in any state after an error: start afresh next time.
+                    _close(backend)
+                    backends.pop(row.mailbox_id, None)
+                statuses[row.pk] = _record_failure(row, exc, now)
+                continue
+            statuses[row.pk] = _record_sent(row)
+    finally:
+        for backend in backends.values():
+            _close(backend)
+    return [statuses.get(pk, "missing") for pk in ids]
+
+
+def _close(backend: BaseEmailBackend) -> None:
+    # Closing a broken connection may fail too; there is nothing left to do then.
+    with contextlib.suppress(Exception):
+        backend.close()
+
+
+def _record_sent(row: OutboxMessage) -> str:
+    OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1, last_error=""
+    )
+    return OutboxStatus.SENT
+
+
+def _record_failure(row: OutboxMessage, exc: BaseException, now: datetime, *, permanent: bool = False) -> str:
+    text, refused = smtp_failure(exc)
+    permanent = permanent or refused
+    attempts = row.attempts + 1
+    if permanent or attempts >= MAX_ATTEMPTS:
+        status, next_at = OutboxStatus.FAILED, now
+    else:
+        status, next_at = OutboxStatus.QUEUED, now + timedelta(minutes=RETRY_MINUTES[attempts - 1])
+    OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+        status=status, attempts=attempts, last_error=text[:5000], next_attempt_at=next_at
+    )
+    return status
+
+
+def outbox_mark_bounced(*, message_id: str, error: str) -> int:
+    """A delivery status notification came back for our `message_id` (without brackets): the
+    inbound pipeline (branch mail-in) records it here, and the article shows "bounced"."""
+    return OutboxMessage.objects.filter(message_id=message_id.strip("<>")).update(
+        status=OutboxStatus.BOUNCED, last_error=error[:5000]
+    )
+
+
+def default_sender() -> str:
+    """The installation's sender address (DEFAULT_FROM_EMAIL) for mail without a mailbox."""
+    found = getaddresses([settings.DEFAULT_FROM_EMAIL])
+    return found[0][1] if found and found[0][1] else "noreply@localhost"
