@@ -1,6 +1,6 @@
 """/api/v1/sla/policies/, /api/v1/sla/calendars/ and the SLA part of tickets."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 POLICIES = "/api/v1/sla/policies/"
 CALENDARS = "/api/v1/sla/calendars/"
+TICKETS = "/api/v1/tickets/"
 
 
 @pytest.fixture
@@ -673,3 +674,50 @@ def test_seeding_refuses_a_year_without_a_calendar_and_a_24x7_calendar(world, ap
     assert not_a_year.json() == {"year": ["A valid integer is required."]}
     assert round_the_clock.json() == {"non_field_errors": ["A 24/7 calendar has no days to seed."]}
     assert not CalendarDay.objects.filter(calendar=office).exists()
+
+
+# --- the ticket list by the next deadline --------------------------------------------------------
+
+
+def _walk(client, url):
+    """Every page from `url` on, following `next`; then back from the last, following `previous`."""
+    forward = [client.get(url).json()]
+    while forward[-1]["next"]:
+        forward.append(client.get(forward[-1]["next"]).json())
+    backward = [forward[-1]]
+    while backward[-1]["previous"]:
+        backward.append(client.get(backward[-1]["previous"]).json())
+    return [[row["number"] for row in page["results"]] for page in forward], [
+        [row["number"] for row in page["results"]] for page in reversed(backward)
+    ]
+
+
+def test_the_ticket_list_orders_by_the_next_deadline_with_the_rest_last(world, api_as):
+    # given: four deadlines (two at the same moment) and, with the world's two, four tickets without
+    now = timezone.now()
+    tickets = [make_ticket(title=f"Заявка {i}", team=world.team) for i in range(6)]
+    for index, hours in {2: 1, 0: 2, 5: 2, 1: 3}.items():
+        Ticket.objects.filter(pk=tickets[index].pk).update(sla_due=now + timedelta(hours=hours))
+    with_deadline = [tickets[i].number for i in (2, 0, 5, 1)]
+    without = [world.ticket_a.number, world.ticket_b.number, tickets[3].number, tickets[4].number]
+    # when
+    forward, backward = _walk(api_as(world.admin), f"{TICKETS}?ordering=sla_due&page_size=3")
+    # then
+    assert forward == [with_deadline[:3], [with_deadline[3], *without[:2]], without[2:]]
+    assert backward == forward
+
+
+def test_ordering_by_deadline_combines_with_the_filters(world, api_as):
+    # given: a breached ticket and a running one, both with deadlines; a closed one without
+    now = timezone.now()
+    late = make_ticket(title="Просрочена", team=world.team)
+    soon = make_ticket(title="Скоро", team=world.team)
+    Ticket.objects.filter(pk=late.pk).update(sla_due=now - timedelta(hours=1), sla_breached=True)
+    Ticket.objects.filter(pk=soon.pk).update(sla_due=now + timedelta(hours=1))
+    client = api_as(world.admin)
+    # when
+    running = client.get(TICKETS, {"ordering": "sla_due", "sla_state": "running,breached"}).json()
+    agent = api_as(world.agent).get(TICKETS, {"ordering": "sla_due"}).json()
+    # then
+    assert [row["number"] for row in running["results"]] == [late.number, soon.number]
+    assert [row["number"] for row in agent["results"]] == [late.number, soon.number, world.ticket_a.number]
