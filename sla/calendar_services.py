@@ -347,7 +347,7 @@ def calendar_delete(*, calendar: BusinessCalendar) -> None:
             ngettext(
                 "The SLA policy %(names)s counts time on this calendar: choose another calendar for it first.",
                 "The SLA policies %(names)s count time on this calendar: choose another calendar for them first.",
-                len(policies),
+                min(len(policies), 2),  # the message names them without a number: one, or several
             )
             % {"names": ", ".join(f"“{name}”" for name in policies)}
         )
