@@ -19,7 +19,8 @@ from sla.seeding import russian_calendar_seed
 from sla.services import ticket_sla_refresh
 from sla.sweep import sla_sweep
 from tests.factories import CompanyFactory, TeamFactory, UserFactory, make_ticket, priority, status
-from tickets.services import ticket_set_status
+from tickets.models import Article, Ticket
+from tickets.services import article_create, ticket_set_status
 
 pytestmark = [
     pytest.mark.e2e,
@@ -120,9 +121,18 @@ def test_supervisor_sets_up_vip_sla_and_sees_it_work(live_server, browser):
     page.goto(f"{live_server.url}/sla/report/?date_from=2026-11-01&date_to=2026-11-30")
     expect(page.locator("body")).to_contain_text(f"#{ticket.number}")
 
-    # and waiting for the client pauses the clock
+    # and after a late first reply (10:25), waiting for the client (10:30) pauses the clock. The
+    # journey's day is fixed and the day the tests run on is not: the reply and the status change
+    # are moved to those moments and the clock is read at 10:40.
+    reply = article_create(ticket=ticket, author=supervisor, body="Выезжаем. На каком этаже?")
     ticket_set_status(ticket=ticket, actor=supervisor, status=status("waiting_client"))
-    ticket_sla_refresh(ticket)
+    Article.objects.filter(pk=reply.pk).update(
+        created_at=RECEIVED + timedelta(minutes=25), received_at=RECEIVED + timedelta(minutes=25)
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(first_response_at=RECEIVED + timedelta(minutes=25))
+    ticket.events.filter(kind="status_changed").update(created_at=RECEIVED + timedelta(minutes=30))
+    ticket.refresh_from_db()
+    ticket_sla_refresh(ticket, now=RECEIVED + timedelta(minutes=40))
     page.goto(f"{live_server.url}/tickets/{ticket.number}/")
     ticket.refresh_from_db()
     assert ticket.sla_resolution_state == "paused"
