@@ -1,5 +1,6 @@
 """The base every API view builds on: separate input and output serializers, selector-scoped
-querysets handed in by the view, and the two list orders (by id, or by last update for sync)."""
+querysets handed in by the view, and the list orders (by id, by last update for sync, or any
+keyset order a view chooses)."""
 
 from __future__ import annotations
 

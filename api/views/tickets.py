@@ -51,8 +51,9 @@ With `updated_since` the order is most recently updated first, so a sync client 
 since its last sync; use the time it *started* the walk as its next `updated_since`.
 
 `ordering=sla_due` puts the nearest SLA deadline first and the tickets without one last; `-updated`,
-`updated`, `-created` and `created` sort by those times. Ties go by id, and the cursor carries the sort
-key with the id, so a walk neither skips nor repeats a ticket.
+`updated`, `-created` and `created` sort by those times. Ties go by id: the cursor carries the sort key
+with the id, so tickets with equal keys, or without a deadline, are neither skipped nor repeated (a ticket
+whose key changes during the walk may be, as with any cursor).
 
 With `search` the answer holds at most {SEARCH_LIMIT} best matches in relevance order, all in one page
 (`next` is null); the other filters still apply."""
