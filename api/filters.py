@@ -1,4 +1,4 @@
-"""Turning validated query parameters into the selectors' filter objects."""
+"""Turning validated query parameters into the selectors' filter objects and sort orders."""
 
 from __future__ import annotations
 
@@ -10,8 +10,20 @@ from rest_framework import serializers
 
 from accounts.models import Team, User
 from core.http import parse_id
+from tickets.choices import Sort
 from tickets.models import Priority, Status
-from tickets.selectors import TicketFilters
+from tickets.selectors import SORT_FIELDS, TicketFilters
+
+# The ticket list's `ordering` values: the queue's sorts (tickets.selectors.SORT_FIELDS), each
+# ending in the id. Unlike the queue, `sla_due` keeps the tickets without a deadline, last.
+TICKET_ORDERINGS: dict[str, Sort] = {
+    "-updated": Sort.UPDATED_DESC,
+    "updated": Sort.UPDATED_ASC,
+    "-created": Sort.CREATED_DESC,
+    "created": Sort.CREATED_ASC,
+    "sla_due": Sort.SLA_DUE,
+}
+NEWEST_FIRST = ("-id",)
 
 
 def ids_for(model: type[Model], values: list[str], *, param: str) -> list[int]:
@@ -62,3 +74,13 @@ def ticket_filters_from_params(*, user: User, params: dict[str, Any]) -> TicketF
         created_to=params.get("created_to"),
         updated_since=params.get("updated_since"),
     )
+
+
+def ticket_order_from_params(params: dict[str, Any]) -> tuple[str, ...]:
+    """The ticket list's sort order: `ordering`, else most recently updated first for a sync
+    (`updated_since`), else newest first."""
+    if params.get("ordering"):
+        return SORT_FIELDS[TICKET_ORDERINGS[params["ordering"]]]
+    if params.get("updated_since"):
+        return SORT_FIELDS[Sort.UPDATED_DESC]
+    return NEWEST_FIRST

@@ -1,11 +1,13 @@
 """REST API: /api/v1/… resources, the OpenAPI schema at /api/schema/ and its docs at /api/docs/."""
 
-from django.urls import path
+from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
+from api.converters import IsoDateConverter, WeekdayConverter
 from api.views import (
     articles,
     auth,
+    calendars,
     companies,
     contacts,
     contracts,
@@ -20,6 +22,9 @@ from api.views import (
     users,
     works,
 )
+
+register_converter(IsoDateConverter, "isodate")
+register_converter(WeekdayConverter, "weekday")
 
 app_name = "api"
 urlpatterns = [
@@ -62,8 +67,23 @@ urlpatterns = [
     path("v1/tags/", reference.TagListView.as_view(), name="tag-list"),
     path("v1/sla/policies/", sla.SlaPolicyListCreateView.as_view(), name="sla-policy-list"),
     path("v1/sla/policies/<int:policy_id>/", sla.SlaPolicyDetailView.as_view(), name="sla-policy-detail"),
-    path("v1/sla/calendars/", sla.BusinessCalendarListView.as_view(), name="sla-calendar-list"),
-    path("v1/sla/calendars/<int:calendar_id>/", sla.BusinessCalendarDetailView.as_view(), name="sla-calendar-detail"),
+    path("v1/sla/calendars/", calendars.BusinessCalendarListView.as_view(), name="sla-calendar-list"),
+    path(
+        "v1/sla/calendars/<int:calendar_id>/",
+        calendars.BusinessCalendarDetailView.as_view(),
+        name="sla-calendar-detail",
+    ),
+    path(
+        "v1/sla/calendars/<int:calendar_id>/weekdays/<weekday:weekday>/",
+        calendars.CalendarWeekdayView.as_view(),
+        name="sla-calendar-weekday",
+    ),
+    path(
+        "v1/sla/calendars/<int:calendar_id>/days/<isodate:day>/",
+        calendars.CalendarDayView.as_view(),
+        name="sla-calendar-day",
+    ),
+    path("v1/sla/calendars/<int:calendar_id>/seed/", calendars.CalendarSeedView.as_view(), name="sla-calendar-seed"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", docs.api_docs, name="docs"),
 ]

@@ -257,11 +257,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # Two choice sets share the field name `role` (users', contacts'): name each one.
+    # Choice sets that share a field name (`role`: users', contacts'; `kind`: articles', calendar
+    # days'): name each one.
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "accounts.choices.Role",
         "ContactRoleEnum": "customers.models.ContactRole",
         "ChannelEnum": "tickets.choices.Channel",
+        "ArticleKindEnum": "tickets.choices.ArticleKind",
+        "CalendarDayKindEnum": "sla.models.DayKind",
     },
 }
 

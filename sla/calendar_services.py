@@ -1,10 +1,13 @@
 """Writes of business calendars: the calendar itself, its weekly working intervals and its table
 of exceptional days.
 
-Every write ends in `_calendar_checked_touch()`, in the same transaction: it proves the calendar
-still has working time somewhere (a clock can be built) and saves the calendar, which moves
-`updated_at` — the key sla.calendars.clock_for() caches clocks by. A write that would leave a
-calendar without any working time is refused and rolled back.
+Every edit of a calendar, its hours or its days ends in `_calendar_checked_touch()`, in the
+same transaction: it proves the calendar still has working time somewhere (a clock can be
+built), saves the calendar, which moves `updated_at` — the key sla.calendars.clock_for() caches
+clocks by — and queues the recalculation of the open tickets' clocks. A write that would leave a
+calendar without any working time is refused and rolled back. Seeding a year bumps `updated_at`
+itself (sla/seeding.py) and recalculates when a day changed. Deleting moves no deadline: only a
+calendar nobody counts time on may be deleted.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import validate_time_zone
 from sla.business_time import BusinessClock, CalendarHasNoWorkingTime, parse_intervals, shorten
-from sla.calendars import calendar_spec
+from sla.calendars import calendar_spec, default_calendar
 from sla.models import BusinessCalendar, CalendarCountry, CalendarDay, DayKind, WorkingInterval
 from sla.seeding import FIRST_YEAR, LAST_YEAR, SeedCounts, russian_calendar_seed
 
@@ -197,6 +201,8 @@ def calendar_weekday_set(
     without any working time."""
     _refuse_24x7(calendar)
     cleaned = _clean_intervals(weekday, intervals)
+    # Two replacements of one weekday at once would each delete, then both insert.
+    BusinessCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
     calendar.intervals.filter(weekday=weekday).delete()
     created = WorkingInterval.objects.bulk_create(
         WorkingInterval(calendar=calendar, weekday=weekday, start=start, end=end) for start, end in cleaned
@@ -325,15 +331,57 @@ def calendar_day_delete(*, calendar: BusinessCalendar, day: date) -> None:
     _calendar_checked_touch(calendar)
 
 
+@transaction.atomic
+def calendar_delete(*, calendar: BusinessCalendar) -> None:
+    """Delete a calendar nobody counts time on, with its hours and days. Raises ValidationError
+    for the default calendar (the one policies without a calendar of their own use, see
+    sla.calendars.default_calendar) and for a calendar an SLA policy (active or not) or a site
+    names. No deadline is counted on any other calendar, so nothing needs recalculating."""
+    locked = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    default = default_calendar()
+    if default is not None and default.pk == locked.pk:
+        raise ValidationError(_("The default calendar cannot be deleted: make another calendar the default first."))
+    policies = list(locked.policies.order_by("order", "id").values_list("name", flat=True))
+    if policies:
+        raise ValidationError(
+            ngettext(
+                "The SLA policy %(names)s counts time on this calendar: choose another calendar for it first.",
+                "The SLA policies %(names)s count time on this calendar: choose another calendar for them first.",
+                min(len(policies), 2),  # the message names them without a number: one, or several
+            )
+            % {"names": ", ".join(f"“{name}”" for name in policies)}
+        )
+    sites = locked.sites.count()
+    if sites:
+        raise ValidationError(
+            ngettext(
+                "%(count)d site follows this calendar: choose another calendar for it first.",
+                "%(count)d sites follow this calendar: choose another calendar for them first.",
+                sites,
+            )
+            % {"count": sites}
+        )
+    locked.delete()
+
+
+@transaction.atomic
 def calendar_year_seed(*, calendar: BusinessCalendar, year: int) -> SeedCounts:
-    """Seed the Russian production calendar of `year` into `calendar` (hand-edited days stay)."""
+    """Seed the Russian production calendar of `year` into `calendar` (hand-edited days stay).
+    When any day was added, changed or removed the open tickets' clocks are recalculated."""
     if calendar.is_24x7:
         raise ValidationError(_("A 24/7 calendar has no days to seed."))
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValidationError(
             _("Choose a year between %(first)d and %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR}
         )
-    return russian_calendar_seed(calendar, year)
+    counts = russian_calendar_seed(calendar, year)
+    if _seed_changed(counts):
+        _recalculate_after(calendar)
+    return counts
+
+
+def _seed_changed(counts: SeedCounts) -> bool:
+    return bool(counts.created or counts.updated or counts.deleted)
 
 
 def calendars_seed_due_years(*, today: date | None = None) -> dict[str, SeedCounts]:
@@ -349,5 +397,7 @@ def calendars_seed_due_years(*, today: date | None = None) -> dict[str, SeedCoun
         if today.month == 12:
             years.append(today.year + 1)
         for year in years:
-            results[f"{calendar.code}:{year}"] = russian_calendar_seed(calendar, year)
+            counts = results[f"{calendar.code}:{year}"] = russian_calendar_seed(calendar, year)
+            if _seed_changed(counts):
+                _recalculate_after(calendar)
     return results

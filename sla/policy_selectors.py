@@ -3,13 +3,14 @@ manage it; staff read it — the views check who asks), and the SLA state filter
 
 from __future__ import annotations
 
+from datetime import date
 from typing import cast
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from sla.clock import RUNNING
-from sla.models import BusinessCalendar, SlaFiring, SlaPolicy, SlaRecalculation, TargetKind
+from sla.models import BusinessCalendar, CalendarDay, SlaFiring, SlaPolicy, SlaRecalculation, TargetKind
 
 LARGE_RELATIONS = ("companies", "contracts", "sites")
 
@@ -62,6 +63,25 @@ def sla_recalculation_get(*, recalculation_id: int) -> SlaRecalculation:
 
 def business_calendar_list() -> QuerySet[BusinessCalendar]:
     return BusinessCalendar.objects.prefetch_related("intervals").order_by("name", "id")
+
+
+def business_calendar_get(*, calendar_id: int, with_days: bool = False) -> BusinessCalendar:
+    """The calendar with its weekly intervals (and exceptional days); Http404 when there is none."""
+    calendars = business_calendar_list()
+    if with_days:
+        calendars = calendars.prefetch_related("days")
+    try:
+        return calendars.get(pk=calendar_id)
+    except (BusinessCalendar.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def calendar_day_get(*, calendar: BusinessCalendar, day: date) -> CalendarDay:
+    """The exception `calendar` has for `day`; Http404 when the day follows the weekly hours."""
+    try:
+        return CalendarDay.objects.get(calendar=calendar, day=day)
+    except CalendarDay.DoesNotExist as exc:
+        raise Http404 from exc
 
 
 SLA_STATES = ("breached", "at_risk", "running")

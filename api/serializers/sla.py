@@ -1,5 +1,5 @@
 """SLA representations and inputs: a ticket's clocks, policies with their targets and escalation
-levels, business calendars. Writes go through sla.policy_services."""
+levels, business calendars. Writes go through sla.policy_services and sla.calendar_services."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from api.serializers.common import CodeNameRefSerializer, IdOrCodeRelatedField
 from contracts.models import Contract
 from customers.models import Company, CompanyCategory, Site
 from sla.clock import BREACHED, MET, PAUSED, RUNNING
-from sla.models import BusinessCalendar, EscalationTrigger, TargetKind
+from sla.models import BusinessCalendar, CalendarCountry, DayKind, EscalationTrigger, TargetKind
 from sla.policies import snapshot
 from sla.policy_selectors import SLA_STATES
 from sla.policy_services import ESCALATION_ACTIONS
@@ -271,11 +271,14 @@ class WorkingIntervalSerializer(serializers.Serializer):
 
 class CalendarDaySerializer(serializers.Serializer):
     day = serializers.DateField()
-    kind = serializers.CharField(help_text="`holiday`, `workday` (transferred working day) or `shortened`.")
+    kind = serializers.ChoiceField(
+        choices=DayKind.choices, help_text="`holiday`, `workday` (transferred working day) or `shortened`."
+    )
     name = serializers.CharField()
     hours = serializers.JSONField(help_text='The day\'s own hours, e.g. [["09:00", "13:00"]], or [].')
     shortened_by_minutes = serializers.IntegerField()
     workday_pattern = serializers.IntegerField(help_text="A working day works like this weekday.")
+    is_manual = serializers.BooleanField(help_text="Edited by hand: seeding the year again keeps it.")
 
 
 @extend_schema_serializer(component_name="BusinessCalendar")
@@ -284,6 +287,9 @@ class BusinessCalendarOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     time_zone = serializers.CharField()
+    country = serializers.ChoiceField(
+        choices=CalendarCountry.choices, help_text="`RU`: the Russian production calendar is seeded every year."
+    )
     is_24x7 = serializers.BooleanField()
     is_default = serializers.BooleanField()
     is_active = serializers.BooleanField()
@@ -304,6 +310,93 @@ class BusinessCalendarDetailOutputSerializer(BusinessCalendarOutputSerializer):
 
 class CalendarDetailParamsSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+
+
+@extend_schema_serializer(component_name="BusinessCalendarWrite")
+class BusinessCalendarInputSerializer(serializers.Serializer):
+    """A calendar to create, or (PATCH) the fields to change. sla.calendar_services checks the
+    code, the time zone and the rest."""
+
+    code = serializers.CharField(max_length=50, help_text="Latin letters, digits, hyphens and underscores; unique.")
+    name = serializers.CharField(max_length=200)
+    time_zone = serializers.CharField(max_length=64, required=False, default="Europe/Moscow")
+    country = serializers.ChoiceField(
+        choices=CalendarCountry.choices,
+        required=False,
+        allow_blank=True,
+        default=CalendarCountry.NONE,
+        help_text="`RU`: seed the Russian production calendar for this year and the next, then every December.",
+    )
+    is_24x7 = serializers.BooleanField(required=False, default=False, help_text="Every moment is working time.")
+    is_default = serializers.BooleanField(
+        required=False, default=False, help_text="Takes the flag from the previous default calendar."
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class BusinessCalendarUpdateInputSerializer(BusinessCalendarInputSerializer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class WorkingTimeSerializer(serializers.Serializer):
+    start = serializers.TimeField(format="%H:%M", help_text="HH:MM, in the calendar's time zone.")
+    end = serializers.TimeField(format="%H:%M", help_text="HH:MM, after `start`.")
+
+
+@extend_schema_serializer(component_name="CalendarWeekdayWrite")
+class CalendarWeekdayInputSerializer(serializers.Serializer):
+    intervals = WorkingTimeSerializer(
+        many=True, allow_empty=True, help_text="The day's working intervals, not overlapping; [] for a day off."
+    )
+
+
+@extend_schema_serializer(component_name="CalendarWeekday")
+class CalendarWeekdayOutputSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="0 = Monday … 6 = Sunday.")
+    intervals = WorkingTimeSerializer(many=True)
+
+
+@extend_schema_serializer(component_name="CalendarDayWrite")
+class CalendarDayInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=DayKind.choices,
+        help_text="`holiday` (a day off), `workday` (a transferred working day) or `shortened`.",
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    hours = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(max_length=5), min_length=2, max_length=2),
+        required=False,
+        default=list,
+        help_text='The day\'s own hours, e.g. [["09:00", "13:00"], ["14:00", "16:00"]]. Empty: a working day '
+        "works like `workday_pattern`, a shortened day like its weekday less `shortened_by_minutes`.",
+    )
+    shortened_by_minutes = serializers.IntegerField(
+        required=False, default=60, help_text="0–1440: cut from the end of a shortened day without own hours."
+    )
+    workday_pattern = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="0–6: the weekday a working day without own hours works like (default: its own, Monday for a "
+        "weekend day).",
+    )
+
+
+@extend_schema_serializer(component_name="CalendarSeed")
+class CalendarSeedInputSerializer(serializers.Serializer):
+    year = serializers.IntegerField(help_text="1992–2100.")
+
+
+@extend_schema_serializer(component_name="CalendarSeedResult")
+class CalendarSeedOutputSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="Days added.")
+    updated = serializers.IntegerField(help_text="Seeded days changed to the current official calendar.")
+    unchanged = serializers.IntegerField()
+    deleted = serializers.IntegerField(help_text="Seeded days the official calendar no longer lists.")
+    kept_manual = serializers.IntegerField(help_text="Days edited by hand, left as they were.")
 
 
 class SlaStateParamField(serializers.ChoiceField):

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from accounts.choices import ASSIGNABLE_ROLES
 from accounts.models import Team, User
+from api.filters import TICKET_ORDERINGS
 from api.permissions import is_staff_viewer
 from api.serializers.common import (
     CodeNameRefSerializer,
@@ -240,6 +241,14 @@ class TicketListParamsSerializer(serializers.Serializer):
     updated_since = LenientDateTimeField(
         required=False,
         help_text="ISO 8601 date-time: only tickets updated at or after it, most recently updated first.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(TICKET_ORDERINGS),
+        required=False,
+        help_text="`-updated`/`updated`: by last update; `-created`/`created`: by creation; `sla_due`: the nearest "
+        "SLA deadline first, tickets without a running deadline last (with `open=true` it reads an index). Ties "
+        "go by id. Without it: newest first, or most recently updated first with `updated_since`. Ignored by "
+        "`search`.",
     )
     search = serializers.CharField(
         required=False,

@@ -100,3 +100,14 @@ def world(db) -> World:
         ticket_b=make_ticket(title="Протекает крыша", contact=contact_b, site=site_b, team=other_team, channel="phone"),
     )
     return world
+
+
+@pytest.fixture
+def huey_immediate():
+    """Run Huey tasks in-process (in-memory storage) for the test, then put the queue back."""
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield HUEY
+    HUEY.immediate = previous

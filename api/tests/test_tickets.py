@@ -252,20 +252,65 @@ def test_updated_since_accepts_an_offset_whose_plus_was_not_encoded(world, api_a
     assert numbers(response) == [world.ticket_b.number, world.ticket_a.number]
 
 
-def test_ticket_list_query_count_does_not_grow_with_rows(world, api_as, django_assert_max_num_queries):
+@pytest.mark.parametrize("ordering", ["", "-updated", "created", "sla_due"])
+def test_ticket_list_query_count_does_not_grow_with_rows(world, api_as, django_assert_max_num_queries, ordering):
     for i in range(30):
         ticket = make_ticket(title=f"Заявка {i}", contact=world.contact_a, site=world.site_a, team=world.team)
         ticket_set_tags(ticket=ticket, actor=None, tags=[f"t{i}", "common"])
         ticket_assign(ticket=ticket, actor=None, assignee=world.agent)
+        if i % 2:
+            Ticket.objects.filter(pk=ticket.pk).update(sla_due=timezone.now() + timedelta(hours=i))
     client = api_as(world.agent)
+    params = {"ordering": ordering, "page_size": 20} if ordering else {"page_size": 20}
+    first = client.get(LIST, params).json()
 
     reference()  # loaded, as in a running server (tickets/reference.py)
     # token + user, the agent's teams, the page, the tags of the page, and the page's company,
     # contact and site rows (prefetched, not joined; the rest is reference data)
     with django_assert_max_num_queries(7):
-        response = client.get(LIST)
+        response = client.get(LIST, params)
+    with django_assert_max_num_queries(7):
+        second = client.get(first["next"])
 
-    assert len(response.json()["results"]) == 31
+    assert len(response.json()["results"]) == 20
+    assert len(second.json()["results"]) == 11
+
+
+def test_ordering_by_creation_either_way(world, api_as):
+    # given: an imported ticket created before the world's, though its id is the largest
+    imported = make_ticket(title="Из старой системы")
+    Ticket.objects.filter(pk=imported.pk).update(created_at=world.ticket_a.created_at - timedelta(days=30))
+    client = api_as(world.admin)
+    # when
+    oldest_first = numbers(client.get(LIST, {"ordering": "created"}))
+    newest_first = numbers(client.get(LIST, {"ordering": "-created"}))
+    by_id = numbers(client.get(LIST))
+    # then
+    assert oldest_first == [imported.number, world.ticket_a.number, world.ticket_b.number]
+    assert newest_first == list(reversed(oldest_first))
+    assert by_id == [imported.number, world.ticket_b.number, world.ticket_a.number]
+
+
+def test_ordering_by_update_overrides_the_default(world, api_as):
+    # given
+    Ticket.objects.filter(pk=world.ticket_a.pk).update(updated_at=timezone.now() + timedelta(minutes=5))
+    # when
+    response = api_as(world.admin).get(LIST, {"ordering": "-updated"})
+    # then
+    assert numbers(response) == [world.ticket_a.number, world.ticket_b.number]
+
+
+def test_an_unknown_ordering_is_a_400_and_a_foreign_cursor_a_404(world, api_as):
+    client = api_as(world.admin)
+
+    unknown = client.get(LIST, {"ordering": "priority_desc"})
+    foreign = client.get(LIST, {"cursor": "cD0yMDI2LTAxLTAx"})  # a DRF cursor
+    tampered = client.get(LIST, {"cursor": "nW1siMjAyNiIsICJmaXZlIl1d"})
+
+    assert unknown.status_code == 400
+    assert unknown.json() == {"ordering": ['"priority_desc" is not a valid choice.']}
+    assert (foreign.status_code, foreign.json()) == (404, {"detail": "Invalid cursor"})
+    assert tampered.status_code == 404
 
 
 # Search

@@ -1,22 +1,24 @@
 """The base every API view builds on: separate input and output serializers, selector-scoped
-querysets handed in by the view, and the two list orders (by id, or by last update for sync)."""
+querysets handed in by the view, and the list orders (by id, by last update for sync, or any
+keyset order a view chooses)."""
 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils import timezone, translation
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from api.pagination import UpdatedCursorPagination
+from api.pagination import KeysetCursorPagination, UpdatedCursorPagination
 from api.renderers import BrowsableAPIRenderer
 
 
@@ -80,11 +82,18 @@ class ApiView(GenericAPIView):
         data = self.output_serializer_class(instance, context=self.get_serializer_context()).data
         return Response(data, status=status, headers=headers)
 
-    def paginated_output(self, queryset: Any, *, by_updated: bool = False) -> Response:
+    def paginated_output(
+        self, queryset: Any, *, by_updated: bool = False, order: Sequence[str] | None = None
+    ) -> Response:
         """One page of `queryset` by id, newest first, or, when the client asked for
-        `updated_since`, by last update (see UpdatedCursorPagination)."""
+        `updated_since`, by last update (see UpdatedCursorPagination); with `order`, by that
+        order's keyset (KeysetCursorPagination)."""
         assert self.output_serializer_class is not None
-        paginator = UpdatedCursorPagination() if by_updated else self.paginator
+        paginator: BasePagination | None
+        if order is not None:
+            paginator = KeysetCursorPagination(order=order)
+        else:
+            paginator = UpdatedCursorPagination() if by_updated else self.paginator
         assert paginator is not None
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         data = self.output_serializer_class(page, many=True, context=self.get_serializer_context()).data

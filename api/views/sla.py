@@ -1,12 +1,10 @@
-"""/api/v1/sla/policies/ and /api/v1/sla/calendars/ (staff read; administrators and supervisors
-write policies; calendars are read-only here)."""
+"""/api/v1/sla/policies/ (staff read; administrators and supervisors write). Calendars:
+api/views/calendars.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -14,16 +12,13 @@ from rest_framework.response import Response
 
 from api.permissions import ReadsOrManagesSla
 from api.serializers.sla import (
-    BusinessCalendarDetailOutputSerializer,
-    BusinessCalendarOutputSerializer,
-    CalendarDetailParamsSerializer,
     SlaPolicyInputSerializer,
     SlaPolicyOutputSerializer,
     SlaPolicyUpdateInputSerializer,
 )
 from api.views.base import ApiView
-from sla.models import BusinessCalendar, SlaPolicy
-from sla.policy_selectors import business_calendar_list, sla_policy_get, sla_policy_list
+from sla.models import SlaPolicy
+from sla.policy_selectors import sla_policy_get, sla_policy_list
 from sla.policy_services import CONDITION_FIELDS, TargetInput, sla_policy_delete, sla_policy_save
 
 PLAIN_FIELDS = ("name", "order", "is_active", "vip_only", "channels", "calendar", "use_site_calendar", "warn_percent")
@@ -101,41 +96,3 @@ class SlaPolicyDetailView(ApiView):
     def delete(self, request: Request, policy_id: int) -> Response:
         sla_policy_delete(policy=sla_policy_get(policy_id=policy_id), actor=self.viewer)
         return Response(status=204)
-
-
-class BusinessCalendarListView(ApiView):
-    permission_classes = [IsAuthenticated, ReadsOrManagesSla]
-    pagination_class = None
-    output_serializer_class = BusinessCalendarOutputSerializer
-
-    @extend_schema(
-        tags=["sla"],
-        summary="List business calendars (staff)",
-        description="Calendars with their weekly working hours. Not paginated.",
-        responses=BusinessCalendarOutputSerializer(many=True),
-    )
-    def get(self, request: Request) -> Response:
-        calendars = business_calendar_list()
-        return Response(
-            BusinessCalendarOutputSerializer(calendars, many=True, context=self.get_serializer_context()).data
-        )
-
-
-class BusinessCalendarDetailView(ApiView):
-    permission_classes = [IsAuthenticated, ReadsOrManagesSla]
-    output_serializer_class = BusinessCalendarDetailOutputSerializer
-
-    @extend_schema(
-        tags=["sla"],
-        summary="Read a business calendar (staff)",
-        description="Weekly hours and the exceptional days (holidays, transferred and shortened days) of `year`.",
-        parameters=[CalendarDetailParamsSerializer],
-    )
-    def get(self, request: Request, calendar_id: int) -> Response:
-        params = self.validated_input(data=request.query_params, serializer_class=CalendarDetailParamsSerializer)
-        try:
-            calendar = business_calendar_list().prefetch_related("days").get(pk=calendar_id)
-        except BusinessCalendar.DoesNotExist as exc:
-            raise Http404 from exc
-        context = {**self.get_serializer_context(), "year": params.get("year") or timezone.localdate().year}
-        return Response(BusinessCalendarDetailOutputSerializer(calendar, context=context).data)

@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from api.filters import ticket_filters_from_params
-from api.pagination import IdCursorPagination
+from api.filters import ticket_filters_from_params, ticket_order_from_params
+from api.pagination import KeysetCursorPagination
 from api.permissions import CanCreateTickets, is_staff_viewer
 from api.serializers.tickets import (
     SEARCH_LIMIT,
@@ -49,6 +49,11 @@ Follow `next` to walk the pages.
 
 With `updated_since` the order is most recently updated first, so a sync client can walk all changes
 since its last sync; use the time it *started* the walk as its next `updated_since`.
+
+`ordering=sla_due` puts the nearest SLA deadline first and the tickets without one last; `-updated`,
+`updated`, `-created` and `created` sort by those times. Ties go by id: the cursor carries the sort key
+with the id, so tickets with equal keys, or without a deadline, are neither skipped nor repeated (a ticket
+whose key changes during the walk may be, as with any cursor).
 
 With `search` the answer holds at most {SEARCH_LIMIT} best matches in relevance order, all in one page
 (`next` is null); the other filters still apply."""
@@ -83,7 +88,7 @@ def _ticket_url(ticket: Ticket) -> str:
 class TicketListCreateView(ApiView):
     parser_classes = [JSONParser, MultiPartParser]
     permission_classes = [IsAuthenticated, CanCreateTickets]
-    pagination_class = IdCursorPagination
+    pagination_class = KeysetCursorPagination
     input_serializer_class = TicketCreateInputSerializer
     output_serializer_class = TicketOutputSerializer
 
@@ -106,7 +111,7 @@ class TicketListCreateView(ApiView):
             tickets = tickets.filter(reduce(operator.or_, states))
         if params.get("search", "").strip():
             return self.unpaginated_output(_search(tickets, params["search"]))
-        return self.paginated_output(tickets, by_updated=filters.updated_since is not None)
+        return self.paginated_output(tickets, order=ticket_order_from_params(params))
 
     @extend_schema(
         tags=["tickets"],

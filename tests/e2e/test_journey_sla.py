@@ -4,7 +4,7 @@ not taken in 5 minutes" escalated to the supervisor. A VIP ticket then shows the
 deadlines, pausing stops its clock, the escalation reaches the supervisor exactly once (the
 bell), and the SLA report lists the missed deadline."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,13 +14,13 @@ from playwright.sync_api import expect
 from accounts.choices import Role
 from customers.models import CompanyCategory
 from notifications.models import Notification
-from sla.calendars import clock_for
 from sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
 from sla.seeding import russian_calendar_seed
 from sla.services import ticket_sla_refresh
 from sla.sweep import sla_sweep
 from tests.factories import CompanyFactory, TeamFactory, UserFactory, make_ticket, priority, status
-from tickets.services import ticket_set_status
+from tickets.models import Article, Ticket
+from tickets.services import article_create, ticket_set_status
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,6 +29,8 @@ pytestmark = [
 ]
 
 MSK = ZoneInfo("Europe/Moscow")
+# Tuesday 2026-11-24 10:00 Moscow: a working day in the Russian production calendar.
+RECEIVED = datetime(2026, 11, 24, 10, 0, tzinfo=MSK)
 PASSWORD = "Sla-Journey-2026"
 
 
@@ -40,23 +42,9 @@ def _russian_calendar() -> BusinessCalendar:
         calendar = BusinessCalendar.objects.create(code="ru-msk", name="РФ (Москва)", is_default=True, country="RU")
         for weekday in range(5):
             WorkingInterval.objects.create(calendar=calendar, weekday=weekday, start=time(9), end=time(18))
-        for year in (date.today().year, date.today().year + 1):
-            russian_calendar_seed(calendar, year)
+        russian_calendar_seed(calendar, 2026)
         calendar.save()
     return calendar
-
-
-def _working_morning(calendar: BusinessCalendar) -> datetime:
-    """10:00 Moscow of a working day at least a week ahead whose 10:00-14:00 is working time in
-    the Russian production calendar. The journey's deadlines lie in the future, so the real clock
-    (status changes, page renders) never overtakes them whatever day the suite runs."""
-    clock = clock_for(calendar)
-    day = date.today() + timedelta(days=7)
-    while True:
-        morning = datetime(day.year, day.month, day.day, 10, 0, tzinfo=MSK)
-        if clock.is_working(morning) and clock.add(morning, timedelta(hours=4)) == morning + timedelta(hours=4):
-            return morning
-        day += timedelta(days=1)
 
 
 def _login(page, live_server, email):
@@ -74,7 +62,6 @@ def test_supervisor_sets_up_vip_sla_and_sees_it_work(live_server, browser):
     vip = CompanyCategory.objects.create(code="vip", name_ru="VIP", name_en="VIP", is_vip=True)
     client_company = CompanyFactory(name="ООО Важный клиент", category=vip)
     russian = _russian_calendar()
-    received = _working_morning(russian)
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US").new_page()
     _login(page, live_server, supervisor.email)
 
@@ -108,20 +95,20 @@ def test_supervisor_sets_up_vip_sla_and_sees_it_work(live_server, browser):
         priority=priority("critical"),
         company=client_company,
         team=team,
-        received_at=received,
+        received_at=RECEIVED,
     )
     ticket.refresh_from_db()
 
     # then: the deadlines are the policy's
     assert ticket.sla_policy == policy
-    assert ticket.sla_first_response_due == received + timedelta(minutes=15)
-    assert ticket.sla_resolution_due == received + timedelta(hours=4)
+    assert ticket.sla_first_response_due == RECEIVED + timedelta(minutes=15)
+    assert ticket.sla_resolution_due == RECEIVED + timedelta(hours=4)
     page.goto(f"{live_server.url}/tickets/{ticket.number}/")
     expect(page.locator("#ticket-summary .sla")).to_be_visible()
 
     # and the escalation fires once however often the sweep runs (10:06 and 10:07)
-    sla_sweep(now=received + timedelta(minutes=6))
-    sla_sweep(now=received + timedelta(minutes=7))
+    sla_sweep(now=RECEIVED + timedelta(minutes=6))
+    sla_sweep(now=RECEIVED + timedelta(minutes=7))
     assert Notification.objects.filter(user=supervisor, ticket=ticket, kind="sla_escalation").count() == 1
     page.goto(f"{live_server.url}/notifications/")
     expect(page.locator(".result")).to_have_count(1)
@@ -130,15 +117,22 @@ def test_supervisor_sets_up_vip_sla_and_sees_it_work(live_server, browser):
     expect(page.locator("body")).to_contain_text("SLA escalation")
 
     # and the first response missed at 10:15 is in the SLA report
-    sla_sweep(now=received + timedelta(minutes=20))
-    month = received.date().replace(day=1)
-    page.goto(f"{live_server.url}/sla/report/?date_from={month}&date_to={month + timedelta(days=40)}")
+    sla_sweep(now=RECEIVED + timedelta(minutes=20))
+    page.goto(f"{live_server.url}/sla/report/?date_from=2026-11-01&date_to=2026-11-30")
     expect(page.locator("body")).to_contain_text(f"#{ticket.number}")
 
-    # and waiting for the client pauses the clock (the status changes now, before that morning:
-    # the clock stands still from its start)
+    # and after a late first reply (10:25), waiting for the client (10:30) pauses the clock. The
+    # journey's day is fixed and the day the tests run on is not: the reply and the status change
+    # are moved to those moments and the clock is read at 10:40.
+    reply = article_create(ticket=ticket, author=supervisor, body="Выезжаем. На каком этаже?")
     ticket_set_status(ticket=ticket, actor=supervisor, status=status("waiting_client"))
-    ticket_sla_refresh(ticket)
+    Article.objects.filter(pk=reply.pk).update(
+        created_at=RECEIVED + timedelta(minutes=25), received_at=RECEIVED + timedelta(minutes=25)
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(first_response_at=RECEIVED + timedelta(minutes=25))
+    ticket.events.filter(kind="status_changed").update(created_at=RECEIVED + timedelta(minutes=30))
+    ticket.refresh_from_db()
+    ticket_sla_refresh(ticket, now=RECEIVED + timedelta(minutes=40))
     page.goto(f"{live_server.url}/tickets/{ticket.number}/")
     ticket.refresh_from_db()
     assert ticket.sla_resolution_state == "paused"

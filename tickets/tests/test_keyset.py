@@ -1,4 +1,4 @@
-"""core/keyset.py: seek pagination forward and back, over mixed-direction sort keys."""
+"""core/keyset.py: seek pagination forward and back, over mixed-direction and nullable sort keys."""
 
 import base64
 import json
@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.keyset import paginate
+from core.keyset import InvalidCursor, paginate
 from tests.factories import make_ticket, priority
 from tickets.models import Ticket
 
 UPDATED = ["-updated_at", "-id"]
 BY_PRIORITY = ["priority__order", "-updated_at", "-id"]
+BY_DEADLINE = ["sla_due", "id"]
 
 
 def _cursor(values: list) -> str:
@@ -108,3 +109,57 @@ def test_a_garbage_cursor_is_ignored(seven_tickets, cursor, direction):
     # then
     assert _numbers(page) == seven_tickets[:3]
     assert page.prev_cursor is None
+
+
+@pytest.fixture
+def deadlines(db):
+    """Eight tickets: four with a deadline (two of them the same), four without. The expected
+    order: nearest deadline first, a tie by id, then the tickets without one by id."""
+    now = timezone.now()
+    tickets = [make_ticket(title=f"t{i}") for i in range(8)]
+    for index, hours in {2: 1, 0: 2, 5: 2, 1: 3}.items():
+        Ticket.objects.filter(pk=tickets[index].pk).update(sla_due=now + timedelta(hours=hours))
+    return [tickets[i].number for i in (2, 0, 5, 1, 3, 4, 6, 7)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5])
+def test_a_nullable_key_walks_forward_and_back_with_the_nulls_last(deadlines, size):
+    # given
+    qs = Ticket.objects.all()
+    # when
+    pages = [paginate(qs, order=BY_DEADLINE, size=size)]
+    while pages[-1].next_cursor:
+        pages.append(paginate(qs, order=BY_DEADLINE, size=size, after=pages[-1].next_cursor))
+    backwards = [pages[-1]]
+    while backwards[-1].prev_cursor:
+        backwards.append(paginate(qs, order=BY_DEADLINE, size=size, before=backwards[-1].prev_cursor))
+    # then
+    assert [n for page in pages for n in _numbers(page)] == deadlines
+    assert len(pages) == -(-len(deadlines) // size)
+    assert [n for page in reversed(backwards) for n in _numbers(page)] == deadlines
+    assert [_numbers(page) for page in reversed(backwards)] == [_numbers(page) for page in pages]
+
+
+def test_a_cursor_on_a_null_key_continues_among_the_nulls(deadlines):
+    # given: the cursor of the first ticket without a deadline
+    first_without = Ticket.objects.get(number=deadlines[4])
+    # when
+    page = paginate(Ticket.objects.all(), order=BY_DEADLINE, size=10, after=_cursor([None, first_without.pk]))
+    # then
+    assert _numbers(page) == deadlines[5:]
+    assert page.next_cursor is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage!!", _cursor([None, 5]), _cursor(["2026-03-01T10:00:00+00:00", None])],
+    ids=["not base64", "a null key that cannot be null", "a null id"],
+)
+def test_a_strict_page_refuses_a_cursor_it_did_not_make(seven_tickets, cursor):
+    with pytest.raises(InvalidCursor):
+        paginate(Ticket.objects.all(), order=UPDATED, size=3, after=cursor, strict=True)
+
+
+def test_a_null_in_a_key_that_cannot_be_null_is_ignored(seven_tickets):
+    page = paginate(Ticket.objects.all(), order=UPDATED, size=3, after=_cursor([None, 5]))
+    assert _numbers(page) == seven_tickets[:3]
