@@ -24,7 +24,10 @@ run: setup pdf-deps
 	@$(MANAGE) migrate --noinput
 	@$(MANAGE) collectstatic --noinput --verbosity 0
 	@$(MANAGE) seed_demo
-	@PORT=$(PORT) $(MANAGE) runall --port $(PORT)
+	@if [ -z "$$EMAIL_HOST" ] && [ -z "$$EMAIL_BACKEND" ]; then \
+		echo "No EMAIL_HOST given: outgoing mail is written to var/sent-mail/ instead of being sent."; \
+		export EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend; \
+	fi; PORT=$(PORT) $(MANAGE) runall --port $(PORT)
 
 # Pango and a Cyrillic font for WeasyPrint (QR label sheets as PDF). Without them the app runs,
 # and printing labels answers with an error.

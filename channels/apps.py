@@ -8,8 +8,7 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Channels")
 
     def ready(self) -> None:
-        from channels.email.hooks import acknowledgement_hooks
+        from channels.email.hooks import acknowledgement_hook_register
         from channels.email.outbound import ticket_acknowledge
 
-        if ticket_acknowledge not in acknowledgement_hooks:
-            acknowledgement_hooks.append(ticket_acknowledge)
+        acknowledgement_hook_register(ticket_acknowledge)

@@ -188,6 +188,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Otklik <noreply@localhost>")
+# With EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (what `make run` uses when no
+# EMAIL_HOST is given) every outgoing message is written here as a file instead of being sent.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "sent-mail"))
 # The domain of the Message-IDs Otklik gives its mail; empty: the sending mailbox's domain.
 EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "")
 
