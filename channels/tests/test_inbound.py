@@ -45,14 +45,18 @@ def test_a_new_message_opens_a_ticket_from_its_known_sender(mailbox, contact, te
     assert article.email_meta["message_id"] == "first@romashka.test"
     assert article.email_meta["mailbox"] == "support@otklik.test"
     assert article.from_stranger is False
-    assert list(EmailMessageRef.objects.values_list("message_id", "direction", "ticket", "article")) == [
-        ("first@romashka.test", "in", ticket.pk, article.pk)
-    ]
+    assert list(
+        EmailMessageRef.objects.filter(direction="in").values_list("message_id", "direction", "ticket", "article")
+    ) == [("first@romashka.test", "in", ticket.pk, article.pk)]
+    # and the acknowledgement queued to the sender is indexed for threading too
+    assert EmailMessageRef.objects.filter(direction="out", ticket=ticket).count() == 1
 
 
-# Measured (SQLite / PostgreSQL): storing 6 (savepoints included), processing a new ticket 27 /
-# 26, a reply 24 / 23; most are the ticket services' (number, SLA, event, search document).
-NEW_TICKET_MAX_QUERIES = 34
+# Measured (SQLite / PostgreSQL): storing 6 (savepoints included), processing a new ticket 44
+# (27 / 26 of them the ticket itself, the rest its acknowledgement: mailbox, thread ids, daily cap,
+# outbox row, Message-ID index), a reply 24 / 23; most are the ticket services' (number, SLA,
+# event, search document).
+NEW_TICKET_MAX_QUERIES = 46
 REPLY_MAX_QUERIES = 31
 
 

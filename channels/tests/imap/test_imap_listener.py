@@ -20,7 +20,7 @@ SEEN = b"\\Seen"
 
 # Committed data, flushed after each test. No serialized_rollback: these tests need none of the
 # migration-seeded rows, and restoring them before every test would clash with the content types
-# post_migrate re-creates; migrated_data_restored_afterwards puts them back once the module is done.
+# post_migrate re-creates; migration_data (channels/tests/conftest.py) puts them back before each test.
 # available_apps makes the flush TRUNCATE ... CASCADE (PostgreSQL's search table references tickets).
 committed = pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
 
@@ -66,7 +66,7 @@ def start_watcher(mailbox, stop):
 
 
 @committed
-@pytest.mark.usefixtures("migrated_data_restored_afterwards", "queue_in_memory")
+@pytest.mark.usefixtures("migration_data", "queue_in_memory")
 def test_idle_fetches_new_mail_within_two_seconds(mailbox, imap_server, imap_account, stop):
     watcher = start_watcher(mailbox, stop)
     assert watcher.idling.wait(10)
@@ -88,7 +88,7 @@ def test_idle_fetches_new_mail_within_two_seconds(mailbox, imap_server, imap_acc
 
 
 @committed
-@pytest.mark.usefixtures("migrated_data_restored_afterwards", "queue_in_memory")
+@pytest.mark.usefixtures("migration_data", "queue_in_memory")
 def test_without_idle_the_mailbox_is_polled(make_mailbox, imap_server, imap_account, stop):
     mailbox = make_mailbox(imap_idle=False, imap_poll_seconds=1)
     watcher = start_watcher(mailbox, stop)
@@ -104,7 +104,7 @@ def test_without_idle_the_mailbox_is_polled(make_mailbox, imap_server, imap_acco
 
 
 @committed
-@pytest.mark.usefixtures("migrated_data_restored_afterwards")
+@pytest.mark.usefixtures("migration_data")
 def test_each_stored_message_is_queued_for_processing_after_commit(mailbox, imap_server, imap_account, queue_in_memory):
     imap_server.append(imap_account, make_message(message_id="<q1@x>"), make_message(message_id="<q2@x>"))
 
@@ -119,7 +119,7 @@ def test_each_stored_message_is_queued_for_processing_after_commit(mailbox, imap
 
 
 @committed
-@pytest.mark.usefixtures("migrated_data_restored_afterwards", "queue_in_memory")
+@pytest.mark.usefixtures("migration_data", "queue_in_memory")
 def test_the_listener_starts_on_mailboxes_added_while_it_runs(make_mailbox, imap_server, imap_account, stop):
     listener = ImapListener(refresh_seconds=0.2, stop=stop)
     thread = threading.Thread(target=listener.run)
@@ -140,7 +140,7 @@ def test_the_listener_starts_on_mailboxes_added_while_it_runs(make_mailbox, imap
 
 
 @committed
-@pytest.mark.usefixtures("migrated_data_restored_afterwards", "queue_in_memory")
+@pytest.mark.usefixtures("migration_data", "queue_in_memory")
 def test_changed_settings_are_picked_up_while_idling(mailbox, imap_server, stop, monkeypatch):
     monkeypatch.setattr(imap_listener, "LEASE_RENEW_SECONDS", 0.5)
     watcher = start_watcher(mailbox, stop)
@@ -156,7 +156,7 @@ def test_changed_settings_are_picked_up_while_idling(mailbox, imap_server, stop,
 
 
 @committed
-@pytest.mark.usefixtures("migrated_data_restored_afterwards", "queue_in_memory")
+@pytest.mark.usefixtures("migration_data", "queue_in_memory")
 def test_a_second_listener_waits_and_takes_over_when_the_first_stops(mailbox, imap_server, imap_account, monkeypatch):
     monkeypatch.setattr(imap_listener, "LEASE_RENEW_SECONDS", 0.3)
     first_stop, second_stop = threading.Event(), threading.Event()
@@ -184,7 +184,7 @@ def test_a_second_listener_waits_and_takes_over_when_the_first_stops(mailbox, im
 
 
 @committed
-@pytest.mark.usefixtures("migrated_data_restored_afterwards", "queue_in_memory")
+@pytest.mark.usefixtures("migration_data", "queue_in_memory")
 def test_two_fetches_of_one_mailbox_at_once_store_and_mark_each_message_once(mailbox, imap_server, imap_account):
     imap_server.append(imap_account, *[make_message(message_id=f"<c{n}@x>") for n in range(20)])
     barrier = threading.Barrier(2)
