@@ -59,6 +59,22 @@ class MailboxForm(forms.ModelForm):
             if self.instance.pk and getattr(self.instance, name):
                 field.help_text = _("Stored. Leave empty to keep it.")
 
+    # The edit page shows the fields in these groups (templates/channels/mailbox_edit.html).
+    SECTIONS = {
+        "routing": ("name", "address", "brand_name", "language", "team", "category", "is_active", "signature"),
+        "replies": ("ticket_tag", "auto_reply", "auto_replies_per_day", "max_message_bytes"),
+        "inbound": ("inbound",),
+        "imap": tuple(name for name in Meta.fields if name.startswith("imap_")),
+        "smtp": tuple(name for name in Meta.fields if name.startswith("smtp_")),
+    }
+
+    def section(self, key: str) -> list[forms.BoundField]:
+        return [self[name] for name in self.SECTIONS[key]]
+
+    @property
+    def sections(self) -> dict[str, list[forms.BoundField]]:
+        return {key: self.section(key) for key in self.SECTIONS}
+
     def clean_address(self) -> str:
         address = self.cleaned_data["address"].strip().lower()
         if Mailbox.objects.filter(address__iexact=address).exclude(pk=self.instance.pk).exists():

@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--out", default="screenshots")
     parser.add_argument("--only", default="", help="regex on screen names")
+    parser.add_argument("--full-page", action="store_true", help="the whole page, not the first screen")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,6 +60,10 @@ def main() -> None:
         ("sla_report", "/sla/report/"),
         ("queue_sla", "/tickets/?view=all_open&sort=sla"),
         ("settings", "/tickets/settings/statuses/"),
+        ("email_ticket", "first:/tickets/?view=all_open&channel=email"),
+        ("mailboxes", "/channels/mailboxes/"),
+        ("mailbox", "first-mailbox:/channels/mailboxes/"),
+        ("failed_inbound", "/channels/inbound/failed/"),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
     with sync_playwright() as p:
@@ -76,6 +81,9 @@ def main() -> None:
                     for name, path in screens:
                         if args.only and not re.search(args.only, name):
                             continue
+                        if path and path.startswith("first-mailbox:"):
+                            page.goto(args.base + path.partition(":")[2])
+                            path = page.locator("a[href*='/channels/mailboxes/']").last.get_attribute("href") or "/"
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
                             kind, _sep, list_path = path.partition(":")
@@ -91,7 +99,7 @@ def main() -> None:
                         page.goto(args.base + path)
                         page.wait_for_load_state("networkidle")
                         target = out / f"{name}-{language}-{size_name}.png"
-                        page.screenshot(path=str(target), full_page=False)
+                        page.screenshot(path=str(target), full_page=args.full_page)
                         print(target)
                     set_language(page, args.base, "ru")
                     ctx.close()
