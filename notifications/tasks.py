@@ -2,23 +2,36 @@
 every task is idempotent, and a periodic task picks up whatever an on-commit task missed."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task
+from huey.exceptions import TaskLockedException
 
 from notifications.outbox import outbox_send, outbox_send_due
 from notifications.services import notifications_mail_pending
 
 
+def _mail_pending_unless_running() -> int:
+    """One worker at a time hands notifications to the outbox. A task that finds another at it
+    returns quietly (seeding or a sweep queues hundreds at once): the running one, or the next
+    minute's, takes every row still waiting."""
+    lock = HUEY.lock_task("notifications-mail")
+    if lock.is_locked():
+        return 0
+    try:
+        with lock:
+            return notifications_mail_pending()
+    except TaskLockedException:
+        return 0
+
+
 @db_task()
-@lock_task("notifications-mail")
 def notifications_mail() -> int:
-    return notifications_mail_pending()
+    return _mail_pending_unless_running()
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("notifications-mail")
 def notifications_mail_retry() -> int:
     """Every minute: queue the mail of notifications the on-commit task did not (a worker was down)."""
-    return notifications_mail_pending()
+    return _mail_pending_unless_running()
 
 
 @db_task()

@@ -267,3 +267,24 @@ def test_staff_notifications_go_through_the_outbox_to_the_installations_smtp(db,
     assert message["Subject"] == f"[#{ticket.number}] You were assigned a ticket"
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_content().strip().endswith(f"/tickets/{ticket.number}/")
+
+
+def test_a_mail_task_that_finds_another_at_work_returns_quietly_and_leaves_the_rows(db):
+    # given a notification waiting, and another worker holding the mailing lock
+    from huey.contrib.djhuey import HUEY
+
+    from notifications.models import Notification
+    from notifications.tasks import notifications_mail
+
+    user = UserFactory(email="ivan@otklik.test", role=Role.AGENT, language="en")
+    notify(users=[user], text="You were assigned a ticket", kind="assigned", ticket=make_ticket(title="Лифт"))
+    lock = HUEY.lock_task("notifications-mail")
+
+    # when the task runs while the lock is held, and again after it is released
+    with lock:
+        while_locked = notifications_mail.call_local()
+    after = notifications_mail.call_local()
+
+    # then the first did nothing (no error), the second queued the mail
+    assert (while_locked, after) == (0, 1)
+    assert Notification.objects.filter(user=user, emailed_at__isnull=False).count() == 1
