@@ -2,10 +2,8 @@ import os
 
 import pytest
 
-from accounts.choices import Role
 from channels.choices import MailboxInbound, TransportSecurity
 from channels.models import Mailbox
-from tests.factories import UserFactory
 from tests.imap_server import DovecotServer, ImapServerUnavailable
 
 
@@ -63,18 +61,6 @@ def mailbox(make_mailbox):
 
 
 @pytest.fixture
-def admin(db):
-    return UserFactory(email="admin@otklik.test", full_name="Алла Админова", role=Role.ADMIN, language="en")
-
-
-@pytest.fixture
-def login(db):
-    """`login(user)`: a signed-in browser speaking English."""
-    from django.test import Client
-
-    def make(user):
-        browser = Client(headers={"Accept-Language": "en"})
-        browser.force_login(user)
-        return browser
-
-    return make
+def admin(admin_user):
+    """The administrator of channels/tests/conftest.py (`login` comes from there too)."""
+    return admin_user
