@@ -21,3 +21,13 @@ class ImapProcessedAction(models.TextChoices):
 class MessageDirection(models.TextChoices):
     INBOUND = "in", _("Inbound")
     OUTBOUND = "out", _("Outbound")
+
+
+class TelegramMode(models.TextChoices):
+    WEBHOOK = "webhook", _("Webhook (Telegram calls Otklik)")
+    POLLING = "polling", _("Long polling (Otklik asks Telegram)")
+
+
+class TelegramChatState(models.TextChoices):
+    AWAITING_PHONE = "awaiting_phone", _("Waiting for the phone number")
+    LINKED = "linked", _("Linked to a contact")

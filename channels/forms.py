@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from channels.models import Mailbox
+from channels.models import Mailbox, TelegramBot
 
 PASSWORD_FIELDS = ("imap_password", "smtp_password")
 
@@ -102,3 +102,30 @@ class EmlUploadForm(forms.Form):
         required=False,
         help_text=_("Empty: found from the message's recipients."),
     )
+
+
+class TelegramBotForm(forms.ModelForm):
+    """A bot's settings. The token is write-only: never rendered back; empty keeps the stored one."""
+
+    language = forms.ChoiceField(label=_("language"), choices=[("ru", "Русский"), ("en", "English")])
+
+    class Meta:
+        model = TelegramBot
+        fields = ["name", "token", "mode", "language", "team", "category", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["token"]
+        field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+        field.help_text = _("From @BotFather, like 123456:ABC-DEF…")
+        if self.instance.pk:
+            field.required = False
+            field.help_text = _("Stored. Leave empty to keep it.")
+
+    def clean_token(self) -> str:
+        value = (self.cleaned_data.get("token") or "").strip()
+        if not value and self.instance.pk:
+            return str(TelegramBot.objects.filter(pk=self.instance.pk).values_list("token", flat=True).first() or "")
+        if ":" not in value:
+            raise forms.ValidationError(_("A bot token looks like 123456:ABC-DEF…"))
+        return value

@@ -1,12 +1,21 @@
-"""Channel endpoints (today: email mailboxes) and the Message-ID index used to thread mail.
-See docs/architecture/email.md."""
+"""Channel endpoints (email mailboxes, Telegram bots), the Message-ID index used to thread mail and
+the Telegram chats linked to contacts. See docs/architecture/email.md and telegram.md."""
+
+import secrets
 
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from channels.choices import ImapProcessedAction, MailboxInbound, MessageDirection, TransportSecurity
+from channels.choices import (
+    ImapProcessedAction,
+    MailboxInbound,
+    MessageDirection,
+    TelegramChatState,
+    TelegramMode,
+    TransportSecurity,
+)
 
 
 class Mailbox(models.Model):
@@ -104,3 +113,91 @@ class EmailMessageRef(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+def _webhook_secret() -> str:
+    # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -: token_urlsafe gives exactly those.
+    return secrets.token_urlsafe(32)
+
+
+class TelegramBot(models.Model):
+    """A Telegram bot clients write to: its token (write-only in the UI), how updates arrive
+    (webhook or long polling), where its tickets are routed. See docs/architecture/telegram.md."""
+
+    name = models.CharField(_("name"), max_length=200)
+    token = models.CharField(_("bot token"), max_length=200)
+    mode = models.CharField(
+        _("updates arrive by"), max_length=8, choices=TelegramMode.choices, default=TelegramMode.WEBHOOK
+    )
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token on every webhook call.
+    webhook_secret = models.CharField(max_length=256, default=_webhook_secret, editable=False)
+    language = models.CharField(
+        _("language"), max_length=2, default="ru", help_text=_("For clients whose language is not known yet.")
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.ForeignKey(
+        "tickets.ServiceCategory",
+        verbose_name=_("service category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Long polling: the highest update_id stored; getUpdates asks from the next one.
+    last_update_id = models.BigIntegerField(default=0, editable=False)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("Telegram bot")
+        verbose_name_plural = _("Telegram bots")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TelegramChat(models.Model):
+    """One client's private chat with a bot: the contact it is linked to (after the client shared
+    their phone number), the messages kept until then, and the ticket new messages add to."""
+
+    bot = models.ForeignKey(TelegramBot, on_delete=models.CASCADE, related_name="chats")
+    chat_id = models.BigIntegerField()
+    user_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=100, blank=True)
+    full_name = models.CharField(max_length=300, blank=True)
+    language = models.CharField(max_length=2, blank=True)
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="telegram_chats"
+    )
+    state = models.CharField(max_length=16, choices=TelegramChatState.choices, default=TelegramChatState.AWAITING_PHONE)
+    # InboundMessage ids written before the contact was known: they become the ticket then.
+    pending = models.JSONField(default=list, blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Pacing of outgoing messages (at most one a second to a chat): when the last one went out.
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bot", "chat_id"], name="telegram_chat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id}:{self.chat_id}"
+
+
+class TelegramMessageRef(models.Model):
+    """A client's Telegram message and the article it became (an edit updates that article)."""
+
+    chat = models.ForeignKey(TelegramChat, on_delete=models.CASCADE, related_name="messages")
+    message_id = models.BigIntegerField()
+    article = models.ForeignKey("tickets.Article", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat", "message_id"], name="telegram_message_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id}:{self.message_id}"

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from channels.models import Mailbox
+from channels.models import Mailbox, TelegramBot
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 
@@ -31,7 +31,7 @@ def inbound_failed_list_for_user(*, user: User) -> QuerySet[InboundMessage]:
     if not (user.is_authenticated and user.is_admin):
         return InboundMessage.objects.none()
     return (
-        InboundMessage.objects.filter(channel="email", status__in=FAILED_STATUSES)
+        InboundMessage.objects.filter(status__in=FAILED_STATUSES)
         .select_related("mailbox")
         .defer("raw")
         .order_by("-received_at", "-id")
@@ -46,3 +46,16 @@ def inbound_get_for_user(*, user: User, inbound_id: int) -> InboundMessage:
     if row is None:
         raise Http404
     return row
+
+
+def telegram_bot_list_for_user(*, user: User) -> QuerySet[TelegramBot]:
+    if not (user.is_authenticated and user.is_admin):
+        return TelegramBot.objects.none()
+    return TelegramBot.objects.select_related("team", "category")
+
+
+def telegram_bot_get_for_user(*, user: User, bot_id: int) -> TelegramBot:
+    bot = telegram_bot_list_for_user(user=user).filter(pk=bot_id).first()
+    if bot is None:
+        raise Http404
+    return bot

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from channels.views import mail_admin, mailbox_test
+from channels.views import mail_admin, mailbox_test, telegram_admin, telegram_webhook
 
 app_name = "channels"
 urlpatterns = [
@@ -8,6 +8,11 @@ urlpatterns = [
     path("mailboxes/new/", mail_admin.mailbox_edit, name="mailbox_create"),
     path("mailboxes/<int:pk>/", mail_admin.mailbox_edit, name="mailbox_edit"),
     path("mailboxes/<int:pk>/test/", mailbox_test.mailbox_test_view, name="mailbox_test"),
+    path("telegram/", telegram_admin.telegram_bot_list, name="telegram_bot_list"),
+    path("telegram/new/", telegram_admin.telegram_bot_edit, name="telegram_bot_create"),
+    path("telegram/<int:pk>/", telegram_admin.telegram_bot_edit, name="telegram_bot_edit"),
+    path("telegram/<int:pk>/register/", telegram_admin.telegram_bot_register, name="telegram_bot_register"),
+    path("telegram/<int:bot_id>/webhook/", telegram_webhook.telegram_webhook, name="telegram_webhook"),
     path("inbound/failed/", mail_admin.inbound_failed_list, name="inbound_failed_list"),
     path("inbound/upload/", mail_admin.inbound_upload_view, name="inbound_upload"),
     path("inbound/<int:pk>/", mail_admin.inbound_detail, name="inbound_detail"),

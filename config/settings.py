@@ -210,6 +210,11 @@ OTKLIK_IMAP_QUARANTINE_KEEP_BYTES = int(os.environ.get("OTKLIK_IMAP_QUARANTINE_K
 # Longest single IDLE before the listener re-reads the mailbox's settings and idles again (RFC 2177: < 29 min).
 OTKLIK_IMAP_IDLE_SECONDS = int(os.environ.get("OTKLIK_IMAP_IDLE_SECONDS", "300"))
 
+# Telegram (channels/telegram/; docs/architecture/telegram.md). The Bot API's base URL (tests point
+# it at a local stand-in), and the address Telegram reaches this installation at (webhooks).
+TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+OTKLIK_PUBLIC_URL = os.environ.get("OTKLIK_PUBLIC_URL", "")
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}

@@ -1,7 +1,9 @@
 """Telling clients about what happened on their ticket, on the channel that reaches them
 (DESIGN.md, "delivery"). Ticket services call these explicitly, inside their transaction; each
 hands over to the channel's composer, which queues outbox rows (sent after commit).
-Today the only client channel with a sender is email (channels/email/outbound.py)."""
+Client channels with a sender: email (channels/email/outbound.py) and Telegram
+(channels/telegram/outbound.py). A reply goes back on the channel the ticket came by when that
+channel can reach the client (a Telegram ticket with a linked chat), else by email."""
 
 from __future__ import annotations
 
@@ -12,6 +14,11 @@ def article_published(*, article: Article) -> None:
     """A public article was added to a ticket: an agent's reply goes to the client. Notes,
     clients' own articles and strangers' articles go nowhere (the composer checks)."""
     from channels.email.outbound import email_reply_enqueue
+    from channels.telegram.outbound import chat_for_ticket, telegram_reply_enqueue
+
+    if chat_for_ticket(article.ticket) is not None:
+        telegram_reply_enqueue(article=article)
+        return
 
     email_reply_enqueue(article=article)
 

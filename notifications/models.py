@@ -45,6 +45,7 @@ class OutboxKind(models.TextChoices):
     ACKNOWLEDGEMENT = "ack", _("Acknowledgement")
     STATUS = "status", _("Status notice")
     NOTIFICATION = "notification", _("Staff notification")
+    CHAT = "chat", _("Chat message")  # a bot's own words in a chat (asking for the phone, /status)
 
 
 class OutboxMessage(models.Model):

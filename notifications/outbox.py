@@ -1,5 +1,8 @@
-"""The outbox: every message Otklik sends to a person by email goes through here (DESIGN.md,
-"delivery"; docs/architecture/email.md, "Outbound").
+"""The outbox: every message Otklik sends to a person (by email, by Telegram) goes through here
+(DESIGN.md, "delivery"; docs/architecture/email.md, "Outbound"; telegram.md, "Outbound").
+
+Each OutboxMessage.channel has a sender in SENDERS: "module.function(rows, now) -> {row id: status}"
+taking claimed rows of that channel and recording each outcome (record_sent/record_failure).
 
 A message is composed once, when it is queued, and stored as bytes with its Message-ID, so a retry
 sends exactly the same message. Queueing is idempotent on `dedup_key` (queueing the reply to an
@@ -24,6 +27,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +53,13 @@ SMTP_TIMEOUT = 30
 MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
 
 
+# channel → "module.function(rows: list[OutboxMessage], now) -> dict[row id, status]".
+SENDERS = {
+    "email": "notifications.outbox.email_deliver",
+    "telegram": "channels.telegram.outbound.telegram_deliver",
+}
+
+
 @dataclass(frozen=True)
 class ComposedEmail:
     """What a composer hands to the outbox: the finished RFC 5322 bytes and what to show of them."""
@@ -60,11 +71,22 @@ class ComposedEmail:
     payload: bytes
 
 
+@dataclass(frozen=True)
+class ComposedChatMessage:
+    """What a chat channel's composer hands to the outbox: the API request to make (as bytes) and
+    the chat it goes to."""
+
+    recipient: str  # the chat id
+    payload: bytes
+    subject: str = ""
+    message_id: str = ""
+
+
 def outbox_enqueue(
     *,
     kind: str,
     dedup_key: str,
-    compose: Callable[[], ComposedEmail],
+    compose: Callable[[], ComposedEmail | ComposedChatMessage],
     channel: str = "email",
     ticket: Any = None,
     article: Any = None,
@@ -261,8 +283,23 @@ def _text(value: bytes | str) -> str:
 
 
 def _deliver_claimed(ids: list[int], now: datetime) -> list[str]:
-    """Send claimed rows, one SMTP connection per mailbox, and record each outcome."""
-    rows = OutboxMessage.objects.filter(pk__in=ids).select_related("mailbox").order_by("mailbox_id", "id")
+    """Hand claimed rows to their channel's sender; returns each row's status afterwards."""
+    by_channel: dict[str, list[OutboxMessage]] = {}
+    for row in OutboxMessage.objects.filter(pk__in=ids).select_related("mailbox").order_by("mailbox_id", "id"):
+        by_channel.setdefault(row.channel, []).append(row)
+    statuses: dict[int, str] = {}
+    for channel, rows in by_channel.items():
+        if channel not in SENDERS:
+            for row in rows:
+                statuses[row.pk] = record_failure(row, f"no sender for channel {channel!r}", now, permanent=True)
+            continue
+        module, _, name = SENDERS[channel].rpartition(".")
+        statuses.update(getattr(import_module(module), name)(rows, now))
+    return [statuses.get(pk, "missing") for pk in ids]
+
+
+def email_deliver(rows: list[OutboxMessage], now: datetime) -> dict[int, str]:
+    """Send claimed email rows, one SMTP connection per mailbox, and record each outcome."""
     backends: dict[int | None, BaseEmailBackend] = {}
     statuses: dict[int, str] = {}
     try:
@@ -288,11 +325,11 @@ def _deliver_claimed(ids: list[int], now: datetime) -> list[str]:
                     backends.pop(row.mailbox_id, None)
                 statuses[row.pk] = _record_failure(row, exc, now)
                 continue
-            statuses[row.pk] = _record_sent(row)
+            statuses[row.pk] = record_sent(row)
     finally:
         for backend in backends.values():
             _close(backend)
-    return [statuses.get(pk, "missing") for pk in ids]
+    return statuses
 
 
 def _close(backend: BaseEmailBackend) -> None:
@@ -301,7 +338,7 @@ def _close(backend: BaseEmailBackend) -> None:
         backend.close()
 
 
-def _record_sent(row: OutboxMessage) -> str:
+def record_sent(row: OutboxMessage) -> str:
     OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
         status=OutboxStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1, last_error=""
     )
@@ -310,16 +347,32 @@ def _record_sent(row: OutboxMessage) -> str:
 
 def _record_failure(row: OutboxMessage, exc: BaseException, now: datetime, *, permanent: bool = False) -> str:
     text, refused = smtp_failure(exc)
-    permanent = permanent or refused
+    return record_failure(row, text, now, permanent=permanent or refused)
+
+
+def record_failure(
+    row: OutboxMessage, text: str, now: datetime, *, permanent: bool = False, retry_at: datetime | None = None
+) -> str:
+    """A failed attempt: FAILED when permanent or out of attempts, else queued again at `retry_at`
+    (the provider said when) or after the next of RETRY_MINUTES."""
     attempts = row.attempts + 1
     if permanent or attempts >= MAX_ATTEMPTS:
         status, next_at = OutboxStatus.FAILED, now
     else:
-        status, next_at = OutboxStatus.QUEUED, now + timedelta(minutes=RETRY_MINUTES[attempts - 1])
+        status, next_at = OutboxStatus.QUEUED, retry_at or now + timedelta(minutes=RETRY_MINUTES[attempts - 1])
     OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
         status=status, attempts=attempts, last_error=text[:5000], next_attempt_at=next_at
     )
     return status
+
+
+def record_deferred(row: OutboxMessage, until: datetime, *, note: str = "") -> str:
+    """Not sent yet, and not a failure: pacing, or the provider asked to come back later (HTTP
+    429 retry_after). Queued again for `until` without using up an attempt."""
+    OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.QUEUED, next_attempt_at=until, last_error=note[:5000]
+    )
+    return OutboxStatus.QUEUED
 
 
 def outbox_mark_bounced(*, message_id: str, error: str) -> int:

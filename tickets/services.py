@@ -612,6 +612,29 @@ def article_create(
 
 
 @transaction.atomic
+def article_edit_by_client(*, article: Article, body: str) -> bool:
+    """The client edited their message in the channel (a Telegram edit): the article shows the new
+    text, and the old one stays in the ticket's history (a FIELD_CHANGED event, field "article").
+    Returns False when the text did not change."""
+    body = (body or "").strip()
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if not body or body == article.body:
+        return False
+    old = article.body
+    article.body = body
+    article.save(update_fields=["body"])
+    ticket = Ticket.objects.get(pk=article.ticket_id)
+    _record(
+        ticket,
+        EventKind.FIELD_CHANGED,
+        actor_contact=article.author_contact,
+        data={"field": "article", "article_id": article.pk, "old": old, "new": body},
+    )
+    search.index_ticket(ticket.pk)
+    return True
+
+
+@transaction.atomic
 def ticket_reply(
     *,
     ticket: Ticket,

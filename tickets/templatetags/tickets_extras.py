@@ -55,6 +55,8 @@ def event_text(event: TicketEvent) -> str:
         label = FIELD_LABELS.get(d.get("field", ""), d.get("field", ""))
         if d.get("field") == "description":
             return format_html("{}", _("changed the description"))
+        if d.get("field") == "article":
+            return format_html("{} ({}: «{}»)", _("edited a message"), _("was"), d.get("old") or "")
         return format_html("{}: {} → {}", label, _name(d.get("old")), _name(d.get("new")))
     if kind == EventKind.STATUS_CHANGED:
         text = format_html("{}: {} → {}", _("Status"), _name(d.get("old")), _name(d.get("new")))

@@ -1,6 +1,6 @@
 """Start the whole embedded system in one terminal: web server (gunicorn), the Huey consumer,
-and the inbound mail listener (LMTP on LMTP_PORT, channels/email/lmtp.py). Stops everything on Ctrl-C or
-when any part exits, so a crash is never silent."""
+the inbound mail listener (LMTP on LMTP_PORT, channels/email/lmtp.py), IMAP intake and Telegram
+long polling. Stops everything on Ctrl-C or when any part exits, so a crash is never silent."""
 
 import os
 import signal
@@ -33,6 +33,8 @@ class Command(BaseCommand):
             "worker": [python, manage, "run_huey", "--quiet"],
             "mail": [python, manage, "lmtp_server"],
             "imap": [python, manage, "imap_listener"],
+            # Long polling of Telegram bots in polling mode; idles when there are none.
+            "telegram": [python, manage, "telegram_poll"],
         }  # fmt: skip
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping = False

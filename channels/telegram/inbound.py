@@ -1,0 +1,291 @@
+"""The Telegram pipeline: one stored update → chat, contact, ticket and article.
+See docs/architecture/telegram.md, "Inbound".
+
+Called by intake.services.inbound_process inside its transaction with the InboundMessage row
+locked; anything raised here (a file that cannot be fetched, a service's ValidationError) rolls
+the update back and puts it in the failed-inbound list, from where it can be processed again.
+
+First contact: a chat starts unlinked. The bot asks for the phone number with a contact-sharing
+button; what the client writes meanwhile is kept (TelegramChat.pending: the InboundMessage ids)
+and becomes the ticket as soon as the client shares their own number. We keep rather than open
+a ticket with a contact made up from the Telegram name, because the number is what finds the
+client's existing contact (and company, contracts, SLA) — a ticket opened earlier would have to
+be moved to another contact and company afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from channels.choices import TelegramChatState
+from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
+from channels.telegram import api
+from channels.telegram.outbound import chat_language, chat_message_enqueue, telegram_acknowledgement_enqueue
+from customers.models import Contact, ContactPhone, normalize_phone
+from customers.services import contact_create
+from intake.models import InboundMessage
+from tickets.choices import OPEN_CATEGORIES, Channel
+from tickets.models import Article, Ticket
+from tickets.services import UploadedFileData, article_create, article_edit_by_client, ticket_create
+
+TITLE_LENGTH = 120
+# The reply keyboard's button that lists the client's open requests (besides /status).
+STATUS_BUTTON = {"ru": "Мои заявки", "en": "My requests"}
+
+
+def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | None]:
+    """Turn one stored update into an article, a bot answer, or nothing (updates we do not handle:
+    group chats, stickers, callbacks). Raises ValueError for a body that is not an update."""
+    update = json.loads(bytes(inbound.raw))
+    if not isinstance(update, dict):
+        raise ValueError("the update is not a JSON object")
+    bot = TelegramBot.objects.select_related("team", "category").get(pk=int(inbound.dedup_key.split(":", 1)[0]))
+    if isinstance(update.get("edited_message"), dict):
+        return _edit(bot, update["edited_message"])
+    message = update.get("message")
+    if not isinstance(message, dict) or (message.get("chat") or {}).get("type") != "private":
+        return None, None
+    chat = _chat(bot, message)
+    if isinstance(message.get("contact"), dict):
+        return _contact_shared(chat, message, inbound)
+    text = (message.get("text") or "").strip()
+    command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+    if chat.contact is None:
+        if not command:
+            chat.pending = [*chat.pending, inbound.pk]
+            chat.save(update_fields=["pending"])
+        if command or len(chat.pending) == 1:
+            _ask_phone(chat, inbound)
+        return None, None
+    if command == "/start":
+        _say(chat, inbound, _("Hello! Write what happened, and attach photos if you can."))
+        return None, None
+    if command == "/new":
+        chat.ticket = None
+        chat.save(update_fields=["ticket"])
+        _say(chat, inbound, _("Write your new request: it will get its own number."))
+        return None, None
+    if command == "/status" or text in STATUS_BUTTON.values():
+        _status(chat, inbound)
+        return None, None
+    return _article(chat, message, inbound)
+
+
+# --- chats and contacts ------------------------------------------------------------------------
+
+
+def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
+    person = message.get("from") or {}
+    chat, _created = TelegramChat.objects.select_for_update().get_or_create(
+        bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")}
+    )
+    full_name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p).strip()
+    language = str(person.get("language_code") or "")[:2]
+    changed = {"username": str(person.get("username") or "")[:100], "full_name": full_name[:300]}
+    if language in ("ru", "en"):
+        changed["language"] = language
+    fields = [name for name, value in changed.items() if getattr(chat, name) != value]
+    for name in fields:
+        setattr(chat, name, changed[name])
+    if fields:
+        chat.save(update_fields=fields)
+    chat.bot = bot
+    return chat
+
+
+def _keyboard(chat: TelegramChat) -> dict[str, Any]:
+    return {"keyboard": [[{"text": STATUS_BUTTON[chat_language(chat)]}]], "resize_keyboard": True}
+
+
+def _say(chat: TelegramChat, inbound: InboundMessage, text: str, *, reply_markup: dict[str, Any] | None = None) -> None:
+    """The bot's answer to one update (one per update: processing it again sends nothing new)."""
+    chat_message_enqueue(chat=chat, text=text, dedup_key=f"telegram:say:{inbound.pk}", reply_markup=reply_markup)
+
+
+def _ask_phone(chat: TelegramChat, inbound: InboundMessage) -> None:
+    with translation.override(chat_language(chat)):
+        text = _("Hello! To register your request, please share your phone number with the button below.")
+        button = _("Share my phone number")
+    keyboard = {"keyboard": [[{"text": button, "request_contact": True}]], "resize_keyboard": True}
+    _say(chat, inbound, text, reply_markup=keyboard)
+
+
+def _contact_shared(
+    chat: TelegramChat, message: dict[str, Any], inbound: InboundMessage
+) -> tuple[Ticket | None, Article | None]:
+    """The client pressed "share my phone number": find their contact by the number (or make one),
+    link the chat, and turn what they wrote meanwhile into the ticket."""
+    shared = message["contact"]
+    person = message.get("from") or {}
+    with translation.override(chat_language(chat)):
+        if shared.get("user_id") != person.get("id") or not normalize_phone(str(shared.get("phone_number") or "")):
+            _say(chat, inbound, _("Please share your own number with the button below."))
+            return None, None
+        if chat.contact is None:
+            chat.contact = _contact_for(chat, str(shared["phone_number"]), shared)
+            chat.state = TelegramChatState.LINKED
+            chat.save(update_fields=["contact", "state"])
+        pending = chat.pending
+        thanks = _("Thank you, %(name)s!") % {"name": chat.contact.full_name}
+        if not pending:
+            thanks = f"{thanks} {_('Write what happened, and attach photos if you can.')}"
+        _say(chat, inbound, thanks, reply_markup=_keyboard(chat))
+    ticket = article = None
+    if pending:
+        chat.pending = []
+        chat.save(update_fields=["pending"])
+        for row in InboundMessage.objects.filter(pk__in=pending).order_by("received_at", "id"):
+            kept = json.loads(bytes(row.raw)).get("message") or {}
+            ticket, article = _article(chat, kept, row)
+            InboundMessage.objects.filter(pk=row.pk).update(ticket=ticket, article=article)
+    return ticket, article
+
+
+def _contact_for(chat: TelegramChat, phone: str, shared: dict[str, Any]) -> Contact:
+    normalized = normalize_phone(phone)
+    found = (
+        ContactPhone.objects.filter(normalized=normalized, contact__is_active=True)
+        .select_related("contact")
+        .order_by("-is_primary", "id")
+        .first()
+    )
+    if found is not None:
+        return found.contact
+    name = " ".join(p for p in (shared.get("first_name"), shared.get("last_name")) if p).strip()
+    return contact_create(
+        full_name=name or chat.full_name or phone,
+        phones=[phone if phone.startswith("+") else f"+{phone}"],
+        language=chat.language or chat.bot.language,
+        is_verified=False,
+    )
+
+
+# --- articles ------------------------------------------------------------------------------------
+
+
+def _open_ticket(chat: TelegramChat) -> Ticket | None:
+    ticket = chat.ticket
+    for _hop in range(10):
+        if ticket is None or not ticket.merged_into_id:
+            break
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    if ticket is None or ticket.status_category not in OPEN_CATEGORIES:
+        return None
+    return ticket
+
+
+def _article(
+    chat: TelegramChat, message: dict[str, Any], inbound: InboundMessage
+) -> tuple[Ticket | None, Article | None]:
+    body, attachments = _content(chat.bot, message)
+    if not body and not attachments:
+        return None, None
+    ticket = _open_ticket(chat)
+    if ticket is not None:
+        article = article_create(
+            ticket=ticket,
+            author=None,
+            author_contact=chat.contact,
+            body=body,
+            channel=Channel.TELEGRAM,
+            received_at=inbound.received_at,
+            attachments=attachments,
+        )
+    else:
+        first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
+        with translation.override(chat_language(chat)):
+            title = first_line[:TITLE_LENGTH] or _("Message in Telegram")
+        ticket = ticket_create(
+            actor=None,
+            title=title,
+            description=body,
+            channel=Channel.TELEGRAM,
+            contact=chat.contact,
+            team=chat.bot.team,
+            category=chat.bot.category,
+            received_at=inbound.received_at,
+            attachments=attachments,
+        )
+        found = Article.objects.filter(ticket=ticket).order_by("id").first()
+        assert found is not None  # ticket_create always writes the first article
+        article = found
+        chat.ticket = ticket
+        chat.save(update_fields=["ticket"])
+        telegram_acknowledgement_enqueue(chat=chat, ticket=ticket)
+    if message.get("message_id") is not None:
+        TelegramMessageRef.objects.get_or_create(
+            chat=chat, message_id=int(message["message_id"]), defaults={"article": article}
+        )
+    return ticket, article
+
+
+def _content(bot: TelegramBot, message: dict[str, Any]) -> tuple[str, list[UploadedFileData]]:
+    """The article's text (text or caption, a location as coordinates) and the files, fetched."""
+    parts = [str(message.get("text") or message.get("caption") or "").strip()]
+    location = message.get("location")
+    if isinstance(location, dict):
+        lat, lon = location.get("latitude"), location.get("longitude")
+        parts.append(f"📍 {lat}, {lon} https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}")
+    files: list[tuple[dict[str, Any], str, str]] = []
+    photos = message.get("photo")
+    if isinstance(photos, list) and photos:
+        largest = max(photos, key=lambda p: (p.get("file_size") or 0, (p.get("width") or 0) * (p.get("height") or 0)))
+        files.append((largest, f"photo_{largest.get('file_unique_id') or largest['file_id'][:16]}.jpg", "image/jpeg"))
+    for key, default_name, default_type in (
+        ("document", "document", "application/octet-stream"),
+        ("video", "video.mp4", "video/mp4"),
+        ("voice", "voice.ogg", "audio/ogg"),
+        ("audio", "audio.mp3", "audio/mpeg"),
+    ):
+        item = message.get(key)
+        if isinstance(item, dict) and item.get("file_id"):
+            files.append((item, str(item.get("file_name") or default_name), str(item.get("mime_type") or default_type)))
+    attachments = []
+    for item, name, content_type in files:
+        if (item.get("file_size") or 0) > api.MAX_FILE_BYTES:
+            parts.append(
+                _("(file %(name)s is larger than 20 MB; Telegram does not let bots fetch it)") % {"name": name}
+            )
+            continue
+        path, data = api.download(bot.token, str(item["file_id"]))
+        if name == "document" and path:
+            name = path.rsplit("/", 1)[-1]
+        attachments.append(UploadedFileData(name=name, content_type=content_type, file=ContentFile(data, name=name)))
+    return "\n".join(p for p in parts if p), attachments
+
+
+def _edit(bot: TelegramBot, message: dict[str, Any]) -> tuple[Ticket | None, Article | None]:
+    """The client edited a message: its article gets the new text (the old stays in history)."""
+    chat_id = int((message.get("chat") or {}).get("id") or 0)
+    message_id = int(message.get("message_id") or 0)
+    ref = (
+        TelegramMessageRef.objects.filter(chat__bot=bot, chat__chat_id=chat_id, message_id=message_id)
+        .select_related("article__ticket")
+        .first()
+    )
+    if ref is None:
+        return None, None
+    body = str(message.get("text") or message.get("caption") or "").strip()
+    article_edit_by_client(article=ref.article, body=body)
+    return ref.article.ticket, ref.article
+
+
+def _status(chat: TelegramChat, inbound: InboundMessage) -> None:
+    tickets = list(
+        Ticket.objects.filter(contact=chat.contact, status_category__in=OPEN_CATEGORIES)
+        .select_related("status")
+        .order_by("-created_at")[:20]
+    )
+    with translation.override(chat_language(chat)):
+        if not tickets:
+            text = _("You have no open requests.")
+        else:
+            lines = [_("Your open requests:")]
+            lines += [f"№{t.number} — {t.title} — {t.status}" for t in tickets]
+            text = "\n".join(lines)
+    _say(chat, inbound, text, reply_markup=_keyboard(chat))
