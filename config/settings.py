@@ -210,6 +210,21 @@ OTKLIK_IMAP_QUARANTINE_KEEP_BYTES = int(os.environ.get("OTKLIK_IMAP_QUARANTINE_K
 # Longest single IDLE before the listener re-reads the mailbox's settings and idles again (RFC 2177: < 29 min).
 OTKLIK_IMAP_IDLE_SECONDS = int(os.environ.get("OTKLIK_IMAP_IDLE_SECONDS", "300"))
 
+# Public web form and widget (channels/webform/; docs/architecture/webform-telephony.md).
+# Origins allowed to frame the form's embed view (?embed=1): "*" any, else comma separated.
+OTKLIK_WEBFORM_FRAME_ANCESTORS = env_list("OTKLIK_WEBFORM_FRAME_ANCESTORS", "*")
+# File name extensions the public form accepts (each file also within OTKLIK_ATTACHMENT_MAX_BYTES).
+OTKLIK_WEBFORM_ALLOWED_EXTENSIONS = env_list(
+    "OTKLIK_WEBFORM_ALLOWED_EXTENSIONS", "jpg,jpeg,png,gif,webp,heic,pdf,txt,csv,doc,docx,xls,xlsx,odt,ods,zip,mp4,mov"
+)
+OTKLIK_WEBFORM_MAX_FILES = int(os.environ.get("OTKLIK_WEBFORM_MAX_FILES", "5"))
+OTKLIK_WEBFORM_MAX_FILE_BYTES = int(os.environ.get("OTKLIK_WEBFORM_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
+# Posts allowed per hour from one client address, and about one email/phone.
+OTKLIK_WEBFORM_PER_IP_HOUR = int(os.environ.get("OTKLIK_WEBFORM_PER_IP_HOUR", "10"))
+OTKLIK_WEBFORM_PER_CONTACT_HOUR = int(os.environ.get("OTKLIK_WEBFORM_PER_CONTACT_HOUR", "5"))
+# How long a request's tracking link (/request/<token>/) stays valid.
+OTKLIK_WEBFORM_TRACK_DAYS = int(os.environ.get("OTKLIK_WEBFORM_TRACK_DAYS", "365"))
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}

@@ -14,3 +14,4 @@ class InboundSource(models.TextChoices):
     IMAP = "imap", "IMAP"
     UPLOAD = "upload", _("Upload")
     WEBHOOK = "webhook", _("Webhook")
+    FORM = "form", _("Web form")

@@ -21,7 +21,11 @@ logger = logging.getLogger(__name__)
 
 # channel → "module.function" taking the locked InboundMessage and returning (ticket, article)
 # (either may be None when the message was deliberately not turned into an article).
-PROCESSORS = {"email": "channels.email.inbound.email_process"}
+PROCESSORS = {
+    "email": "channels.email.inbound.email_process",
+    "web": "channels.webform.inbound.webform_process",
+    "phone": "channels.telephony.inbound.call_event_process",
+}
 
 
 def _processor(channel: str) -> Callable[[InboundMessage], tuple[object | None, object | None]]:
