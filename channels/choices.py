@@ -21,3 +21,12 @@ class ImapProcessedAction(models.TextChoices):
 class MessageDirection(models.TextChoices):
     INBOUND = "in", _("Inbound")
     OUTBOUND = "out", _("Outbound")
+
+
+class CallState(models.TextChoices):
+    """Where a phone call is (channels/telephony)."""
+
+    RINGING = "ringing", _("Ringing")
+    ANSWERED = "answered", _("Answered")
+    ENDED = "ended", _("Ended")
+    MISSED = "missed", _("Missed")

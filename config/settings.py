@@ -225,6 +225,13 @@ OTKLIK_WEBFORM_PER_CONTACT_HOUR = int(os.environ.get("OTKLIK_WEBFORM_PER_CONTACT
 # How long a request's tracking link (/request/<token>/) stays valid.
 OTKLIK_WEBFORM_TRACK_DAYS = int(os.environ.get("OTKLIK_WEBFORM_TRACK_DAYS", "365"))
 
+# Telephony webhooks (channels/telephony/; /channels/telephony/<provider>/). A provider is off
+# until its secret is set.
+OTKLIK_TELEPHONY_MANGO_API_KEY = os.environ.get("OTKLIK_TELEPHONY_MANGO_API_KEY", "")
+OTKLIK_TELEPHONY_MANGO_API_SALT = os.environ.get("OTKLIK_TELEPHONY_MANGO_API_SALT", "")
+OTKLIK_TELEPHONY_ZADARMA_SECRET = os.environ.get("OTKLIK_TELEPHONY_ZADARMA_SECRET", "")
+OTKLIK_TELEPHONY_GENERIC_SECRET = os.environ.get("OTKLIK_TELEPHONY_GENERIC_SECRET", "")
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
