@@ -8,7 +8,8 @@ locked. The stored row's raw is the provider's request body as received, and its
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from channels.choices import CallState
@@ -31,11 +32,14 @@ def contact_by_phone(number: str) -> Contact | None:
 
 
 def call_event_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | None]:
+    """Apply one stored event to its call (see the module's docstring). Ticket texts are in the
+    installation's language (LANGUAGE_CODE), whichever process runs this."""
     provider = inbound.dedup_key.split(":", 1)[0]
     events = PROVIDERS[provider].parse(body=bytes(inbound.raw))
     ticket = article = None
-    for event in events:
-        ticket, article = _apply(provider=provider, event=event, inbound=inbound)
+    with translation.override(settings.LANGUAGE_CODE):
+        for event in events:
+            ticket, article = _apply(provider=provider, event=event, inbound=inbound)
     return ticket, article
 
 

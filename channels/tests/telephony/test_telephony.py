@@ -24,6 +24,7 @@ MANGO_KEY, MANGO_SALT, ZADARMA_SECRET, GENERIC_SECRET = "mango-key", "mango-salt
 
 @pytest.fixture(autouse=True)
 def _secrets(settings):
+    settings.LANGUAGE_CODE = "en"  # ticket texts are in the installation's language
     settings.OTKLIK_TELEPHONY_MANGO_API_KEY = MANGO_KEY
     settings.OTKLIK_TELEPHONY_MANGO_API_SALT = MANGO_SALT
     settings.OTKLIK_TELEPHONY_ZADARMA_SECRET = ZADARMA_SECRET

@@ -230,7 +230,7 @@ def test_the_tracking_page_of_a_submission_not_processed_yet_says_so(client):
         submission=WebSubmission(submission_id="x1", name="Анна", message="Привет", email="a@example.test")
     )
 
-    page = client.get(reverse("webform:track", kwargs={"token": track_token(inbound)}))
+    page = client.get(reverse("webform:track", kwargs={"token": track_token(inbound)}), HTTP_ACCEPT_LANGUAGE="en")
 
     assert page.status_code == 200
     assert "Your request is being registered" in page.content.decode()
