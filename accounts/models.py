@@ -39,6 +39,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("full name"), max_length=200)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
+    # The internal number of the agent's desk phone: an incoming call ringing there shows the
+    # caller's card on their pages (channels/telephony).
+    phone_extension = models.CharField(_("phone extension"), max_length=20, blank=True, db_index=True)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.RU)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone]

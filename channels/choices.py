@@ -31,3 +31,12 @@ class TelegramMode(models.TextChoices):
 class TelegramChatState(models.TextChoices):
     AWAITING_PHONE = "awaiting_phone", _("Waiting for the phone number")
     LINKED = "linked", _("Linked to a contact")
+
+
+class CallState(models.TextChoices):
+    """Where a phone call is (channels/telephony)."""
+
+    RINGING = "ringing", _("Ringing")
+    ANSWERED = "answered", _("Answered")
+    ENDED = "ended", _("Ended")
+    MISSED = "missed", _("Missed")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels.choices import (
+    CallState,
     ImapProcessedAction,
     MailboxInbound,
     MessageDirection,
@@ -201,3 +202,28 @@ class TelegramMessageRef(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id}:{self.message_id}"
+
+
+class Call(models.Model):
+    """One phone call as the telephony provider reported it (channels/telephony): the caller's
+    card rings on the agent whose extension the call reached; a missed call opens a ticket, and a
+    recording reported later is linked on that ticket."""
+
+    provider = models.CharField(max_length=16)
+    call_id = models.CharField(max_length=200)
+    state = models.CharField(_("state"), max_length=10, choices=CallState.choices, default=CallState.RINGING)
+    caller = models.CharField(_("caller"), max_length=50, blank=True)
+    called = models.CharField(_("called number"), max_length=50, blank=True)
+    extension = models.CharField(_("extension"), max_length=20, blank=True, db_index=True)
+    contact = models.ForeignKey("customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    recording = models.CharField(_("recording"), max_length=1000, blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    article = models.ForeignKey("tickets.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "call_id"], name="call_provider_id_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.call_id}"

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from channels.telephony import views as telephony
 from channels.views import mail_admin, mailbox_test, telegram_admin, telegram_webhook
 
 app_name = "channels"
@@ -18,4 +19,7 @@ urlpatterns = [
     path("inbound/<int:pk>/", mail_admin.inbound_detail, name="inbound_detail"),
     path("inbound/<int:pk>/eml/", mail_admin.inbound_download, name="inbound_download"),
     path("inbound/<int:pk>/process/", mail_admin.inbound_process_again, name="inbound_process_again"),
+    path("telephony/ringing/", telephony.ringing, name="telephony_ringing"),
+    path("telephony/<slug:provider>/", telephony.telephony_webhook, name="telephony_webhook"),
+    path("telephony/<slug:provider>/<path:rest>", telephony.telephony_webhook, name="telephony_webhook_path"),
 ]

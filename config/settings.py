@@ -214,6 +214,27 @@ OTKLIK_IMAP_IDLE_SECONDS = int(os.environ.get("OTKLIK_IMAP_IDLE_SECONDS", "300")
 # it at a local stand-in), and the address Telegram reaches this installation at (webhooks).
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 OTKLIK_PUBLIC_URL = os.environ.get("OTKLIK_PUBLIC_URL", "")
+# Public web form and widget (channels/webform/; docs/architecture/webform-telephony.md).
+# Origins allowed to frame the form's embed view (?embed=1): "*" any, else comma separated.
+OTKLIK_WEBFORM_FRAME_ANCESTORS = env_list("OTKLIK_WEBFORM_FRAME_ANCESTORS", "*")
+# File name extensions the public form accepts (each file also within OTKLIK_ATTACHMENT_MAX_BYTES).
+OTKLIK_WEBFORM_ALLOWED_EXTENSIONS = env_list(
+    "OTKLIK_WEBFORM_ALLOWED_EXTENSIONS", "jpg,jpeg,png,gif,webp,heic,pdf,txt,csv,doc,docx,xls,xlsx,odt,ods,zip,mp4,mov"
+)
+OTKLIK_WEBFORM_MAX_FILES = int(os.environ.get("OTKLIK_WEBFORM_MAX_FILES", "5"))
+OTKLIK_WEBFORM_MAX_FILE_BYTES = int(os.environ.get("OTKLIK_WEBFORM_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
+# Posts allowed per hour from one client address, and about one email/phone.
+OTKLIK_WEBFORM_PER_IP_HOUR = int(os.environ.get("OTKLIK_WEBFORM_PER_IP_HOUR", "10"))
+OTKLIK_WEBFORM_PER_CONTACT_HOUR = int(os.environ.get("OTKLIK_WEBFORM_PER_CONTACT_HOUR", "5"))
+# How long a request's tracking link (/request/<token>/) stays valid.
+OTKLIK_WEBFORM_TRACK_DAYS = int(os.environ.get("OTKLIK_WEBFORM_TRACK_DAYS", "365"))
+
+# Telephony webhooks (channels/telephony/; /channels/telephony/<provider>/). A provider is off
+# until its secret is set.
+OTKLIK_TELEPHONY_MANGO_API_KEY = os.environ.get("OTKLIK_TELEPHONY_MANGO_API_KEY", "")
+OTKLIK_TELEPHONY_MANGO_API_SALT = os.environ.get("OTKLIK_TELEPHONY_MANGO_API_SALT", "")
+OTKLIK_TELEPHONY_ZADARMA_SECRET = os.environ.get("OTKLIK_TELEPHONY_ZADARMA_SECRET", "")
+OTKLIK_TELEPHONY_GENERIC_SECRET = os.environ.get("OTKLIK_TELEPHONY_GENERIC_SECRET", "")
 
 CACHES = {
     "default": (

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from channels.webform.views import widget_js
 from tickets.views.home import home
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("channels/", include("channels.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
+    path("request/", include("channels.webform.urls")),
+    path("widget.js", widget_js, name="widget_js"),
 ]
 
 handler404 = "core.views.not_found"

@@ -15,3 +15,4 @@ class InboundSource(models.TextChoices):
     UPLOAD = "upload", _("Upload")
     WEBHOOK = "webhook", _("Webhook")
     POLLING = "polling", _("Long polling")
+    FORM = "form", _("Web form")

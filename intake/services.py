@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 PROCESSORS = {
     "email": "channels.email.inbound.email_process",
     "telegram": "channels.telegram.inbound.telegram_process",
+    "web": "channels.webform.inbound.webform_process",
+    "phone": "channels.telephony.inbound.call_event_process",
 }
 
 

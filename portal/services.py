@@ -4,17 +4,14 @@ sent from a scanned equipment label without signing in."""
 
 from __future__ import annotations
 
-import hashlib
-import math
-import time
 from collections.abc import Iterable
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from assets.models import Equipment
+from core.throttle import count_request as _count_request
 from customers.models import ContactEmail
 from portal.tasks import magic_link_send
 from tickets.choices import Channel
@@ -24,26 +21,6 @@ from tickets.services import UploadedFileData, ticket_create
 MAGIC_LINK_REQUEST_WINDOW = 15 * 60
 MAGIC_LINK_REQUESTS_PER_EMAIL = 3
 MAGIC_LINK_REQUESTS_PER_IP = 20
-
-
-def _count_request(identifier: str, *, window: int) -> int:
-    """How many times `identifier` was counted in its current fixed window of `window` seconds,
-    this time included.
-
-    The window's end is kept in the value and the key re-set with the time left: cache.incr()
-    would not do, since the file cache implements it as a set() with the default 5-minute timeout,
-    which turned "10 an hour" into "10 every 5 minutes". Two requests at the same moment may
-    both read the same count; for limits against floods that is close enough, and it keeps the
-    counters out of the database."""
-    key = "request-count:" + hashlib.sha256(identifier.encode()).hexdigest()
-    now = time.time()
-    stored = cache.get(key)
-    count, ends_at = stored if isinstance(stored, tuple) and len(stored) == 2 else (0, 0.0)
-    if ends_at <= now:
-        count, ends_at = 0, now + window
-    count += 1
-    cache.set(key, (count, ends_at), timeout=max(1, math.ceil(ends_at - now)))
-    return count
 
 
 def magic_link_request(*, email: str, ip: str, next_path: str = "") -> bool:

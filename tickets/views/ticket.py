@@ -334,6 +334,17 @@ def ticket_create_view(request: AuthedHttpRequest) -> HttpResponse:
             contact = contact_get_for_user(user=request.user, contact_id=form.cleaned_data["contact_id"])
         except Http404:
             contact = None
+    if not form.is_bound:
+        # The caller's card of an incoming call links here (channels/telephony): ?contact=<id> or ?phone=.
+        wanted = request.GET.get("contact") or ""
+        if wanted.isdecimal() and len(wanted) < 19:
+            try:
+                contact = contact_get_for_user(user=request.user, contact_id=int(wanted))
+                form.initial["contact_id"] = contact.pk
+            except Http404:
+                contact = None
+        if contact is None and request.GET.get("phone"):
+            form.initial["new_contact_phone"] = request.GET["phone"][:50]
     preselect = request.GET.get("equipment") or ""
     context = {
         "form": form,
