@@ -165,6 +165,7 @@ def test_creating_a_staff_member_who_then_logs_in(admin_client, client):
             "email": "Ivan.Petrov@Otklik.test",
             "full_name": "Иван Петров",
             "role": Role.ENGINEER,
+            "phone_extension": "214",
             "language": "en",
             "time_zone": "Europe/Moscow",
             "is_active": "on",
@@ -177,6 +178,7 @@ def test_creating_a_staff_member_who_then_logs_in(admin_client, client):
     assert response.status_code == 302
     assert user.email == "ivan.petrov@otklik.test"
     assert user.role == Role.ENGINEER
+    assert user.phone_extension == "214"  # the telephony caller card finds them by it
     assert login.status_code == 302
 
 

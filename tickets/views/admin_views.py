@@ -91,7 +91,7 @@ class StaffUserForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "full_name", "role", "phone", "language", "time_zone", "is_active"]
+        fields = ["email", "full_name", "role", "phone", "phone_extension", "language", "time_zone", "is_active"]
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
