@@ -495,6 +495,92 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
     return result
 
 
+# --- in-process profile ------------------------------------------------------------------------
+
+
+def profile(*, messages: int, database_url: str, seed: int, top: int) -> None:
+    """Store `messages` timed messages (after the warm-up), then process them in this process
+    under cProfile, counting queries per message by statement. PostgreSQL at database_url +
+    "_profile" (dropped and re-created), the Huey queue in memory and not consumed."""
+    import cProfile
+    import pstats
+    import re
+    from collections import Counter
+
+    from bench.seed import recreate_database
+
+    url = database_url + "_profile"
+    recreate_database(url)
+    work = Path(tempfile.mkdtemp(prefix="otklik-email-profile-"))
+    os.environ.update({"DATABASE_URL": url, "HUEY_BACKEND": "memory", "OTKLIK_VAR_DIR": str(work), "DJANGO_DEBUG": "0"})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Team
+    from channels.email.headers import headline
+    from channels.email.parsing import dedup_key_for
+    from channels.models import Mailbox
+    from customers.models import Company
+    from intake.services import inbound_process, inbound_store
+
+    call_command("migrate", verbosity=0)
+    team = Team.objects.create(code="support", name_ru="Поддержка", name_en="Support")
+    Company.objects.bulk_create(
+        [Company(name=f"Company {n}", email_domains=f"company{n}.ru") for n in range(COMPANIES)]
+    )
+    mailbox = Mailbox.objects.create(name="Support", address=MAILBOX, team=team, auto_reply=False)
+    warmup, timed = generate(messages, seed=seed)
+
+    def store(raw: bytes) -> int:
+        sender, subject = headline(raw)
+        row, _created = inbound_store(
+            channel="email",
+            source="lmtp",
+            raw=raw,
+            dedup_key=dedup_key_for(raw),
+            mailbox=mailbox,
+            envelope_from="mta@bench.test",
+            envelope_to=[MAILBOX],
+            from_address=sender,
+            subject=subject,
+        )
+        return row.pk
+
+    for raw in warmup:
+        inbound_process(inbound_id=store(raw))
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as stored_queries:
+        ids = [store(raw) for raw in timed]
+    store_seconds = time.perf_counter() - started
+    profiler = cProfile.Profile()
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        profiler.enable()
+        for inbound_id in ids:
+            inbound_process(inbound_id=inbound_id)
+        profiler.disable()
+        seconds = time.perf_counter() - started
+    per_store = len(stored_queries) / messages
+    per_message = len(captured) / messages
+    print(f"store: {messages / store_seconds:.0f} messages/s in-process, {per_store:.1f} queries each")
+    print(f"process: {messages / seconds:.0f} messages/s in-process (under cProfile), {per_message:.1f} queries each")
+    shapes: Counter[str] = Counter()
+    for query in captured.captured_queries:
+        sql = re.sub(r"\s+", " ", query["sql"])
+        shapes[re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:150]] += 1
+    for shape, count in shapes.most_common(top):
+        print(f"{count / messages:6.2f}  {shape}")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 # --- the orchestrator -----------------------------------------------------------------------------
 
 
@@ -521,11 +607,16 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_EMAIL_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="profile the processing in this process instead")
+    parser.add_argument("--top", type=int, default=40, help="lines of the profile and query list")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.list:
         for run in RUNS.values():
             print(f"{run.name}: {run.database}, {run.transport}, run_huey -k {run.worker_type} -w {run.workers}")
+        return
+    if args.profile:
+        profile(messages=args.messages, database_url=args.database_url, seed=args.seed, top=args.top)
         return
     if args.child:
         result = run_one(
