@@ -587,6 +587,7 @@ def profile(*, messages: int, database_url: str, seed: int, top: int) -> None:
         shapes[re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:150]] += 1
     for shape, count in shapes.most_common(top):
         print(f"{count / messages:6.2f}  {shape}")
+    profiler.dump_stats(str(BASE_DIR / "bench" / "results" / "email-profile.pstats"))
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(top)
     stats.sort_stats("tottime").print_stats(top)
