@@ -8,7 +8,7 @@ UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),u
 MANAGE = $(UV) run --locked python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla browser-deps pdf-deps imap-deps
+.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla bench-email browser-deps pdf-deps imap-deps
 
 # Create the virtual environment from uv.lock (installs uv with pip when it is missing).
 setup:
@@ -100,3 +100,10 @@ bench-import: setup
 bench-sla: setup
 	@$(if $(shell command -v taskset 2>/dev/null),taskset -c 0) $(UV) run --locked python bench/sla_bench.py
 	@$(UV) run --locked python bench/sla_sweep_bench.py
+
+# Inbound mail end to end: 10,000 messages over LMTP (4 connections) and IMAP into PostgreSQL
+# (otklik_bench_email, re-created; Huey in Redis database 13) and SQLite, through the real
+# lmtp_server / imap_listener and run_huey processes. MESSAGES=2000 for a quicker look.
+MESSAGES ?= 10000
+bench-email: setup imap-deps
+	@$(UV) run --locked python bench/email_bench.py --messages $(MESSAGES)

@@ -61,9 +61,8 @@ def inbound_store(
     delivered twice (IMAP re-fetch, MTA retry, webhook retry) is stored once. The caller
     acknowledges the sender only after this returns (the row is committed then)."""
     with transaction.atomic():
-        existing = InboundMessage.objects.filter(channel=channel, dedup_key=dedup_key).first()
-        if existing is not None:
-            return existing, False
+        # Insert first: a new message (the common case) costs one INSERT; a duplicate trips the
+        # unique constraint, inside a savepoint, and the stored row is returned.
         try:
             with transaction.atomic():
                 row = InboundMessage.objects.create(
@@ -82,8 +81,11 @@ def inbound_store(
                     error=error,
                 )
         except IntegrityError:
-            # Another connection stored the same message a moment ago.
-            return InboundMessage.objects.get(channel=channel, dedup_key=dedup_key), False
+            # Stored before (a re-fetch, a retry), or by another connection a moment ago.
+            existing = InboundMessage.objects.filter(channel=channel, dedup_key=dedup_key[:500]).first()
+            if existing is None:
+                raise
+            return existing, False
         if status == InboundStatus.RECEIVED:
             _enqueue(row.pk)
         return row, True

@@ -8,9 +8,10 @@ from intake import services
 
 
 @db_task()
-def inbound_process_task(inbound_id: int) -> str:
-    row = services.inbound_process(inbound_id=inbound_id)
-    return row.status if row is not None else "missing"
+def inbound_process_task(inbound_id: int) -> None:
+    # Returns nothing on purpose: Huey would store a returned value as a result nobody reads
+    # (one more write to the queue's storage per message, kept until read).
+    services.inbound_process(inbound_id=inbound_id)
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -104,7 +105,9 @@ class ParsedEmail:
 def dedup_key_for(raw: bytes) -> str:
     """The idempotency key of raw mail: its Message-ID, or the hash of the bytes without one."""
     try:
-        message = message_from_bytes(raw, policy=policy.compat32)
+        # The headers only: the listener calls this for every message, and parsing the body
+        # (attachments of hundreds of KB) would cost more than everything else it does.
+        message = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
         value = str(message.get("Message-ID", "") or "")
     except Exception:
         value = ""
