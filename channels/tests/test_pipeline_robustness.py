@@ -53,9 +53,12 @@ def test_every_stdlib_test_message_becomes_an_article_or_a_failed_inbound_row(ma
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.one_of(_message(), st.binary(max_size=4000)))
 def test_malformed_mail_never_raises_out_of_the_pipeline_and_is_never_lost(mailbox, raw):
-    # given malformed MIME (or noise) delivered to the mailbox
+    # given malformed MIME (or noise) delivered to the mailbox (the database is shared by all of
+    # hypothesis's examples: an id drawn twice is the message already stored)
+    earlier = InboundMessage.objects.filter(channel="email", dedup_key=dedup_key_for(raw)[:500]).first()
+
     # when stored and processed
     row = deliver(raw, mailbox=mailbox)
 
     # then nothing raised, and the message is kept and finished
-    _assert_kept_and_finished(raw, row)
+    _assert_kept_and_finished(bytes(earlier.raw) if earlier else raw, row)
