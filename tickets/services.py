@@ -559,15 +559,16 @@ def article_create(
     attachments: Iterable[UploadedFileData] = (),
     email: ArticleEmail | None = None,
 ) -> Article:
-    """Add a reply or an internal note. Clients cannot write notes. A client's reply to a
-    pending/resolved ticket reopens it; an agent's first public reply stamps first_response_at.
+    """Add a reply or an internal note. Clients cannot write notes (a channel may file a contact's
+    message as one: mail from a stranger to a thread, kept for the agents only). A client's reply
+    to a pending/resolved ticket reopens it; an agent's first public reply stamps first_response_at.
     `email`: what the article keeps of the mail it came from (channels/email/inbound.py)."""
     body = (body or "").strip()
     attachments = list(attachments)
     if not body and not attachments:
         raise ValidationError({"body": _("Write a message or attach a file.")})
     from_client = (author is not None and author.is_client) or (author is None and author_contact is not None)
-    if from_client and kind != ArticleKind.PUBLIC:
+    if author is not None and author.is_client and kind != ArticleKind.PUBLIC:
         raise ValidationError({"kind": _("Clients cannot write internal notes.")})
     if author is not None and author.is_client:
         author_contact = author.contact
@@ -601,7 +602,10 @@ def article_create(
         actor_contact=author_contact if from_client else None,
         data={"article_id": article.pk, "kind": kind, "attachments": len(stored), "from_client": from_client},
     )
-    if from_client and ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
+    if from_client and kind == ArticleKind.PUBLIC and ticket.status_category in (
+        StatusCategory.PENDING,
+        StatusCategory.RESOLVED,
+    ):
         open_status = _first_open_status()
         if open_status is not None:
             ticket_set_status(ticket=ticket, actor=author, status=open_status)

@@ -112,10 +112,13 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
             )
         else:
             stranger = _is_stranger(ticket=ticket, people=people)
+            # A stranger's mail is kept for the agents only (an internal note): anyone can write
+            # "[#N]" in a subject, and the client must not see it in their conversation.
             article = article_create(
                 ticket=ticket,
                 author=None,
                 author_contact=people.sender_contact,
+                kind=ArticleKind.NOTE if stranger else ArticleKind.PUBLIC,
                 body=body,
                 channel=Channel.EMAIL,
                 received_at=inbound.received_at,

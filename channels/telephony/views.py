@@ -18,7 +18,7 @@ from intake.choices import InboundSource
 from intake.services import inbound_store
 from tickets.choices import OPEN_CATEGORIES, Channel
 from tickets.selectors import ticket_list_for_user
-from tickets.views.common import agent_required
+from tickets.views.common import dispatcher_required
 
 # A ringing or answered call shows its card this long after the provider's last word on it.
 CARD_SECONDS = 120
@@ -55,7 +55,7 @@ def telephony_webhook(request: HttpRequest, provider: str, rest: str = "") -> Ht
     return HttpResponse("ok", content_type="text/plain")
 
 
-@agent_required
+@dispatcher_required  # the card names the client: not for contractors
 def ringing(request: AuthedHttpRequest) -> HttpResponse:
     """The card of the call ringing (or just answered) at the agent's extension, polled by agent
     pages (ADR 0001); an empty answer when none, which clears a card shown before."""

@@ -9,8 +9,10 @@ from channels.models import EmailMessageRef
 from channels.tests.conftest import deliver, raw_email
 from customers.models import Contact, ContactEmail
 from intake.choices import InboundStatus
+from tests.factories import status
 from tickets.choices import ArticleKind, AuthorKind, Channel
 from tickets.models import Article, Ticket
+from tickets.services import ticket_set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -188,13 +190,29 @@ def test_a_reply_from_a_stranger_is_attached_and_flagged(mailbox, contact):
         raw_email(sender="Чужой <someone@elsewhere.test>", in_reply_to="<first@romashka.test>"), mailbox=mailbox
     )
 
-    # then the article is on the ticket, flagged as from a stranger
+    # then the article is on the ticket, flagged as from a stranger, for the agents only (anyone
+    # can write "[#N]" in a subject: the client must not see it in their conversation)
     article = Article.objects.get(pk=row.article_id)
-    assert (row.ticket_id, article.from_stranger, article.author_contact.full_name) == (
+    assert (row.ticket_id, article.from_stranger, article.author_contact.full_name, article.kind) == (
         Ticket.objects.get().pk,
         True,
         "Чужой",
+        ArticleKind.NOTE,
     )
+
+
+def test_a_strangers_mail_does_not_reopen_a_resolved_ticket(mailbox, contact):
+    # given a client's ticket that was resolved
+    first = deliver(raw_email(message_id="<first@romashka.test>"), mailbox=mailbox)
+    ticket = Ticket.objects.get(pk=first.ticket_id)
+    ticket_set_status(ticket=ticket, actor=None, status=status("resolved"))
+
+    # when a stranger writes into the thread by its subject tag
+    deliver(raw_email(sender="Чужой <someone@elsewhere.test>", subject=f"Re: [#{ticket.number}] счёт"), mailbox=mailbox)
+
+    # then the ticket stays resolved
+    ticket.refresh_from_db()
+    assert ticket.status.code == "resolved"
 
 
 def test_colleagues_and_people_in_the_thread_are_not_strangers(mailbox, contact):

@@ -123,13 +123,14 @@ def request_track(request: HttpRequest, token: str) -> HttpResponse:
 def _request_track(
     request: HttpRequest, layout: dict[str, object], token: str, inbound: InboundMessage
 ) -> HttpResponse:
+    # A merged request is not followed into the one it was merged into: that may be another
+    # person's (the form trusts a typed address), and this link must show nothing of theirs.
     ticket = inbound.ticket
-    if ticket is not None and ticket.merged_into_id:
-        ticket = ticket.merged_into
+    merged = ticket is not None and ticket.merged_into_id is not None
     form = TrackReplyForm(request.POST or None, request.FILES or None)
     status = 200
-    can_reply = ticket is not None and ticket.status_category != StatusCategory.CLOSED
-    if request.method == "POST" and ticket is not None:
+    can_reply = ticket is not None and not merged and ticket.status_category != StatusCategory.CLOSED
+    if request.method == "POST" and ticket is not None and can_reply:
         try:
             webform_throttle(ip=client_ip(request))
         except TooManyRequests:
@@ -154,7 +155,14 @@ def _request_track(
         if ticket is not None
         else Article.objects.none()
     )
-    context = {"inbound": inbound, "ticket": ticket, "articles": articles, "form": form, "can_reply": can_reply}
+    context = {
+        "inbound": inbound,
+        "ticket": ticket,
+        "articles": articles,
+        "form": form,
+        "can_reply": can_reply,
+        "merged": merged,
+    }
     return render(request, "channels/webform/track.html", {**context, **layout}, status=status)
 
 

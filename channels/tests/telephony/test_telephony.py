@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
+from accounts.choices import Role
 from channels.choices import CallState
 from channels.models import Call
 from channels.telephony.providers import Zadarma
@@ -155,6 +156,9 @@ def test_zadarma_answered_call_makes_no_ticket_but_rings_the_right_agent(client,
     assert f"?contact={caller.pk}" in card
     client.force_login(other)
     assert client.get(reverse("channels:telephony_ringing")).content == b""
+    # and a contractor at that extension is not shown the client's name (404, like the customer base)
+    client.force_login(UserFactory(phone_extension="101", role=Role.CONTRACTOR))
+    assert client.get(reverse("channels:telephony_ringing")).status_code == 404
 
     # and when it is answered and ends, there is no new ticket
     zadarma(client, {**start, "event": "NOTIFY_ANSWER", "destination": "101", "internal": "101"})

@@ -13,10 +13,10 @@ from customers.models import Contact
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from intake.services import inbound_process
-from tests.factories import ContactFactory, ServiceCategoryFactory
+from tests.factories import ContactFactory, ServiceCategoryFactory, make_ticket
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
-from tickets.services import article_create
+from tickets.services import article_create, ticket_merge
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +280,25 @@ def test_the_embed_layout_keeps_embed_through_the_post_and_the_tracking_page(cli
     page = client.get(response["Location"])
     assert "X-Frame-Options" not in page
     assert page["Content-Security-Policy"] == "frame-ancestors *"
+
+
+def test_a_request_merged_into_another_shows_nothing_of_the_other_and_takes_no_reply(client, admin_user):
+    # given a web request (the form trusts a typed address) merged by an agent into another
+    # person's ticket with its own conversation
+    response = _post(client)
+    ticket = Ticket.objects.get()
+    other = make_ticket(title="Чужая заявка")
+    article_create(ticket=other, author=admin_user, body="Реквизиты для оплаты: …")
+    ticket_merge(source=ticket, target=other, actor=admin_user)
+    url = response["Location"]
+
+    # when the submitter opens their link and tries to reply
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    reply = client.post(url, {"body": "Дайте реквизиты"}, REMOTE_ADDR="10.0.0.1")
+
+    # then they see their own request, told it was joined with another, and nothing of it
+    assert f"#{ticket.number}" in page
+    assert "joined with another one" in page
+    assert "Реквизиты для оплаты" not in page and "Чужая заявка" not in page
+    assert reply.status_code == 200
+    assert not Article.objects.filter(body="Дайте реквизиты").exists()
