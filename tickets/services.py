@@ -602,9 +602,14 @@ def article_create(
         actor_contact=author_contact if from_client else None,
         data={"article_id": article.pk, "kind": kind, "attachments": len(stored), "from_client": from_client},
     )
-    if from_client and kind == ArticleKind.PUBLIC and ticket.status_category in (
-        StatusCategory.PENDING,
-        StatusCategory.RESOLVED,
+    if (
+        from_client
+        and kind == ArticleKind.PUBLIC
+        and ticket.status_category
+        in (
+            StatusCategory.PENDING,
+            StatusCategory.RESOLVED,
+        )
     ):
         open_status = _first_open_status()
         if open_status is not None:
