@@ -37,12 +37,14 @@ def test_a_client_cannot_write_an_internal_note(client_user, contact):
     assert ticket.articles.count() == 1
 
 
-def test_a_contact_writing_by_email_cannot_write_an_internal_note(contact):
-    # given
-    ticket = make_ticket(contact=contact)
-    # when / then
-    with pytest.raises(ValidationError):
-        article_create(ticket=ticket, author=None, author_contact=contact, body="секрет", kind=ArticleKind.NOTE)
+def test_a_channel_may_file_a_contacts_message_as_a_note_that_reopens_nothing(contact):
+    # given a resolved ticket (a client signed in still cannot write notes: the test above)
+    ticket = make_ticket(contact=contact, status=status("resolved"))
+    # when a channel keeps a contact's message for the agents only (a stranger's mail to a thread)
+    article = article_create(ticket=ticket, author=None, author_contact=contact, body="секрет", kind=ArticleKind.NOTE)
+    # then it is a note from the contact, and the ticket stays resolved
+    ticket.refresh_from_db()
+    assert (article.kind, article.author_contact, ticket.status.code) == (ArticleKind.NOTE, contact, "resolved")
 
 
 def test_a_client_reply_is_from_the_contact(client_user, contact):
