@@ -330,10 +330,6 @@ Message-ID: <out-1@otklik.test>
 """
 
 
-@pytest.mark.skipif(
-    __import__("channels.email.parsing", fromlist=["parse_email"]).parse_email(DSN).bounce is None,
-    reason="the parser recognises delivery status notifications from branch mail-parse on",
-)
 def test_a_bounce_over_lmtp_is_noted_on_the_ticket_and_marks_our_message_bounced(lmtp, mailbox, contact):
     # given a ticket and our reply to it, sent to the client
     from channels.models import EmailMessageRef
