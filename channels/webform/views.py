@@ -151,7 +151,10 @@ def _request_track(
                 return redirect(url)
         status = 400
     articles = (
-        Article.objects.filter(ticket=ticket, kind=ArticleKind.PUBLIC).select_related("author_user").order_by("id")
+        Article.objects.filter(ticket=ticket, kind=ArticleKind.PUBLIC)
+        .select_related("author_user", "author_contact")
+        .prefetch_related("attachments")
+        .order_by("id")
         if ticket is not None
         else Article.objects.none()
     )

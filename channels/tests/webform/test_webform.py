@@ -302,3 +302,38 @@ def test_a_request_merged_into_another_shows_nothing_of_the_other_and_takes_no_r
     assert "Реквизиты для оплаты" not in page and "Чужая заявка" not in page
     assert reply.status_code == 200
     assert not Article.objects.filter(body="Дайте реквизиты").exists()
+
+
+def test_the_tracking_page_reads_a_fixed_number_of_queries_however_long_the_conversation(client, admin_user):
+    # given a request with one reply, then the same with four more replies carrying files
+    from django.core.files.base import ContentFile
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.services import UploadedFileData
+
+    response = _post(client)
+    ticket = Ticket.objects.get()
+    url = response["Location"]
+    article_create(ticket=ticket, author=admin_user, body="Первый ответ")
+    with CaptureQueriesContext(connection) as short:
+        client.get(url)
+    for number in range(4):
+        article_create(
+            ticket=ticket,
+            author=admin_user,
+            body=f"Ответ {number}",
+            attachments=[
+                UploadedFileData(
+                    name=f"акт-{number}.pdf", content_type="application/pdf", file=ContentFile(b"%PDF-1.4")
+                )
+            ],
+        )
+
+    # when the page is read again
+    with CaptureQueriesContext(connection) as long:
+        page = client.get(url).content.decode()
+
+    # then it costs the same queries, and shows the files
+    assert "акт-3.pdf" in page
+    assert len(long.captured_queries) == len(short.captured_queries)
