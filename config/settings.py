@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tickets",
     "intake",
     "channels",
+    "automation",
     "portal",
     "api",
 ]

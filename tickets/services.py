@@ -27,6 +27,7 @@ from customers.models import Company, Contact, Site
 from sla.services import sla_fields_for_new_ticket, ticket_sla_refresh
 from tickets import search
 from tickets.choices import ArticleKind, AuthorKind, Channel, EventKind, LinkKind, StatusCategory
+from tickets.hooks import hooks_run
 from tickets.models import (
     Article,
     Attachment,
@@ -354,6 +355,7 @@ def ticket_create(
         data={"channel": channel, "title": ticket.title, "team": _ref(team), "assignee": _ref(assignee)},
     )
     search.index_ticket(ticket.pk)
+    hooks_run("created", ticket=ticket, actor=actor, article=article)
     return ticket
 
 
@@ -453,6 +455,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes: Any) -> list
             search.index_ticket(ticket.pk)
         if set(changed) - {"title", "description"}:
             _sla_refresh(ticket)
+        hooks_run("updated", ticket=ticket, actor=actor, changed=changed)
     return changed
 
 
@@ -503,6 +506,7 @@ def ticket_set_status(
     from notifications.delivery import ticket_status_changed
 
     ticket_status_changed(ticket=ticket, status=status, event=event, by_client=actor is not None and actor.is_client)
+    hooks_run("updated", ticket=ticket, actor=actor, changed=[name for name in fields if name != "updated_at"])
     return True
 
 
@@ -517,7 +521,7 @@ def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, 
     Assigning a "new" ticket moves it to the first "open" status."""
     _check_assignee(assignee)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    changed = False
+    changed: list[str] = []
     if team is not None and ticket.team_id != team.pk:
         old_team = ticket.team
         ticket.team = team
@@ -529,21 +533,22 @@ def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, 
             actor=actor,
             data={"field": "team", "old": _ref(old_team), "new": _ref(team)},
         )
-        changed = True
+        changed.append("team")
     if ticket.assignee_id != (assignee.pk if assignee else None):
         old = ticket.assignee
         ticket.assignee = assignee
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["assignee", "updated_at"])
         _record(ticket, EventKind.ASSIGNED, actor=actor, data={"old": _ref(old), "new": _ref(assignee)})
-        changed = True
+        changed.append("assignee")
         if assignee is not None and ticket.status_category == StatusCategory.NEW:
             open_status = _first_open_status()
             if open_status is not None:
                 ticket_set_status(ticket=ticket, actor=actor, status=open_status)
     if changed:
         _sla_refresh(ticket)
-    return changed
+        hooks_run("updated", ticket=ticket, actor=actor, changed=changed)
+    return bool(changed)
 
 
 @transaction.atomic
@@ -617,6 +622,7 @@ def article_create(
     if kind == ArticleKind.PUBLIC:
         _sla_refresh(ticket)
     search.index_ticket(ticket.pk)
+    hooks_run("article_added", ticket=ticket, actor=author, article=article)
     return article
 
 
@@ -682,6 +688,7 @@ def ticket_set_tags(*, ticket: Ticket, actor: User | None, tags: Iterable[str]) 
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=["updated_at"])
     _record(ticket, EventKind.TAGS_CHANGED, actor=actor, data={"old": old_names, "new": new_names})
+    hooks_run("updated", ticket=ticket, actor=actor, changed=["tags"])
     return True
 
 

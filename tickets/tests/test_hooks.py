@@ -1,0 +1,66 @@
+"""tickets/hooks.py: other apps hear of every ticket change, in order, inside the transaction."""
+
+import pytest
+
+from tests.factories import UserFactory, make_ticket, status
+from tickets.hooks import hook_register, hook_unregister
+from tickets.services import article_create, ticket_assign, ticket_set_status, ticket_set_tags, ticket_update
+
+
+@pytest.fixture
+def heard():
+    calls: list[tuple[str, str, frozenset[str], int | None]] = []
+
+    def late(*, trigger, ticket, actor, changed, article):
+        calls.append(("late", trigger, changed, article.pk if article else None))
+
+    def early(*, trigger, ticket, actor, changed, article):
+        calls.append(("early", trigger, changed, article.pk if article else None))
+
+    hook_register("created", late, order=200)
+    hook_register("created", early, order=100)
+    hook_register("created", early, order=100)  # registering twice calls it once
+    for trigger in ("updated", "article_added"):
+        hook_register(trigger, early)
+    yield calls
+    for trigger in ("created", "updated", "article_added"):
+        hook_unregister(trigger, early)
+        hook_unregister(trigger, late)
+
+
+def test_created_runs_hooks_in_their_order_with_the_first_article(db, heard):
+    # when
+    ticket = make_ticket(title="Не работает лифт")
+    # then
+    first = ticket.articles.get()
+    assert heard == [("early", "created", frozenset(), first.pk), ("late", "created", frozenset(), first.pk)]
+
+
+def test_updates_name_the_fields_that_changed(db, heard):
+    # given
+    ticket = make_ticket(title="Протечка")
+    agent = UserFactory()
+    heard.clear()
+    # when
+    ticket_update(ticket=ticket, actor=agent, title="Протечка в серверной")
+    ticket_update(ticket=ticket, actor=agent, title="Протечка в серверной")  # nothing changes
+    ticket_set_tags(ticket=ticket, actor=agent, tags=["вода"])
+    ticket_set_status(ticket=ticket, actor=agent, status=status("waiting_client"))
+    ticket_assign(ticket=ticket, actor=agent, assignee=agent)
+    # then
+    assert [(trigger, changed) for _, trigger, changed, _ in heard] == [
+        ("updated", frozenset({"title"})),
+        ("updated", frozenset({"tags"})),
+        ("updated", frozenset({"status", "status_category", "delayed_until"})),
+        ("updated", frozenset({"assignee"})),
+    ]
+
+
+def test_an_article_is_heard_with_itself(db, heard):
+    # given
+    ticket = make_ticket(title="Дым в щитовой")
+    heard.clear()
+    # when
+    article = article_create(ticket=ticket, author=UserFactory(), body="Выезжаем")
+    # then
+    assert heard == [("early", "article_added", frozenset(), article.pk)]
