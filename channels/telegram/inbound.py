@@ -81,8 +81,12 @@ def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
 
 def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
     person = message.get("from") or {}
-    chat, _created = TelegramChat.objects.select_for_update().get_or_create(
-        bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")}
+    # The chat's contact and ticket come in the same query (both are read for nearly every
+    # message); only the chat row is locked.
+    chat, _created = (
+        TelegramChat.objects.select_for_update(of=("self",))
+        .select_related("contact", "ticket")
+        .get_or_create(bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")})
     )
     full_name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p).strip()
     language = str(person.get("language_code") or "")[:2]
@@ -218,8 +222,10 @@ def _article(
         chat.save(update_fields=["ticket"])
         telegram_acknowledgement_enqueue(chat=chat, ticket=ticket)
     if message.get("message_id") is not None:
-        TelegramMessageRef.objects.get_or_create(
-            chat=chat, message_id=int(message["message_id"]), defaults={"article": article}
+        # One INSERT; a message seen before (it cannot be: the update is stored once) keeps its article.
+        TelegramMessageRef.objects.bulk_create(
+            [TelegramMessageRef(chat=chat, message_id=int(message["message_id"]), article=article)],
+            ignore_conflicts=True,
         )
     return ticket, article
 

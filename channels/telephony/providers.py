@@ -119,8 +119,8 @@ class Zadarma:
     Checked against Zadarma's official PHP client (github.com/zadarma/user-api-v1,
     lib/Webhook/Notify*.php `getSignatureString()` and the base64 of `hash_hmac('sha1', …)`, whose
     default output is hex): START/INTERNAL/END sign caller_id + called_did + call_start, ANSWER
-    caller_id + destination + call_start, RECORD pbx_call_id + call_id_with_rec. A call is its pbx_call_id. A GET with zd_echo is the
-    URL check, answered by the view."""
+    caller_id + destination + call_start, RECORD pbx_call_id + call_id_with_rec. A call is its
+    pbx_call_id. A GET with zd_echo is the URL check, answered by the view."""
 
     name = "zadarma"
     SIGNED_FIELDS = {
