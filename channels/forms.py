@@ -137,6 +137,9 @@ class WhatsAppAccountForm(forms.ModelForm):
 
     SECRETS = ("access_token", "app_secret")
     language = forms.ChoiceField(label=_("language"), choices=[("ru", "Русский"), ("en", "English")])
+    api_base_url = forms.URLField(
+        label=_("Graph API address"), assume_scheme="https", help_text=_("Meta's Graph API with its version.")
+    )
 
     class Meta:
         model = WhatsAppAccount

@@ -65,7 +65,8 @@ def whatsapp_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
     number = str((value.get("metadata") or {}).get("phone_number_id") or "")
     account = WhatsAppAccount.objects.select_related("team", "category").get(phone_number_id=number)
     message = value["messages"][0]
-    if message.get("type") in ("reaction", "system", "request_welcome"):
+    # Reactions and system notices carry no request; group chats are not a support channel.
+    if message.get("type") in ("reaction", "system", "request_welcome") or message.get("group_id"):
         return None, None
     profile = next(iter(value.get("contacts") or []), {}).get("profile") or {}
     sender = _sender(account, str(message["from"]), str(profile.get("name") or ""), inbound)
