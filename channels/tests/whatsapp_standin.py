@@ -43,7 +43,7 @@ class Failure:
 
 
 class WhatsAppStandIn:
-    def __init__(self, *, phone_number_id: str = "106540352242922", token: str = "EAAG-test-token") -> None:
+    def __init__(self, *, phone_number_id: str = "106540352242922", token: str = "EAAG-test-token") -> None:  # noqa: S107 (a test value)
         self.phone_number_id = phone_number_id
         self.token = token
         self.requests: list[Request] = []
@@ -150,7 +150,7 @@ class WhatsAppStandIn:
             }
         if endpoint == "media":
             media_id = f"9{next(self._uploads):014d}"
-            name, data = request.files.get("file", ("", b""))
+            _name, data = request.files.get("file", ("", b""))
             with self.lock:
                 self.media[media_id] = (str(request.body.get("type") or ""), data)
             return 200, {"id": media_id}

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from channels.models import WhatsAppAccount, WhatsAppContact
 from channels.whatsapp import api
-from channels.whatsapp.intake import message_time
+from channels.whatsapp.intake import message_time, profile_name
 from channels.whatsapp.outbound import contact_language, whatsapp_acknowledgement_enqueue, whatsapp_status_apply
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
@@ -68,8 +68,8 @@ def whatsapp_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
     # Reactions and system notices carry no request; group chats are not a support channel.
     if message.get("type") in ("reaction", "system", "request_welcome") or message.get("group_id"):
         return None, None
-    profile = next(iter(value.get("contacts") or []), {}).get("profile") or {}
-    sender = _sender(account, str(message["from"]), str(profile.get("name") or ""), inbound)
+    wa_id = str(message["from"])
+    sender = _sender(account, wa_id, profile_name(value, wa_id), inbound)
     return _article(sender, message, inbound)
 
 

@@ -44,6 +44,15 @@ def message_time(value: Any) -> datetime | None:
     return min(moment, timezone.now())
 
 
+def profile_name(value: dict[str, Any], wa_id: str) -> str:
+    """The WhatsApp profile name of the sender `wa_id` among a change's contacts ("" if none)."""
+    for contact in value.get("contacts") or []:
+        if isinstance(contact, dict) and contact.get("wa_id") == wa_id:
+            profile = contact.get("profile")
+            return str(profile.get("name") or "") if isinstance(profile, dict) else ""
+    return ""
+
+
 def _parse(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw)
@@ -106,14 +115,13 @@ def whatsapp_webhook_store(*, account: WhatsAppAccount, raw: bytes) -> list[tupl
         for entry, value, key, item in items:
             envelope = _envelope(entry, value, key, item)
             if key == "messages":
-                profile = next(iter(value.get("contacts") or []), {}).get("profile") or {}
                 stored.append(
                     inbound_store(
                         channel="whatsapp",
                         source=InboundSource.WEBHOOK,
                         raw=envelope,
                         dedup_key=f"msg:{item['id']}",
-                        from_address=str(profile.get("name") or item.get("from") or ""),
+                        from_address=profile_name(value, str(item.get("from") or "")) or str(item.get("from") or ""),
                         subject=_headline(item),
                         received_at=message_time(item.get("timestamp")),
                     )
