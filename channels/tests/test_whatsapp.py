@@ -311,6 +311,18 @@ def test_first_message_opens_a_ticket_for_the_contact_with_that_number(client, a
     assert standin.calls("messages")[0].path == f"/v21.0/{PHONE_NUMBER_ID}/messages"
 
 
+def test_a_message_processed_after_the_window_opens_a_ticket_without_an_acknowledgement(client, account, standin):
+    # given: a message written two days ago (e.g. re-processed from the failed list)
+    deliver(client, account, payload("text.json", when=timezone.now() - timedelta(days=2)))
+
+    # when
+    outbox_send_due()
+
+    # then: the ticket, and nothing sent that WhatsApp would refuse
+    assert Ticket.objects.count() == 1
+    assert (OutboxMessage.objects.count(), standin.calls("messages")) == (0, [])
+
+
 def test_an_unknown_number_creates_an_unverified_contact_named_as_the_profile(client, account, standin):
     deliver(client, account, payload("text.json"))
 

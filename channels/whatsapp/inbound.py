@@ -22,7 +22,12 @@ from django.utils.translation import gettext as _
 from channels.models import WhatsAppAccount, WhatsAppContact
 from channels.whatsapp import api
 from channels.whatsapp.intake import message_time, profile_name
-from channels.whatsapp.outbound import contact_language, whatsapp_acknowledgement_enqueue, whatsapp_status_apply
+from channels.whatsapp.outbound import (
+    contact_language,
+    whatsapp_acknowledgement_enqueue,
+    whatsapp_status_apply,
+    window_open,
+)
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
 from intake.models import InboundMessage
@@ -167,7 +172,8 @@ def _article(
     assert found is not None  # ticket_create always writes the first article
     sender.ticket = ticket
     sender.save(update_fields=["ticket"])
-    whatsapp_acknowledgement_enqueue(sender=sender, ticket=ticket)
+    if window_open(sender):  # not for a message processed days late (re-processed from the failed list)
+        whatsapp_acknowledgement_enqueue(sender=sender, ticket=ticket)
     return ticket, found
 
 
