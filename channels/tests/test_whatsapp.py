@@ -575,6 +575,29 @@ def test_outside_the_window_with_no_template_and_no_email_the_reply_fails_visibl
     assert "Not sent by WhatsApp: outside the 24-hour window, with no approved template and no email address" in page
 
 
+def test_retry_now_sends_a_window_closed_reply_once_the_client_wrote_again(
+    client, account, standin, conversation, agent
+):
+    from notifications.outbox import outbox_retry
+
+    # given: a reply that failed outside the window
+    _age_the_window()
+    reply = ticket_reply(ticket=conversation, author=agent, body="Мастер будет завтра")
+    outbox_send_due()
+    row = OutboxMessage.objects.get(article=reply)
+    assert row.status == "failed"
+
+    # when: the client writes, and the agent presses "Retry now"
+    deliver(client, account, payload("text.json", text={"body": "Жду ответа"}))
+    outbox_retry(message=row)
+    outbox_send_due()
+
+    # then
+    row.refresh_from_db()
+    assert row.status == "sent"
+    assert [b["text"]["body"] for b in sent_bodies(standin)] == ["Мастер будет завтра"]
+
+
 def test_a_queued_reply_that_aged_past_the_window_is_not_sent(client, account, standin, conversation, agent):
     # given: queued inside the window, sent after it closed (the worker was down)
     reply = ticket_reply(ticket=conversation, author=agent, body="Ответ")
@@ -765,6 +788,14 @@ def test_admin_creates_an_account_and_secrets_are_never_shown(login, admin_user,
         "EAAG-SECRET-TOKEN",
         "APP-SECRET-VALUE",
     )
+
+
+def test_the_callback_url_is_under_the_public_address_when_set(login, admin_user, account, settings):
+    settings.OTKLIK_PUBLIC_URL = "https://desk.example.test/"
+
+    page = login(admin_user).get(f"/channels/whatsapp/{account.pk}/").content.decode()
+
+    assert f"https://desk.example.test/channels/whatsapp/{account.pk}/webhook/" in page
 
 
 def test_a_phone_number_id_must_be_a_number(login, admin_user):

@@ -3,6 +3,7 @@ See docs/architecture/whatsapp.md, "Administration"."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from channels.forms import WhatsAppAccountForm
+from channels.models import WhatsAppAccount
 from channels.selectors import whatsapp_account_get_for_user, whatsapp_account_list_for_user
 from channels.views.mail_admin import _page
 from channels.whatsapp.api import WhatsAppApiError
@@ -35,7 +37,7 @@ def whatsapp_account_edit(request: AuthedHttpRequest, pk: int | None = None) -> 
             saved = form.save()
         messages.success(request, _("Saved."))
         return redirect("channels:whatsapp_account_edit", pk=saved.pk)
-    webhook_url = request.build_absolute_uri(reverse("channels:whatsapp_webhook", args=[account.pk])) if account else ""
+    webhook_url = _webhook_url(request, account) if account else ""
     return _page(
         request,
         "channels/whatsapp_account_edit.html",
@@ -44,6 +46,14 @@ def whatsapp_account_edit(request: AuthedHttpRequest, pk: int | None = None) -> 
         account=account,
         webhook_url=webhook_url,
     )
+
+
+def _webhook_url(request: AuthedHttpRequest, account: WhatsAppAccount) -> str:
+    """The callback URL for Meta's console: under OTKLIK_PUBLIC_URL when set (behind a proxy the
+    request's own host may be an internal one), else this request's address."""
+    path = reverse("channels:whatsapp_webhook", args=[account.pk])
+    base = str(getattr(settings, "OTKLIK_PUBLIC_URL", "") or "").rstrip("/")
+    return base + path if base.startswith(("https://", "http://")) else request.build_absolute_uri(path)
 
 
 @admin_required
