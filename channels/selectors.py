@@ -39,10 +39,11 @@ def inbound_failed_list_for_user(*, user: User) -> QuerySet[InboundMessage]:
 
 
 def inbound_get_for_user(*, user: User, inbound_id: int) -> InboundMessage:
-    """One stored email message (any status), for an administrator; 404 otherwise."""
+    """One stored inbound message of any channel and status (the failed list shows them all), for an
+    administrator; 404 otherwise."""
     if not (user.is_authenticated and user.is_admin):
         raise Http404
-    row = InboundMessage.objects.select_related("mailbox").filter(pk=inbound_id, channel="email").first()
+    row = InboundMessage.objects.select_related("mailbox").filter(pk=inbound_id).first()
     if row is None:
         raise Http404
     return row

@@ -435,6 +435,37 @@ def test_an_unsupported_message_still_tells_the_agent(client, account, standin):
     )
 
 
+def test_a_failed_message_is_shown_downloadable_and_processed_again(client, account, standin, login, admin_user):
+    # given: a message stored while its number was unknown to the processor (deleted and re-added)
+    body = payload("text.json")
+    post(client, account, body)
+    row = InboundMessage.objects.get()
+    WhatsAppAccount.objects.filter(pk=account.pk).update(phone_number_id="1")
+    assert inbound_process(inbound_id=row.pk).status == InboundStatus.FAILED
+    WhatsAppAccount.objects.filter(pk=account.pk).update(phone_number_id=PHONE_NUMBER_ID)
+    browser = login(admin_user)
+
+    # when: the administrator opens it from the failed list, downloads it and processes it again
+    listed = browser.get("/channels/inbound/failed/").content.decode()
+    detail = browser.get(f"/channels/inbound/{row.pk}/").content.decode()
+    download = browser.get(f"/channels/inbound/{row.pk}/eml/")
+    browser.post(f"/channels/inbound/{row.pk}/process/")
+    inbound_process(inbound_id=row.pk)
+
+    # then
+    assert f"/channels/inbound/{row.pk}/" in listed
+    assert "WhatsApp" in detail and "Download as received" in detail
+    assert (download["Content-Type"], download["Content-Disposition"]) == (
+        "application/json",
+        f'attachment; filename="inbound-{row.pk}.json"',
+    )
+    assert (
+        json.loads(download.content)["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+        == (body["entry"][0]["changes"][0]["value"]["messages"][0]["id"])
+    )
+    assert Ticket.objects.get().title == "Не работает лифт во втором подъезде"
+
+
 def test_reactions_and_group_messages_are_stored_but_open_nothing(client, account, standin):
     reaction = payload("text.json", type="reaction", reaction={"message_id": "wamid.X", "emoji": "👍"})
     group = payload("text.json", group_id="120363000000000000@g.us")
