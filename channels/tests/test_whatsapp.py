@@ -521,6 +521,15 @@ def test_agent_reply_with_files_uploads_them_and_sends_by_media_id(client, accou
     ]
 
 
+def test_a_reply_longer_than_whatsapp_takes_goes_in_parts(client, account, standin, conversation, agent):
+    body = "А" * 4096 + "Б" * 10
+
+    ticket_reply(ticket=conversation, author=agent, body=body)
+    outbox_send_due()
+
+    assert [b["text"]["body"] for b in sent_bodies(standin)] == ["А" * 4096, "Б" * 10]
+
+
 def test_email_ticket_replies_do_not_go_to_whatsapp(client, account, standin, conversation, agent):
     from tickets.services import ticket_create
 

@@ -40,6 +40,7 @@ from tickets.models import Article, Attachment, Ticket
 
 WINDOW = timedelta(hours=24)
 RATE_LIMIT_WAIT = timedelta(minutes=1)  # when a rate-limit answer names no Retry-After
+TEXT_LIMIT = 4096  # characters in one text message
 IMAGE_TYPES = ("image/jpeg", "image/png")  # what WhatsApp accepts as an image message
 WINDOW_CLOSED_ERROR = (
     "Outside the 24-hour window: WhatsApp accepts only approved templates more than 24 hours after the "
@@ -119,12 +120,14 @@ def _enqueue(
 
 def _free_form(*, sender: WhatsAppContact, article: Article, route: str) -> list[OutboxMessage]:
     rows = []
-    if article.body.strip():
+    body = article.body.strip()
+    # WhatsApp takes at most 4096 characters a text message: a longer reply goes in parts.
+    for part, start in enumerate(range(0, len(body), TEXT_LIMIT)):
         rows.append(
             _enqueue(
                 sender=sender,
-                request={"type": "text", "text": {"body": article.body[:4096], "preview_url": False}},
-                dedup_key=f"whatsapp:reply:{article.pk}",
+                request={"type": "text", "text": {"body": body[start : start + TEXT_LIMIT], "preview_url": False}},
+                dedup_key=f"whatsapp:reply:{article.pk}" + (f":part:{part}" if part else ""),
                 kind=OutboxKind.REPLY,
                 ticket=article.ticket,
                 article=article,

@@ -119,5 +119,5 @@ def test_whatsapp_photo_to_agent_reply_read(live_server, browser, standin):
     page.reload()
 
     # then
-    assert "WhatsApp Read" in page.locator(".delivery").last.inner_text()
+    assert page.locator(".delivery").last.inner_text().startswith("WhatsApp Прочитано")
     context.close()
