@@ -122,12 +122,12 @@ def _free_form(*, sender: WhatsAppContact, article: Article, route: str) -> list
     rows = []
     body = article.body.strip()
     # WhatsApp takes at most 4096 characters a text message: a longer reply goes in parts.
-    for part, start in enumerate(range(0, len(body), TEXT_LIMIT)):
+    for number, start in enumerate(range(0, len(body), TEXT_LIMIT)):
         rows.append(
             _enqueue(
                 sender=sender,
                 request={"type": "text", "text": {"body": body[start : start + TEXT_LIMIT], "preview_url": False}},
-                dedup_key=f"whatsapp:reply:{article.pk}" + (f":part:{part}" if part else ""),
+                dedup_key=f"whatsapp:reply:{article.pk}" + (f":part:{number}" if number else ""),
                 kind=OutboxKind.REPLY,
                 ticket=article.ticket,
                 article=article,
