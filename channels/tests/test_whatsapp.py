@@ -758,10 +758,11 @@ def test_statuses_out_of_order_and_replayed_never_go_back(client, account, sent_
     deliver(client, account, status_payload("status_read.json", wamid))
     deliver(client, account, status_payload("status_delivered.json", wamid))
     deliver(client, account, status_payload("status_sent.json", wamid))
+    deliver(client, account, status_payload("status_failed.json", wamid))  # another device's failure
     post(client, account, status_payload("status_read.json", wamid))
 
     sent_reply.refresh_from_db()
-    assert sent_reply.status == OutboxStatus.READ
+    assert (sent_reply.status, sent_reply.last_error) == (OutboxStatus.READ, "")
     assert InboundMessage.objects.filter(dedup_key=f"status:{wamid}:read").count() == 1
 
 
