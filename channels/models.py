@@ -1,5 +1,6 @@
-"""Channel endpoints (email mailboxes, Telegram bots), the Message-ID index used to thread mail and
-the Telegram chats linked to contacts. See docs/architecture/email.md and telegram.md."""
+"""Channel endpoints (email mailboxes, Telegram bots, WhatsApp numbers), the Message-ID index used
+to thread mail, and the Telegram chats and WhatsApp senders linked to contacts. See
+docs/architecture/email.md, telegram.md and whatsapp.md."""
 
 import secrets
 
@@ -202,6 +203,93 @@ class TelegramMessageRef(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id}:{self.message_id}"
+
+
+def _verify_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class WhatsAppAccount(models.Model):
+    """A WhatsApp Business number clients write to, reached through Meta's Cloud API: its ids, the
+    access token and app secret (write-only in the UI), the verify token Meta's console asks for,
+    where its tickets are routed, and the approved template used outside the 24-hour window.
+    See docs/architecture/whatsapp.md."""
+
+    name = models.CharField(_("name"), max_length=200)
+    phone_number_id = models.CharField(
+        _("phone number ID"), max_length=64, unique=True, help_text=_("From Meta's console: WhatsApp → API Setup.")
+    )
+    business_account_id = models.CharField(_("WhatsApp Business Account ID"), max_length=64, blank=True)
+    display_phone_number = models.CharField(_("phone number"), max_length=50, blank=True)
+    access_token = models.CharField(_("access token"), max_length=1000)
+    # Meta signs every webhook body with it (X-Hub-Signature-256: sha256=<HMAC of the raw body>).
+    app_secret = models.CharField(_("app secret"), max_length=200)
+    # Meta's console sends it back once, when the webhook is set up (hub.verify_token).
+    verify_token = models.CharField(_("verify token"), max_length=200, default=_verify_token)
+    api_base_url = models.URLField(
+        _("Graph API address"),
+        max_length=300,
+        default="https://graph.facebook.com/v21.0",
+        help_text=_("Meta's Graph API with its version."),
+    )
+    language = models.CharField(
+        _("language"), max_length=2, default="ru", help_text=_("For clients whose language is not known yet.")
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.ForeignKey(
+        "tickets.ServiceCategory",
+        verbose_name=_("service category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    template_name = models.CharField(
+        _("template for replies outside the 24-hour window"),
+        max_length=512,
+        blank=True,
+        help_text=_(
+            "An approved message template with one body parameter, the request number. Empty: such replies go "
+            "by email when the client has an address."
+        ),
+    )
+    template_language = models.CharField(_("template language code"), max_length=15, default="ru")
+    is_active = models.BooleanField(_("active"), default=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("WhatsApp number")
+        verbose_name_plural = _("WhatsApp numbers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WhatsAppContact(models.Model):
+    """One client's WhatsApp (their wa_id, the number in international digits) writing to one of
+    our numbers: the contact it is linked to, the ticket new messages add to, and when they last
+    wrote — replies may be free text only within 24 hours of that."""
+
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="contacts")
+    wa_id = models.CharField(max_length=32)
+    profile_name = models.CharField(max_length=300, blank=True)
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="whatsapp_contacts"
+    )
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "wa_id"], name="whatsapp_contact_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}:{self.wa_id}"
 
 
 class Call(models.Model):

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 PROCESSORS = {
     "email": "channels.email.inbound.email_process",
     "telegram": "channels.telegram.inbound.telegram_process",
+    "whatsapp": "channels.whatsapp.inbound.whatsapp_process",
     "web": "channels.webform.inbound.webform_process",
     "phone": "channels.telephony.inbound.call_event_process",
 }

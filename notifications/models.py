@@ -36,6 +36,8 @@ class OutboxStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")  # the client's phone has it (WhatsApp status)
+    READ = "read", _("Read")  # the client opened it (WhatsApp status)
     FAILED = "failed", _("Failed")  # gave up after the retries, or refused permanently
     BOUNCED = "bounced", _("Bounced")  # accepted, then a delivery status notification came back
 
@@ -46,6 +48,15 @@ class OutboxKind(models.TextChoices):
     STATUS = "status", _("Status notice")
     NOTIFICATION = "notification", _("Staff notification")
     CHAT = "chat", _("Chat message")  # a bot's own words in a chat (asking for the phone, /status)
+
+
+class OutboxRoute(models.TextChoices):
+    """Why a reply took another path than the ticket's channel (shown to the agent on the article)."""
+
+    DIRECT = "", _("The ticket's channel")
+    TEMPLATE = "template", _("Template: outside the 24-hour window")
+    EMAIL = "email", _("Email: outside the 24-hour window")
+    WINDOW_CLOSED = "window_closed", _("Not sent: outside the 24-hour window")
 
 
 class OutboxMessage(models.Model):
@@ -69,6 +80,7 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=500, blank=True)
     message_id = models.CharField(max_length=500, blank=True)
     payload = models.BinaryField(blank=True)
+    route = models.CharField(max_length=16, choices=OutboxRoute.choices, default=OutboxRoute.DIRECT, blank=True)
     status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -85,6 +97,8 @@ class OutboxMessage(models.Model):
                 condition=Q(status__in=["queued", "sending"]),
             ),
             models.Index(fields=["recipient", "kind", "created_at"], name="outbox_recipient_recent"),
+            # WhatsApp statuses and email bounces find the row by the provider's message id.
+            models.Index(fields=["message_id"], name="outbox_message_id"),
         ]
 
     def __str__(self) -> str:

@@ -64,6 +64,9 @@ def main() -> None:
         ("mailboxes", "/channels/mailboxes/"),
         ("mailbox", "first-mailbox:/channels/mailboxes/"),
         ("failed_inbound", "/channels/inbound/failed/"),
+        ("whatsapp_numbers", "/channels/whatsapp/"),
+        ("whatsapp_number", "first-whatsapp:/channels/whatsapp/"),
+        ("whatsapp_ticket", "first:/tickets/?view=all_open&channel=whatsapp"),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
     with sync_playwright() as p:
@@ -84,6 +87,13 @@ def main() -> None:
                         if path and path.startswith("first-mailbox:"):
                             page.goto(args.base + path.partition(":")[2])
                             path = page.locator("a[href*='/channels/mailboxes/']").last.get_attribute("href") or "/"
+                        if path and path.startswith("first-whatsapp:"):
+                            # The first WhatsApp number's settings, or the empty form without one.
+                            page.goto(args.base + path.partition(":")[2])
+                            links = page.locator("table.list a[href*='/channels/whatsapp/']")
+                            path = (
+                                links.first.get_attribute("href") if links.count() else None
+                            ) or "/channels/whatsapp/new/"
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
                             kind, _sep, list_path = path.partition(":")
