@@ -30,8 +30,8 @@ def _cursor(html: str) -> int:
 def test_a_page_starts_the_poll_at_the_newest_unread_alert(browser, anna):
     # given two unread alerts and a read one
     ticket = make_ticket(title="Лифт")
-    first, second = (notify(users=[anna], text=t, kind="sla_warning", ticket=ticket)[0] for t in ("A", "B"))
-    notify(users=[anna], text="old", kind="sla_warning", ticket=ticket)[0]
+    _first, second = (notify(users=[anna], text=t, kind="sla_warning", ticket=ticket)[0] for t in ("A", "B"))
+    notify(users=[anna], text="old", kind="sla_warning", ticket=ticket)
     Notification.objects.filter(text="old").update(read_at="2026-12-06T00:00:00Z")
 
     # when
