@@ -22,7 +22,7 @@ inside its own "created" hook, and the "created" alert then reads the ticket as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -80,7 +80,7 @@ def _team_members(team_id: int) -> list[User]:
     )
 
 
-def _send(ticket: Ticket, wanted: dict[str, Iterable[User]]) -> None:
+def _send(ticket: Ticket, wanted: Mapping[str, Iterable[User]]) -> None:
     """Alert each person in `wanted` (kind → people) once about `ticket`, merging with the alerts
     about it they have not read and not been sent yet (module rule)."""
     people = {user.pk: (kind, user) for kind, users in wanted.items() for user in users}
@@ -144,7 +144,7 @@ def ticket_updated_alerts(*, ticket: Ticket, actor: User | None, changed: frozen
     if not {"assignee", "team"} & changed:
         return
     wanted: dict[str, list[User]] = {}
-    if "assignee" in changed and ticket.assignee_id:
+    if "assignee" in changed and ticket.assignee_id and ticket.assignee is not None:
         wanted[AlertKind.TICKET_ASSIGNED] = _not_actor([ticket.assignee], actor)
     if "team" in changed and ticket.team_id:
         members = [user for user in _team_members(ticket.team_id) if user.pk != ticket.assignee_id]
@@ -157,6 +157,8 @@ def article_added_alerts(
 ) -> None:
     """The client wrote on an assigned ticket: the assignee hears of it."""
     if article is None or article.author_kind != AuthorKind.CONTACT or not ticket.assignee_id:
+        return
+    if ticket.assignee is None:  # (only to narrow the type: assignee_id is set)
         return
     _send(ticket, {AlertKind.CLIENT_REPLIED: [ticket.assignee]})
 

@@ -57,7 +57,7 @@ def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
     if command == "/start" and argument.startswith(staff.CODE_PREFIX):
         _staff_link(chat, argument, inbound)
         return None, None
-    if chat.staff_user_id:
+    if chat.staff_user is not None:
         # A staff member's alert chat: what they write here is not a client's request.
         _say(chat, inbound, staff.staff_chat_answer(user=chat.staff_user, linked_now=False))
         return None, None
