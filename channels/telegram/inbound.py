@@ -90,7 +90,7 @@ def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
 def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
     person = message.get("from") or {}
     chat, _created = (
-        TelegramChat.objects.select_for_update()
+        TelegramChat.objects.select_for_update(of=("self",))
         .select_related("staff_user")
         .get_or_create(bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")})
     )
