@@ -1,6 +1,6 @@
 """The embeddable widget on another site: a plain page served from a different origin (and
-another site — shop.test, which Chromium resolves to 127.0.0.1 — so the browser treats Otklik's
-frame as third-party, withholding its cookies) loads <script src="<Otklik>/widget.js">; a visitor
+another site: the page is at 127.0.0.1, Otklik's live server at localhost, so the browser treats
+Otklik's frame as third-party, withholding its cookies) loads <script src="<Otklik>/widget.js">; a visitor
 opens the widget, fills the form, attaches a file and sends it, and sees the ticket's number and
 the tracking link. At phone width the panel fits the screen."""
 
@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tickets.models import Attachment, Ticket
 
 pytestmark = [
@@ -21,8 +20,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True, available_apps=list(settings.INSTALLED_APPS)),
     pytest.mark.usefixtures("migrated_data_restored_afterwards", "empty_search_index_afterwards"),
 ]
-
-SHOP = "shop.test"  # the other site; mapped to 127.0.0.1 for this browser only
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -43,31 +40,19 @@ def shop_page(tmp_path: Path, live_server):
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(tmp_path)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://{SHOP}:{server.server_address[1]}/"
+    assert not live_server.url.startswith("http://127.0.0.1")  # another site than the shop's
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
 
 
-@pytest.fixture
-def cross_site_browser():
-    """Chromium that resolves shop.test to 127.0.0.1 (nothing leaves the machine)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {SHOP} 127.0.0.1"]
-        )
-        yield browser
-        browser.close()
-
-
 def test_a_visitor_sends_a_request_with_a_file_through_the_widget_on_another_site(
-    live_server, cross_site_browser, shop_page, tmp_path
+    live_server, browser, shop_page, tmp_path
 ):
     # given the shop's page with the widget
     photo = tmp_path / "leak.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n widget test image")
-    context = cross_site_browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -104,7 +89,7 @@ def test_a_visitor_sends_a_request_with_a_file_through_the_widget_on_another_sit
     context.close()
 
     # when the shop's page is opened on a phone-sized screen and the widget opens
-    phone = cross_site_browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
+    phone = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
     page = phone.new_page()
     page.goto(shop_page)
     page.get_by_role("button", name="Написать в поддержку").click()
