@@ -18,8 +18,13 @@ class NotificationSettingsForm(forms.Form):
         for kind in AlertKind:
             choice = current[kind]
             for column, label in self.COLUMNS:
+                name = f"{kind.label}: {label}"
                 self.fields[f"{kind}-{column}"] = forms.BooleanField(
-                    label=f"{kind.label}: {label}", required=False, initial=getattr(choice, column)
+                    label=name,
+                    required=False,
+                    initial=getattr(choice, column),
+                    # The table shows the kind and the column as headers; a screen reader gets both.
+                    widget=forms.CheckboxInput(attrs={"aria-label": name}),
                 )
 
     def choices(self) -> dict[str, Delivery]:

@@ -71,6 +71,7 @@ def test_registering_the_webhook_learns_the_bots_username_from_get_me(login, adm
     # then
     bot.refresh_from_db()
     assert (len(standin.calls("getMe")), bot.username, bot.last_error) == (1, "romashka_help_bot", "")
+    assert "@romashka_help_bot" in login(admin_user).get(f"/channels/telegram/{bot.pk}/").content.decode()
 
 
 def test_an_agent_links_telegram_from_the_profile_and_gets_a_confirmation(client, bot, standin, ivan):
@@ -216,3 +217,20 @@ def test_unlinking_stops_telegram_alerts(client, bot, standin, ivan):
     assert queued == 0
     assert not OutboxMessage.objects.filter(kind="notification").exists()
     assert json.loads(bytes(OutboxMessage.objects.get().payload))["chat_id"] == AGENT_CHAT  # the confirmation
+
+
+def test_a_link_is_refused_for_a_bot_whose_username_is_unknown_or_that_is_off(team, ivan):
+    # given a bot never registered (no username) and an inactive one
+    unnamed = TelegramBot.objects.create(name="Новый бот", token="1:A", team=team)
+    off = TelegramBot.objects.create(name="Старый бот", token="2:B", team=team, username="old_bot", is_active=False)
+    browser = Client(headers={"Accept-Language": "en"})
+    browser.force_login(ivan)
+
+    # when Ivan asks for a link with each
+    unnamed_answer = browser.post("/notifications/telegram/link/", {"bot": unnamed.pk}, follow=True)
+    off_answer = browser.post("/notifications/telegram/link/", {"bot": off.pk})
+
+    # then no code, an explanation, and a 404 for the inactive bot
+    assert TelegramLinkCode.objects.count() == 0
+    assert "Через этого бота пока нельзя привязать аккаунт" in unnamed_answer.content.decode()
+    assert off_answer.status_code == 404
