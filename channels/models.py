@@ -4,6 +4,7 @@ docs/architecture/email.md, telegram.md and whatsapp.md."""
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -148,6 +149,9 @@ class TelegramBot(models.Model):
         related_name="+",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The bot's @username as Telegram's getMe tells it (refreshed when the webhook is registered):
+    # staff link their accounts through https://t.me/<username>?start=<code>.
+    username = models.CharField(_("bot username"), max_length=100, blank=True, editable=False)
     # Long polling: the highest update_id stored; getUpdates asks from the next one.
     last_update_id = models.BigIntegerField(default=0, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
@@ -182,13 +186,44 @@ class TelegramChat(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Pacing of outgoing messages (at most one a second to a chat): when the last one went out.
     last_sent_at = models.DateTimeField(null=True, blank=True)
+    # A staff member's chat (linked by /start <code> from their profile): it receives their alerts
+    # and is never treated as a client's chat.
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="telegram_chats"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["bot", "chat_id"], name="telegram_chat_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "chat_id"], name="telegram_chat_unique"),
+            # One chat per staff member gets their alerts.
+            models.UniqueConstraint(
+                fields=["staff_user"], condition=models.Q(staff_user__isnull=False), name="telegram_chat_one_per_staff"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.bot_id}:{self.chat_id}"
+
+
+def _link_code() -> str:
+    # Telegram's start parameter: up to 64 characters of A-Z, a-z, 0-9, _ and -.
+    return "link_" + secrets.token_urlsafe(24)
+
+
+class TelegramLinkCode(models.Model):
+    """A one-time code a staff member's profile shows in a t.me deep link: the chat that sends
+    `/start <code>` to the bot becomes that person's alert chat. It works once, for LINK_CODE_TTL."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telegram_link_codes")
+    bot = models.ForeignKey(TelegramBot, on_delete=models.CASCADE, related_name="link_codes")
+    code = models.CharField(max_length=64, unique=True, default=_link_code)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link code of {self.user_id} for bot {self.bot_id}"
 
 
 class TelegramMessageRef(models.Model):

@@ -1,5 +1,6 @@
-"""In-app notifications for staff (the bell in the top bar), also sent by email. The row is
-the outbox: a Huey task mails the ones not mailed yet, and a periodic job retries."""
+"""In-app notifications for staff (the bell in the top bar), also sent by email and Telegram as
+each person chose (NotificationSetting). A Huey task hands the rows not handled yet to the outbox,
+and a periodic job retries. See docs/architecture/notifications.md."""
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +18,8 @@ class Notification(models.Model):
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When the mailer handled the row: queued its email and/or Telegram message, or found that the
+    # person wants neither for this kind.
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
 
@@ -24,12 +27,32 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            # The live poll: "anything for me after id N?" (notifications/views.py, notification_live).
+            models.Index(fields=["user", "id"], name="notification_user_id"),
             models.Index(fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)),
             models.Index(fields=["created_at"], name="notification_unmailed", condition=Q(emailed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
         return self.text
+
+
+class NotificationSetting(models.Model):
+    """One person's choice for one kind of alert (notifications.choices.AlertKind). No row means
+    the defaults: shown in the app, mailed unless EMAIL_BY_DEFAULT says otherwise, no Telegram.
+    In-app is always on while the kind is enabled; `enabled=False` silences the kind entirely."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings")
+    kind = models.CharField(max_length=32)
+    enabled = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+    telegram = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_setting_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"
 
 
 class OutboxStatus(models.TextChoices):

@@ -125,7 +125,9 @@ def outbox_enqueue(
     return row, True
 
 
-def outbox_bulk_enqueue(*, kind: str, items: Iterable[tuple[str, ComposedEmail]], channel: str = "email") -> int:
+def outbox_bulk_enqueue(
+    *, kind: str, items: Iterable[tuple[str, ComposedEmail | ComposedChatMessage]], channel: str = "email"
+) -> int:
     """Queue many (dedup_key, message) pairs in one INSERT, skipping keys already queued (staff
     notifications after an SLA sweep). One send task runs after commit. Returns how many rows
     the INSERT was given."""
