@@ -63,7 +63,6 @@ def _raise_priority(ticket_id: int) -> None:
         ticket_update(ticket=ticket, actor=None, priority=higher)
 
 
-@transaction.atomic
 def ticket_detect_repeats(*, ticket: Ticket) -> PotentialIncident | None:
     """Compare a new ticket with the site's tickets of the last OTKLIK_REPEAT_WINDOW_HOURS
     (same equipment, or similar text at a compatible floor/room — repeats/text.py).
@@ -94,6 +93,11 @@ def ticket_detect_repeats(*, ticket: Ticket) -> PotentialIncident | None:
     ]
     if not matches:
         return None
+    with transaction.atomic():
+        return _incident_for(ticket=ticket, matches=matches)
+
+
+def _incident_for(*, ticket: Ticket, matches: list[int]) -> PotentialIncident | None:
     # Two similar tickets arriving at once must not make two incidents: one site at a time.
     Site.objects.select_for_update().filter(pk=ticket.site_id).values_list("pk", flat=True).first()
     incident = (
