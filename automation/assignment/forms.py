@@ -71,7 +71,9 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, profile: AgentProfile, shifts: dict[int, tuple[time, time]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["categories"].queryset = ServiceCategory.objects.filter(is_active=True).order_by("order", "name_ru")
+        categories = self.fields["categories"]
+        assert isinstance(categories, forms.ModelMultipleChoiceField)
+        categories.queryset = ServiceCategory.objects.filter(is_active=True).order_by("order", "name_ru")
         if profile.pk:
             self.fields["categories"].initial = list(profile.categories.values_list("pk", flat=True))
         self.fields["home_latitude"].initial = profile.home_latitude

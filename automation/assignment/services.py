@@ -46,17 +46,13 @@ def ticket_auto_assign(*, ticket: Ticket) -> User | None:
     fresh = Ticket.objects.select_related("category", "site").get(pk=ticket.pk)
     if fresh.assignee_id is not None or fresh.team_id != team_id:
         return None
-    members = list(
-        setting.team.members.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES)).order_by("id")
-    )
-    if setting.strategy == Strategy.SITE and fresh.site is not None and fresh.site.default_engineer_id:
+    members = list(setting.team.members.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES)).order_by("id"))
+    site_engineer_id = fresh.site.default_engineer_id if fresh.site is not None else None
+    if setting.strategy == Strategy.SITE and site_engineer_id and all(u.pk != site_engineer_id for u in members):
         # The site's own engineer counts even when they are not a member of the team.
-        if all(u.pk != fresh.site.default_engineer_id for u in members):
-            engineer = User.objects.filter(
-                pk=fresh.site.default_engineer_id, is_active=True, role__in=list(ASSIGNABLE_ROLES)
-            ).first()
-            if engineer is not None:
-                members.append(engineer)
+        engineer = User.objects.filter(pk=site_engineer_id, is_active=True, role__in=list(ASSIGNABLE_ROLES)).first()
+        if engineer is not None:
+            members.append(engineer)
     away = availability(users=members, at=timezone.now())
     candidates = sorted((u for u in members if not away[u.pk]), key=lambda u: u.pk)
     choice = choose(setting=setting, ticket=fresh, candidates=candidates)

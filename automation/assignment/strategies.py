@@ -88,17 +88,18 @@ def choose(*, setting: TeamAssignment, ticket: Ticket, candidates: list[User]) -
     if strategy == Strategy.LEAST_LOADED:
         return _least_loaded(candidates, weights, strategy)
     if strategy == Strategy.SKILL:
-        if ticket.category_id is None:
+        service = ticket.category
+        if service is None:
             return None
-        category_ids = {ticket.category_id}
-        if ticket.category.parent_id:
-            category_ids.add(ticket.category.parent_id)
+        category_ids = {service.pk}
+        if service.parent_id:
+            category_ids.add(service.parent_id)
         skilled = set(
             AgentProfile.categories.through.objects.filter(
                 agentprofile__user_id__in=[u.pk for u in candidates], servicecategory_id__in=category_ids
             ).values_list("agentprofile__user_id", flat=True)
         )
-        category = {"id": ticket.category_id, "name_ru": ticket.category.name_ru, "name_en": ticket.category.name_en}
+        category = {"id": service.pk, "name_ru": service.name_ru, "name_en": service.name_en}
         return _least_loaded([u for u in candidates if u.pk in skilled], weights, strategy, {"category": category})
     if strategy == Strategy.SITE:
         return _by_site(ticket=ticket, candidates=candidates)
@@ -116,7 +117,7 @@ def _by_site(*, ticket: Ticket, candidates: list[User]) -> Choice | None:
     if site.latitude is None or site.longitude is None:
         return None
     homes = {
-        user_id: (float(lat), float(lon))
+        user_id: (float(lat or 0), float(lon or 0))
         for user_id, lat, lon in AgentProfile.objects.filter(
             user_id__in=[u.pk for u in candidates], home_latitude__isnull=False, home_longitude__isnull=False
         ).values_list("user_id", "home_latitude", "home_longitude")
@@ -137,4 +138,3 @@ def _by_site(*, ticket: Ticket, candidates: list[User]) -> Choice | None:
             "engineer_away": engineer_id is not None,
         },
     )
-

@@ -7,99 +7,228 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_user_phone_extension'),
-        ('customers', '0004_contact_is_verified'),
-        ('tickets', '0013_article_body_html_article_email_meta_and_more'),
+        ("accounts", "0003_user_phone_extension"),
+        ("customers", "0004_contact_is_verified"),
+        ("tickets", "0013_article_body_html_article_email_meta_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgentProfile',
+            name="AgentProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('home_latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='home base latitude')),
-                ('home_longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='home base longitude')),
-                ('categories', models.ManyToManyField(blank=True, related_name='+', to='tickets.servicecategory', verbose_name='service categories handled')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='agent_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "home_latitude",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="home base latitude"
+                    ),
+                ),
+                (
+                    "home_longitude",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="home base longitude"
+                    ),
+                ),
+                (
+                    "categories",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="tickets.servicecategory",
+                        verbose_name="service categories handled",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="agent_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agent profile',
-                'verbose_name_plural': 'agent profiles',
+                "verbose_name": "agent profile",
+                "verbose_name_plural": "agent profiles",
             },
         ),
         migrations.CreateModel(
-            name='TeamAssignment',
+            name="TeamAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('strategy', models.CharField(choices=[('manual', 'Manual (a person assigns)'), ('round_robin', 'Round-robin'), ('least_loaded', 'Least loaded'), ('skill', 'By skill (service categories)'), ('site', 'By site (default engineer, else nearest)')], default='manual', max_length=20, verbose_name='strategy')),
-                ('priority_weights', models.JSONField(blank=True, default=dict, verbose_name='weights per priority')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('last_assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='assignment', to='accounts.team', verbose_name='team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "strategy",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Manual (a person assigns)"),
+                            ("round_robin", "Round-robin"),
+                            ("least_loaded", "Least loaded"),
+                            ("skill", "By skill (service categories)"),
+                            ("site", "By site (default engineer, else nearest)"),
+                        ],
+                        default="manual",
+                        max_length=20,
+                        verbose_name="strategy",
+                    ),
+                ),
+                ("priority_weights", models.JSONField(blank=True, default=dict, verbose_name="weights per priority")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "last_assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignment",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team assignment strategy',
-                'verbose_name_plural': 'team assignment strategies',
+                "verbose_name": "team assignment strategy",
+                "verbose_name_plural": "team assignment strategies",
             },
         ),
         migrations.CreateModel(
-            name='Absence',
+            name="Absence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('leave', 'Leave'), ('sick', 'Sick leave'), ('other', 'Other absence')], default='leave', max_length=10, verbose_name='kind')),
-                ('start_date', models.DateField(verbose_name='from')),
-                ('end_date', models.DateField(verbose_name='to (inclusive)')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='absences', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("leave", "Leave"), ("sick", "Sick leave"), ("other", "Other absence")],
+                        default="leave",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("start_date", models.DateField(verbose_name="from")),
+                ("end_date", models.DateField(verbose_name="to (inclusive)")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="absences",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'absence',
-                'verbose_name_plural': 'absences',
-                'ordering': ['user', '-start_date'],
-                'indexes': [models.Index(fields=['user', 'end_date'], name='absence_user_end')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='absence_dates_order')],
+                "verbose_name": "absence",
+                "verbose_name_plural": "absences",
+                "ordering": ["user", "-start_date"],
+                "indexes": [models.Index(fields=["user", "end_date"], name="absence_user_end")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end_date__gte", models.F("start_date"))), name="absence_dates_order"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PotentialIncident',
+            name="PotentialIncident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('open', 'Awaiting decision'), ('confirmed', 'Parent incident created'), ('dismissed', 'Dismissed')], default='open', max_length=10, verbose_name='state')),
-                ('summary', models.CharField(blank=True, max_length=255, verbose_name='summary')),
-                ('notice', models.TextField(blank=True, verbose_name='message to the clients')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='detected')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.ticket', verbose_name='parent incident')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.site', verbose_name='site')),
-                ('tickets', models.ManyToManyField(related_name='potential_incidents', to='tickets.ticket', verbose_name='tickets')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Awaiting decision"),
+                            ("confirmed", "Parent incident created"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="open",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("summary", models.CharField(blank=True, max_length=255, verbose_name="summary")),
+                ("notice", models.TextField(blank=True, verbose_name="message to the clients")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="detected")),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.ticket",
+                        verbose_name="parent incident",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.site",
+                        verbose_name="site",
+                    ),
+                ),
+                (
+                    "tickets",
+                    models.ManyToManyField(
+                        related_name="potential_incidents", to="tickets.ticket", verbose_name="tickets"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'potential incident',
-                'verbose_name_plural': 'potential incidents',
-                'ordering': ['-updated_at', '-id'],
-                'indexes': [models.Index(fields=['state', '-updated_at'], name='incident_state_updated')],
+                "verbose_name": "potential incident",
+                "verbose_name_plural": "potential incidents",
+                "ordering": ["-updated_at", "-id"],
+                "indexes": [models.Index(fields=["state", "-updated_at"], name="incident_state_updated")],
             },
         ),
         migrations.CreateModel(
-            name='WorkShift',
+            name="WorkShift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(verbose_name='weekday')),
-                ('start', models.TimeField(verbose_name='start')),
-                ('end', models.TimeField(verbose_name='end')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='work_shifts', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("weekday", models.PositiveSmallIntegerField(verbose_name="weekday")),
+                ("start", models.TimeField(verbose_name="start")),
+                ("end", models.TimeField(verbose_name="end")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="work_shifts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work shift',
-                'verbose_name_plural': 'work shifts',
-                'ordering': ['user', 'weekday', 'start'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('weekday__lte', 6)), name='work_shift_weekday'), models.UniqueConstraint(fields=('user', 'weekday', 'start'), name='work_shift_unique')],
+                "verbose_name": "work shift",
+                "verbose_name_plural": "work shifts",
+                "ordering": ["user", "weekday", "start"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("weekday__lte", 6)), name="work_shift_weekday"),
+                    models.UniqueConstraint(fields=("user", "weekday", "start"), name="work_shift_unique"),
+                ],
             },
         ),
     ]

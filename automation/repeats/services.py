@@ -98,12 +98,12 @@ def ticket_detect_repeats(*, ticket: Ticket) -> PotentialIncident | None:
 
 
 def _incident_for(*, ticket: Ticket, matches: list[int]) -> PotentialIncident | None:
+    site_id = ticket.site_id
+    assert site_id is not None  # checked by the caller
     # Two similar tickets arriving at once must not make two incidents: one site at a time.
-    Site.objects.select_for_update().filter(pk=ticket.site_id).values_list("pk", flat=True).first()
+    Site.objects.select_for_update().filter(pk=site_id).values_list("pk", flat=True).first()
     incident = (
-        PotentialIncident.objects.filter(site_id=ticket.site_id, tickets__in=matches)
-        .order_by("-created_at", "-id")
-        .first()
+        PotentialIncident.objects.filter(site_id=site_id, tickets__in=matches).order_by("-created_at", "-id").first()
     )
     if incident is not None:
         _join(incident=incident, ticket=ticket)
@@ -113,7 +113,7 @@ def _incident_for(*, ticket: Ticket, matches: list[int]) -> PotentialIncident | 
     members = sorted([*matches, ticket.pk])
     now = timezone.now()
     incident = PotentialIncident.objects.create(
-        site_id=ticket.site_id, summary=_summary(members[0]), created_at=now, updated_at=now
+        site_id=site_id, summary=_summary(members[0]), created_at=now, updated_at=now
     )
     incident.tickets.set(members)
     anchor = Ticket.objects.get(pk=members[0])
@@ -163,9 +163,7 @@ def _tell_client(*, child: Ticket, author: User | None, parent: Ticket | None, n
 
 
 @transaction.atomic
-def incident_make_parent(
-    *, incident: PotentialIncident, actor: User, title: str = "", notice: str = ""
-) -> Ticket:
+def incident_make_parent(*, incident: PotentialIncident, actor: User, title: str = "", notice: str = "") -> Ticket:
     """The supervisor's one click: a parent ticket for the incident, every complaint its child,
     and every affected client told at once — a public reply on each child, delivered on that
     client's channel (notifications/delivery.py). `notice` empty: the standard text, in each

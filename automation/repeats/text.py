@@ -51,27 +51,38 @@ ROOM_PATTERN = re.compile(
 )
 _LEVELS = {"подвал": "B", "цокол": "B", "basement": "B", "чердак": "R", "крыш": "R", "roof": "R"}
 
-STOP_WORDS = frozenset(
-    """
+_STOP_WORDS_TEXT = """
     а без более бы был была были было быть в вам вас весь во вот все всё всего всех вы где да даже
     для до его ее её ей если есть еще ещё же за здесь и из или им их к как ко когда кто ли либо мне
     может мы на над надо наш наша наше наши не него нет ни них но ну о об однако он она они оно от
     очень по под при с со так также такой там те тем то того тоже той только том ты у уже хотя чего
     чей чем что чтобы чье чья эта эти это этот я уже опять снова сегодня вчера сейчас весь всё
     здравствуйте добрый день утро вечер пожалуйста просьба прошу просим срочно помогите спасибо
-    уважаемые коллеги нам который которая которые проблема вопрос заявка починить почините
-    исправить исправьте отремонтировать посмотреть посмотрите
-    the a an is are was were be been on in at of to and or not no please it its there this that
-    """.split()
-)
+    уважаемые коллеги нам который которая которые проблема вопрос заявка починить почините исправить
+    исправьте отремонтировать посмотреть посмотрите the a an is are was were be been on in at of to
+    and or not no please it its there this that
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 # One fault, many words. Each group's words are stemmed at import; a stem in a group stands for
 # the group's name in the comparison.
 THESAURUS = {
-    "flicker": "мигает мигают мигать мигание моргает моргают моргание мерцает мерцают мерцание flicker flickers flickering blinking",
-    "light": "свет света освещение освещения лампа лампы лампочка лампочки светильник светильники люстра light lights lighting lamp lamps",
-    "no_power": "электричество электричества электроэнергия электроэнергии напряжение розетка розетки выбило power outage socket",
-    "leak": "течет течёт протекает протекают капает капает протечка протечки течь затопило топит leak leaks leaking dripping",
+    "flicker": (
+        "мигает мигают мигать мигание моргает моргают моргание мерцает мерцают мерцание flicker "
+        "flickers flickering blinking"
+    ),
+    "light": (
+        "свет света освещение освещения лампа лампы лампочка лампочки светильник светильники люстра "
+        "light lights lighting lamp lamps"
+    ),
+    "no_power": (
+        "электричество электричества электроэнергия электроэнергии напряжение розетка розетки "
+        "выбило power outage socket"
+    ),
+    "leak": (
+        "течет течёт протекает протекают капает капает протечка протечки течь затопило топит leak "
+        "leaks leaking dripping"
+    ),
     "heating": "отопление отопления батарея батареи радиатор радиаторы heating radiator radiators",
     "cold": "холодно холод прохладно мерзнем cold freezing",
     "hot": "жарко жара душно духота hot stuffy",
@@ -114,12 +125,12 @@ def normalize(text: str) -> str:
 def _floor_value(raw: str) -> str:
     if raw.isdigit():
         return str(int(raw))
-    for prefix, value in _ORDINALS.items():
+    for prefix, number in _ORDINALS.items():
         if raw.startswith(prefix):
-            return str(value)
-    for prefix, value in _LEVELS.items():
+            return str(number)
+    for prefix, level in _LEVELS.items():
         if raw.startswith(prefix):
-            return value
+            return level
     return raw
 
 
@@ -153,7 +164,7 @@ def topic_similarity(a: Complaint, b: Complaint) -> float:
 
 
 def location_relation(a: Complaint, b: Complaint) -> str:
-    """"same" when both name a floor or room and they share one, "different" when both name
+    """ "same" when both name a floor or room and they share one, "different" when both name
     them and share none, "unknown" when either names none."""
     for mine, theirs in ((a.rooms, b.rooms), (a.floors, b.floors)):
         if mine and theirs:

@@ -5,8 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.choices import Role
 from automation.assignment.services import (
@@ -68,9 +67,7 @@ def test_round_robin_event_says_which_strategy_chose_whom_in_both_languages(team
     event = _assigned_event(ticket)
     assert event.actor_id is None
     assert event.data["auto"] == {"strategy": "round_robin", "why": "next_in_turn", "of": 3}
-    assert event_text(event) == (
-        "Assignee: — → Анна Инженер (automatically: Round-robin — next in turn of 3 at work)"
-    )
+    assert event_text(event) == ("Assignee: — → Анна Инженер (automatically: Round-robin — next in turn of 3 at work)")
     with translation.override("ru"):
         assert event_text(event) == (
             "Исполнитель: — → Анна Инженер (автоматически: По очереди — следующий по очереди из 3 на работе)"
@@ -94,7 +91,9 @@ def test_nobody_at_work_leaves_the_ticket_unassigned(team, engineers):
     # given
     today = timezone.localdate()
     for user in engineers:
-        absence_create(user=user, kind="leave", start_date=today - timedelta(days=2), end_date=today + timedelta(days=2))
+        absence_create(
+            user=user, kind="leave", start_date=today - timedelta(days=2), end_date=today + timedelta(days=2)
+        )
     team_assignment_set(team=team, strategy="least_loaded", priority_weights={})
     # when
     ticket = _created(team=team)
@@ -178,7 +177,7 @@ def test_haversine_moscow_to_saint_petersburg():
 
 def test_by_site_prefers_the_sites_default_engineer(team, engineers):
     # given
-    anna, boris, vera = engineers
+    _anna, boris, _vera = engineers
     site = SiteFactory(name="ТЦ Европа", default_engineer=boris, latitude=Decimal("55.75"), longitude=Decimal("37.61"))
     team_assignment_set(team=team, strategy="site", priority_weights={})
     # when
@@ -194,7 +193,9 @@ def test_by_site_prefers_the_sites_default_engineer(team, engineers):
 def test_by_site_takes_the_nearest_home_base_when_the_sites_engineer_is_away(team, engineers):
     # given a site in Khimki; Анна lives in central Moscow, Вера in Zelenograd, Борис (the site's engineer) is on leave
     anna, boris, vera = engineers
-    site = SiteFactory(name="Склад Химки", default_engineer=boris, latitude=Decimal("55.8970"), longitude=Decimal("37.4297"))
+    site = SiteFactory(
+        name="Склад Химки", default_engineer=boris, latitude=Decimal("55.8970"), longitude=Decimal("37.4297")
+    )
     agent_profile_set(user=anna, categories=[], home_latitude=Decimal("55.7558"), home_longitude=Decimal("37.6173"))
     agent_profile_set(user=vera, categories=[], home_latitude=Decimal("55.9825"), home_longitude=Decimal("37.1814"))
     today = timezone.localdate()

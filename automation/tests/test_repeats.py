@@ -73,7 +73,10 @@ def test_three_similar_complaints_make_one_potential_incident(site):
     assert incident.site == site
     assert incident.summary == "Мигает свет на 3 этаже"
     assert sorted(incident.tickets.values_list("pk", flat=True)) == [first.pk, second.pk, third.pk]
-    assert sorted(TicketLink.objects.values_list("source_id", "target_id")) == [(second.pk, first.pk), (third.pk, first.pk)]
+    assert sorted(TicketLink.objects.values_list("source_id", "target_id")) == [
+        (second.pk, first.pk),
+        (third.pk, first.pk),
+    ]
     assert list(Ticket.objects.order_by("pk").values_list("priority__code", flat=True)) == ["high", "high", "high"]
 
 
@@ -157,9 +160,7 @@ def test_make_parent_incident_links_children_and_tells_each_client_once(site, su
     assert not PotentialIncident.objects.filter(tickets=parent).exists()  # the parent is no complaint
     for child in children:
         assert child.articles.filter(kind="public", author_user=supervisor).count() == 1
-    assert children[0].articles.filter(author_user=supervisor).get().body.startswith(
-        "Мы знаем об этой проблеме"
-    )
+    assert children[0].articles.filter(author_user=supervisor).get().body.startswith("Мы знаем об этой проблеме")
     assert children[2].articles.filter(author_user=supervisor).get().body.startswith("We know about this problem")
     # one reply each, queued on the client's channel by the normal delivery path
     replies = OutboxMessage.objects.filter(kind=OutboxKind.REPLY).order_by("ticket_id")

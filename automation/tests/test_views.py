@@ -29,7 +29,13 @@ def test_supervisor_sets_a_team_strategy_with_weights(login, supervisor, team):
     # when
     response = login(supervisor).post(
         reverse("automation_assignment:team_edit", args=[team.pk]),
-        {"strategy": "least_loaded", "weight_critical": "4", "weight_high": "2.5", "weight_normal": "1", "weight_low": ""},
+        {
+            "strategy": "least_loaded",
+            "weight_critical": "4",
+            "weight_high": "2.5",
+            "weight_normal": "1",
+            "weight_low": "",
+        },
     )
     # then
     assert response.status_code == 302
@@ -40,7 +46,8 @@ def test_supervisor_sets_a_team_strategy_with_weights(login, supervisor, team):
 
 def test_bad_weight_is_refused_with_an_error_and_nothing_saved(login, supervisor, team):
     response = login(supervisor).post(
-        reverse("automation_assignment:team_edit", args=[team.pk]), {"strategy": "least_loaded", "weight_critical": "-3"}
+        reverse("automation_assignment:team_edit", args=[team.pk]),
+        {"strategy": "least_loaded", "weight_critical": "-3"},
     )
     assert response.status_code == 200
     assert "Ensure this value is greater than or equal to 0." in response.content.decode()
