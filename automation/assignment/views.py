@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from automation.assignment.forms import AbsenceForm, ScheduleForm, TeamAssignmentForm
@@ -69,8 +70,8 @@ def team_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 
 STATE_LABELS = {
-    "": _("at work"),
-    "off_shift": _("off shift"),
+    "": gettext_lazy("at work"),
+    "off_shift": gettext_lazy("off shift"),
 }
 
 
