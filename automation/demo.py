@@ -42,10 +42,14 @@ def seed_automation_demo() -> None:
     categories = {c.code: c for c in ServiceCategory.objects.all()}
     today = timezone.localdate()
     for n, engineer in enumerate(engineers):
-        weekdays = range(5) if n % 2 == 0 else range(2, 7)
-        work_shifts_set(user=engineer, shifts=[(d, time(9), time(18)) for d in weekdays])
+        # Every third engineer keeps no schedule: always on shift (the documented rule).
+        if n % 3 != 2:
+            weekdays = range(5) if n % 2 == 0 else range(2, 7)
+            work_shifts_set(user=engineer, shifts=[(d, time(9), time(18)) for d in weekdays])
         home = HOMES[n % len(HOMES)]
         skills = list(categories.values())[n % max(len(categories), 1) :][:2]
+        if engineer.teams.filter(code="electric").exists() and "lighting" in categories:
+            skills.append(categories["lighting"])
         agent_profile_set(user=engineer, categories=skills, home_latitude=home[0], home_longitude=home[1])
     if len(engineers) > 2:
         absence_create(
@@ -64,6 +68,8 @@ def seed_automation_demo() -> None:
     if site is None:
         return
     contacts = list(site.company.contacts.order_by("id")[:3])
+    # In the lighting category: its team (electricians) assigns by skill, so the history shows why.
+    lighting = categories.get("lighting")
     for n, (title, description) in enumerate(COMPLAINTS):
         ticket_create(
             actor=None,
@@ -72,4 +78,5 @@ def seed_automation_demo() -> None:
             channel="email" if n != 1 else "telegram",
             site=site,
             contact=contacts[n % len(contacts)],
+            category=lighting,
         )

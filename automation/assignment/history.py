@@ -18,7 +18,7 @@ def auto_assignment_text(auto: dict[str, Any]) -> str:
     if why == "next_in_turn":
         detail = _("next in turn of %(n)s at work") % {"n": auto.get("of", 0)}
     elif why == "least_loaded":
-        detail = _("fewest open tickets (weighted load %(load)s)") % {"load": auto.get("load", 0)}
+        detail = _("fewest open tickets (weighted load %(load)s)") % {"load": _number(auto.get("load", 0))}
         category = auto.get("category")
         if isinstance(category, dict):
             name = category.get("name_en") if (get_language() or "ru").startswith("en") else category.get("name_ru")
@@ -33,3 +33,12 @@ def auto_assignment_text(auto: dict[str, Any]) -> str:
         detail = ""
     prefix = _("automatically: %(strategy)s") % {"strategy": label}
     return f"{prefix} — {detail}" if detail else prefix
+
+
+def _number(value: Any) -> str:
+    """17.0 → "17", 2.5 → "2.5" (the load is a float in the event)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"

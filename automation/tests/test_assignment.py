@@ -157,7 +157,7 @@ def test_by_skill_chooses_among_those_handling_the_category_or_its_parent(team, 
     assert event.data["auto"]["category"] == {"id": lighting.pk, "name_ru": "Освещение", "name_en": "Lighting"}
     assert event_text(event) == (
         "Assignee: — → Вера Инженер (automatically: By skill (service categories) — "
-        "handles Lighting; fewest open tickets (weighted load 0.0))"
+        "handles Lighting; fewest open tickets (weighted load 0))"
     )
 
 

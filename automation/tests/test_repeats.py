@@ -165,8 +165,7 @@ def test_make_parent_incident_links_children_and_tells_each_client_once(site, su
     # one reply each, queued on the client's channel by the normal delivery path
     replies = OutboxMessage.objects.filter(kind=OutboxKind.REPLY).order_by("ticket_id")
     assert [(r.ticket_id, r.recipient) for r in replies] == [
-        (child.pk, contact.primary_email)
-        for child, contact in zip(children, contacts, strict=True)
+        (child.pk, contact.primary_email) for child, contact in zip(children, contacts, strict=True)
     ]
     # and the click cannot be repeated
     with pytest.raises(ValidationError):
