@@ -21,7 +21,6 @@ from tickets.models import ServiceCategory, Ticket
 from tickets.services import ticket_assign
 
 
-@transaction.atomic
 def ticket_auto_assign(*, ticket: Ticket) -> User | None:
     """Give an unassigned ticket of a team with an automatic strategy to the member the strategy
     chooses among those at work now (schedules.py); the ASSIGNED event carries the reason.
@@ -29,11 +28,23 @@ def ticket_auto_assign(*, ticket: Ticket) -> User | None:
     The team's strategy row is locked first, so choices for one team are made one at a time
     across processes: a round-robin turn is never handed out twice, and least-loaded sees the
     previous choice's ticket. Returns the assignee, or None when the ticket is assigned already,
-    has no team, the strategy is manual, or nobody fits (the ticket waits for a person)."""
-    current = Ticket.objects.filter(pk=ticket.pk).values_list("team_id", "assignee_id").first()
-    if current is None or current[0] is None or current[1] is not None:
+    has no team, the strategy is manual, or nobody fits (the ticket waits for a person).
+    Runs on every new ticket: when there is nothing to do it costs one query."""
+    # The row as stored now (a rule may have changed team or assignee on its own copy), with
+    # the team's strategy, in one query.
+    current = (
+        Ticket.objects.filter(pk=ticket.pk).values_list("team_id", "assignee_id", "team__assignment__strategy").first()
+    )
+    if current is None:
         return None
-    team_id = current[0]
+    team_id, assignee_id, strategy = current
+    if team_id is None or assignee_id is not None or strategy in (None, Strategy.MANUAL):
+        return None
+    with transaction.atomic():
+        return _choose_and_assign(ticket_id=ticket.pk, team_id=team_id)
+
+
+def _choose_and_assign(*, ticket_id: int, team_id: int) -> User | None:
     setting = (
         TeamAssignment.objects.select_for_update()
         .filter(team_id=team_id)
@@ -43,7 +54,7 @@ def ticket_auto_assign(*, ticket: Ticket) -> User | None:
     )
     if setting is None:
         return None
-    fresh = Ticket.objects.select_related("category", "site").get(pk=ticket.pk)
+    fresh = Ticket.objects.select_related("category", "site").get(pk=ticket_id)
     if fresh.assignee_id is not None or fresh.team_id != team_id:
         return None
     members = list(setting.team.members.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES)).order_by("id"))
