@@ -36,7 +36,7 @@ def search_rows_removed_afterwards():
         cursor.execute(f"DELETE FROM {search.TABLE}")
 
 
-def _create_at_once(team, count):
+def _create_at_once(team, count, texts=None, **fields):
     """`count` threads, each with its own database connection, create a ticket for `team` at
     the same moment. Returns the errors raised in the threads (none expected)."""
     barrier = threading.Barrier(count)
@@ -45,7 +45,8 @@ def _create_at_once(team, count):
     def work(n):
         try:
             barrier.wait(timeout=30)
-            make_ticket(team=team, title=f"Параллельная заявка {n}")
+            title = texts[n % len(texts)] if texts else f"Параллельная заявка {n}"
+            make_ticket(team=team, title=title, description="", **fields)
         except Exception as exc:
             errors.append(exc)
         finally:
@@ -90,3 +91,19 @@ def test_least_loaded_under_parallel_workers_spreads_evenly(team, engineers):
         "boris@otklik.test": 4,
         "vera@otklik.test": 4,
     }
+
+
+def test_similar_complaints_arriving_at_once_make_exactly_one_incident(team):
+    # given a site; five complaints about the flickering light on its 3rd floor arrive at the same moment
+    from automation.models import PotentialIncident
+    from tests.factories import SiteFactory
+
+    site = SiteFactory(name="БЦ Октябрь")
+    texts = ["Мигает свет на 3 этаже", "На третьем этаже моргает освещение", "свет мерцает в коридоре 3 этаж"]
+    # when
+    errors = _create_at_once(team, 5, texts=texts, site=site)
+    # then: compared one after the other, not all blind to each other
+    assert errors == []
+    incident = PotentialIncident.objects.get()
+    assert incident.tickets.count() == 5
+    assert set(Ticket.objects.values_list("priority__code", flat=True)) == {"high"}
