@@ -8,3 +8,10 @@ class AutomationConfig(AppConfig):
 
     name = "automation"
     verbose_name = _("Automation")
+
+    def ready(self) -> None:
+        from automation.assignment.hooks import register as register_assignment
+        from automation.repeats.hooks import register as register_repeats
+
+        register_assignment()
+        register_repeats()

@@ -306,3 +306,9 @@ LOGGING = {
     # httpx logs each request's URL at INFO, and Telegram's URLs carry the bot token.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
+
+# Repeated complaints (automation/repeats; docs/architecture/assignment.md): similar tickets from
+# one site within the window; how many make a potential incident; the text-similarity threshold.
+OTKLIK_REPEAT_WINDOW_HOURS = float(os.environ.get("OTKLIK_REPEAT_WINDOW_HOURS", "24"))
+OTKLIK_REPEAT_MIN_TICKETS = int(os.environ.get("OTKLIK_REPEAT_MIN_TICKETS", "3"))
+OTKLIK_REPEAT_SIMILARITY = float(os.environ.get("OTKLIK_REPEAT_SIMILARITY", "0.5"))

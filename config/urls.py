@@ -15,6 +15,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("channels/", include("channels.urls")),
     path("portal/", include("portal.urls")),
+    path("automation/", include("automation.urls_assignment")),
     path("api/", include("api.urls")),
     path("request/", include("channels.webform.urls")),
     path("widget.js", widget_js, name="widget_js"),

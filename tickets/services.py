@@ -520,9 +520,17 @@ def _check_assignee(assignee: User | None) -> None:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, team: Team | None = None) -> bool:
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    assignee: User | None,
+    team: Team | None = None,
+    auto: dict[str, Any] | None = None,
+) -> bool:
     """Assign a ticket to a person (and optionally a team). Only staff can be assignees.
-    Assigning a "new" ticket moves it to the first "open" status."""
+    Assigning a "new" ticket moves it to the first "open" status. `auto`: how an automatic
+    strategy chose the assignee (automation/assignment), kept in the event for the history."""
     _check_assignee(assignee)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     changed: list[str] = []
@@ -543,7 +551,10 @@ def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, 
         ticket.assignee = assignee
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["assignee", "updated_at"])
-        _record(ticket, EventKind.ASSIGNED, actor=actor, data={"old": _ref(old), "new": _ref(assignee)})
+        data: dict[str, Any] = {"old": _ref(old), "new": _ref(assignee)}
+        if auto:
+            data["auto"] = auto
+        _record(ticket, EventKind.ASSIGNED, actor=actor, data=data)
         changed.append("assignee")
         if assignee is not None and ticket.status_category == StatusCategory.NEW:
             open_status = _first_open_status()

@@ -89,6 +89,12 @@ def main() -> None:
         ("whatsapp_ticket", "first:/tickets/?view=all_open&channel=whatsapp"),
         ("profile_notifications", "/accounts/profile/#notifications"),
         ("live_alert", "alert:/tickets/?view=all_open"),
+        ("assignment_teams", "/automation/assignment/"),
+        ("assignment_team", "link:/automation/assignment/ a[href*='/assignment/teams/']"),
+        ("schedules", "/automation/assignment/agents/"),
+        ("schedule", "link:/automation/assignment/agents/ table.list a[href*='/assignment/agents/']"),
+        ("incidents", "/automation/incidents/"),
+        ("incident_ticket", "link:/automation/incidents/ .incident-tickets a"),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
     with sync_playwright() as p:
@@ -116,6 +122,11 @@ def main() -> None:
                             path = (
                                 links.first.get_attribute("href") if links.count() else None
                             ) or "/channels/whatsapp/new/"
+                        if path and path.startswith("link:"):
+                            # "link:<list path> <css selector>": the first link the selector finds there.
+                            list_path, _sep, selector = path.partition(":")[2].partition(" ")
+                            page.goto(args.base + list_path)
+                            path = page.locator(selector).first.get_attribute("href") or "/"
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
                             kind, _sep, list_path = path.partition(":")

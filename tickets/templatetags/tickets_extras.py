@@ -64,7 +64,12 @@ def event_text(event: TicketEvent) -> str:
             text = format_html("{} ({} {})", text, _("until"), d["delayed_until"][:16].replace("T", " "))
         return text
     if kind == EventKind.ASSIGNED:
-        return format_html("{}: {} → {}", _("Assignee"), _name(d.get("old")), _name(d.get("new")))
+        text = format_html("{}: {} → {}", _("Assignee"), _name(d.get("old")), _name(d.get("new")))
+        if d.get("auto"):
+            from automation.assignment.history import auto_assignment_text
+
+            text = format_html("{} ({})", text, auto_assignment_text(d["auto"]))
+        return text
     if kind == EventKind.ARTICLE_ADDED:
         if d.get("kind") == "note":
             what = _("added an internal note")

@@ -25,6 +25,8 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import Team, User
 from assets.models import Equipment, EquipmentKind, Responsible
+from automation.demo import seed_automation_demo
+from automation.repeats.services import detection_off
 from channels.choices import MailboxInbound
 from channels.models import Mailbox
 from contracts.models import Contract, ContractStatus, HoursPeriod, PaymentState, PriceList, PriceListItem, TicketWork
@@ -951,7 +953,9 @@ class DemoBuilder:
             categories=self.world.categories,
         )
         seed_sla_policies(supervisor=next((u for u in self.world.staff.values() if u.role == Role.SUPERVISOR), None))
-        self._tickets()
+        # The demo's backdated stories are not new arrivals: no repeated-complaint detection.
+        with detection_off():
+            self._tickets()
         self._links()
         self._apply_timelines()
         seed_works(self.rng, Ticket.objects.filter(pk__in=list(self.timelines)))
@@ -959,6 +963,7 @@ class DemoBuilder:
         for ticket in Ticket.objects.filter(pk__in=list(self.timelines)).select_related("company", "site"):
             ticket_sla_refresh(ticket)
         mark_past_sla_moments_fired(Ticket.objects.filter(pk__in=list(self.timelines)), self.now)
+        seed_automation_demo()
         return {
             "teams": len(self.world.teams),
             "staff": len(self.world.staff),

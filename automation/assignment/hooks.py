@@ -1,0 +1,25 @@
+"""Automatic assignment hears of new tickets and team changes (tickets/hooks.py, order 200:
+after the rules, which may route the ticket to a team first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickets.hooks import hook_register
+
+ORDER = 200
+
+
+def assign_on_ticket_change(*, trigger: str, ticket: Any, changed: frozenset[str], **kwargs: Any) -> None:
+    if trigger == "updated" and "team" not in changed:
+        return
+    # ticket_auto_assign re-reads the row: a rule at order 100 may have set the team (or an
+    # assignee) on its own copy of it.
+    from automation.assignment.services import ticket_auto_assign
+
+    ticket_auto_assign(ticket=ticket)
+
+
+def register() -> None:
+    hook_register("created", assign_on_ticket_change, order=ORDER)
+    hook_register("updated", assign_on_ticket_change, order=ORDER)
