@@ -57,6 +57,7 @@ MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
 SENDERS = {
     "email": "notifications.outbox.email_deliver",
     "telegram": "channels.telegram.outbound.telegram_deliver",
+    "webhook": "automation.rules.webhooks.webhook_deliver",
 }
 
 
