@@ -187,7 +187,7 @@ def _reply_apply(ctx: Context, value: Any, rule: Any) -> list[Change]:
 def _recipients(ctx: Context, value: list[str]) -> list[Any]:
     from accounts.models import Team, User
 
-    ticket = ctx.ticket
+    ticket: Any = ctx.ticket
     users: list[Any] = []
     user_ids = [int(v.split(":")[1]) for v in value if v.startswith("user:")]
     team_ids = [int(v.split(":")[1]) for v in value if v.startswith("team:")]
@@ -236,7 +236,7 @@ def _notify_apply(ctx: Context, value: Any, rule: Any) -> list[Change]:
 def _escalation_target(ctx: Context, value: Any) -> Any:
     if value:
         return reference().users.get(int(value))
-    ticket = ctx.ticket
+    ticket: Any = ctx.ticket
     return ticket.team.supervisor if ticket.team_id and ticket.team.supervisor_id else None
 
 
@@ -267,7 +267,7 @@ def _escalate_apply(ctx: Context, value: Any, rule: Any) -> list[Change]:
 def webhook_payload(ctx: Context, rule: Any) -> dict[str, Any]:
     from django.conf import settings
 
-    ticket = ctx.ticket
+    ticket: Any = ctx.ticket
     return {
         "event": "rule_fired",
         "rule": {"id": rule.pk, "name": rule.name},
@@ -347,7 +347,7 @@ def clean_action(row: Any) -> dict[str, Any]:
     if not isinstance(row, dict) or row.get("action") not in ACTIONS:
         raise ValidationError(_("Choose an action."))
     spec = ACTIONS[row["action"]]
-    value = row.get("value")
+    value: Any = row.get("value")
     if spec.kind == "ref":
         try:
             value = int(value)

@@ -107,7 +107,8 @@ def _vip(ctx: Context) -> bool:
 
 
 def _equipment_kind(ctx: Context) -> int | None:
-    return ctx.ticket.equipment.kind_id if ctx.ticket.equipment_id else None
+    ticket: Any = ctx.ticket
+    return ticket.equipment.kind_id if ticket.equipment_id else None
 
 
 def _debt(ctx: Context) -> bool:
@@ -293,7 +294,7 @@ def clean_condition(row: Any) -> dict[str, Any]:
         if not isinstance(value, dict) or value.get("scope") not in dict(COUNT_SCOPES):
             raise ValidationError(_("Choose where the tickets come from."))
         try:
-            hours, minimum = int(value.get("hours")), int(value.get("min"))
+            hours, minimum = int(value.get("hours") or 0), int(value.get("min") or 0)
         except (TypeError, ValueError):
             raise ValidationError(_("Give the hours and the number of tickets as whole numbers.")) from None
         if not (1 <= hours <= COUNT_MAX_HOURS) or minimum < 1:

@@ -73,6 +73,14 @@ def _sql_filter(compiled: CompiledRule) -> Q:
     return q
 
 
+def _after(after: tuple[datetime, int] | None) -> Q:
+    if after is None:
+        return Q()
+    # Keyset paging on the annotation (mypy's Django plugin does not see annotations in Q()).
+    at, pk = after
+    return Q(**{"rule_anchor_at__gt": at}) | Q(**{"rule_anchor_at": at, "pk__gt": pk})
+
+
 def candidates(
     compiled: CompiledRule, now: datetime, limit: int = BATCH, after: tuple[datetime, int] | None = None
 ) -> list[tuple[int, datetime]]:
@@ -81,11 +89,12 @@ def candidates(
     rule = compiled.rule
     due = now - timedelta(minutes=rule.time_minutes or 0)
     fired = RuleFiring.objects.filter(rule_id=rule.pk, ticket_id=OuterRef("pk"), anchor_at=OuterRef("rule_anchor_at"))
+    # Typed loosely: the annotation is not a model field to mypy's Django plugin.
+    annotated: Any = with_anchor(Ticket.objects.exclude(status_category=StatusCategory.CLOSED), rule.time_anchor)
     queryset = (
-        with_anchor(Ticket.objects.exclude(status_category=StatusCategory.CLOSED), rule.time_anchor)
-        .filter(_sql_filter(compiled), created_at__lte=due, rule_anchor_at__lte=due)
+        annotated.filter(_sql_filter(compiled), Q(**{"rule_anchor_at__lte": due}), created_at__lte=due)
         .filter(~Exists(fired))
-        .filter(Q() if after is None else Q(rule_anchor_at__gt=after[0]) | Q(rule_anchor_at=after[0], pk__gt=after[1]))
+        .filter(_after(after))
         .order_by("rule_anchor_at", "id")
         .values_list("pk", "rule_anchor_at")[:limit]
     )
