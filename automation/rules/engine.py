@@ -141,6 +141,9 @@ def _publish_change() -> None:
 # ── evaluation ─────────────────────────────────────────────────────────────────────────────────
 
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("automation_rules_depth", default=0)
+# Tickets whose chain of rule runs (one outermost event and what it set off) was cut off: the
+# cut-off is recorded once per chain, not once per branch that reached the limit.
+_cut: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("automation_rules_cut", default=None)
 
 
 @dataclass(frozen=True)
@@ -220,13 +223,19 @@ def run_rules(ctx: Context, rules: list[CompiledRule]) -> list[Firing]:
         return []
     depth = _depth.get()
     if depth >= MAX_DEPTH:
-        _record_cut_off(ctx.ticket, ctx.trigger)
+        cut = _cut.get()
+        if cut is not None and ctx.ticket.pk not in cut:
+            cut.add(ctx.ticket.pk)
+            _record_cut_off(ctx.ticket, ctx.trigger)
         return []
     token = _depth.set(depth + 1)
+    cut_token = _cut.set(set()) if depth == 0 else None
     try:
         firings = evaluate(ctx, rules, dry_run=False)
     finally:
         _depth.reset(token)
+        if cut_token is not None:
+            _cut.reset(cut_token)
     for firing in firings:
         if firing.changes:
             _record_fired(ctx.ticket, ctx.trigger, firing)
