@@ -13,6 +13,7 @@ and the rule may fire again. See docs/architecture/automation-rules.md.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from automation.rules.engine import CompiledRule, run_rules, snapshot
 from tickets.choices import EventKind, StatusCategory
 from tickets.models import Ticket, TicketEvent
 
+logger = logging.getLogger(__name__)
 BATCH = 200
 STATUS_EVENTS = (EventKind.STATUS_CHANGED, EventKind.REOPENED)
 
@@ -135,7 +137,8 @@ def _single(compiled: CompiledRule) -> CompiledRule:
 
 
 def time_rules_sweep(*, now: datetime | None = None, limit: int = BATCH, max_pages: int = 50) -> Counter[str]:
-    """Fire the due time rules. Returns how many tickets each rule (by name) fired on.
+    """Fire the due time rules. Returns how many tickets each rule (by name) fired on, and
+    "errors": firings that failed (logged; rolled back, so the next run tries again).
     Candidates whose other conditions do not match stay candidates (they may match later), so
     the sweep pages past them rather than taking the first `limit` only."""
     counts: Counter[str] = Counter()
@@ -148,7 +151,13 @@ def time_rules_sweep(*, now: datetime | None = None, limit: int = BATCH, max_pag
         for _page in range(max_pages):
             page = candidates(compiled, now, limit, after)
             for ticket_id, anchor_at in page:
-                if _fire(compiled, ticket_id, anchor_at, now, current.business_clock):
+                try:
+                    fired = _fire(compiled, ticket_id, anchor_at, now, current.business_clock)
+                except Exception:  # one ticket's failure (rolled back, retried next run) stops no other
+                    logger.exception("time rule %s failed on ticket %s", compiled.rule.pk, ticket_id)
+                    counts["errors"] += 1
+                    continue
+                if fired:
                     counts[compiled.rule.name] += 1
             if len(page) < limit:
                 break

@@ -4,7 +4,10 @@ import pytest
 
 from automation.rules.text import Words, parse_patterns
 
-EMERGENCY = "пожар, дым, задымл*, лифт, застря*, серверн*, затоп*, протеч*, нет электричества, искрит, fire, smoke, server room, flood*, leak*, spark*"
+EMERGENCY = (
+    "пожар, дым, задымл*, лифт, застря*, серверн*, затоп*, протеч*, нет электричества, искрит, "
+    "fire, smoke, server room, flood*, leak*, spark*"
+)
 
 
 @pytest.mark.parametrize(
