@@ -20,7 +20,7 @@ from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from automation.rules.text import Pattern, Words, parse_patterns
+from automation.rules.text import Matcher, Words, parse_patterns
 from tickets.choices import Channel, StatusCategory
 
 if TYPE_CHECKING:
@@ -74,7 +74,32 @@ class Context:
 
     @cached_property
     def tag_keys(self) -> frozenset[str]:
-        return frozenset(self.ticket.tags.values_list("key", flat=True))
+        # One plain query (no ORM query building: a tags condition runs on every event).
+        from django.db import connection
+
+        from tickets.models import Tag, Ticket
+
+        through = Ticket.tags.through._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.key FROM {Tag._meta.db_table} t JOIN {through} tt ON tt.tag_id = t.id WHERE tt.ticket_id = %s",
+                [self.ticket.pk],
+            )
+            return frozenset(row[0] for row in cursor.fetchall())
+
+    def recent_count(self, column: str, key: int, hours: int, enough: int) -> int:
+        """Tickets with `column` = `key` created in the last `hours` — counted up to `enough`
+        (no need to count further), once per evaluation for each question."""
+        from tickets.models import Ticket
+
+        cache = self.__dict__.setdefault("_counts", {})
+        known = cache.get((column, hours))
+        if known is not None and (known[1] or known[0] >= enough):
+            return int(known[0])
+        since = self.now - timedelta(hours=hours)
+        found = len(Ticket.objects.filter(**{column: key, "created_at__gte": since}).values("pk")[:enough])
+        cache[(column, hours)] = (found, found < enough)  # (count, whether it is the full count)
+        return found
 
     @cached_property
     def local_now(self) -> datetime:
@@ -83,7 +108,7 @@ class Context:
     def refresh(self) -> None:
         """The ticket changed under us (a rule's actions): read it again, forget what was derived."""
         self.ticket.refresh_from_db()
-        for name in ("company", "contract", "tag_keys", "text", "words"):
+        for name in ("company", "contract", "tag_keys", "text", "words", "_counts"):
             self.__dict__.pop(name, None)
 
 
@@ -315,14 +340,8 @@ def _count(scope: str, hours: int, minimum: int) -> Callable[[Context], bool]:
     column = f"{scope}_id"
 
     def test(ctx: Context) -> bool:
-        from tickets.models import Ticket
-
         key = getattr(ctx.ticket, column)
-        if key is None:
-            return False
-        since = ctx.now - timedelta(hours=hours)
-        found = Ticket.objects.filter(**{column: key, "created_at__gte": since}).values("pk")[:minimum]
-        return len(found) >= minimum
+        return key is not None and ctx.recent_count(column, key, hours, minimum) >= minimum
 
     return test
 
@@ -352,10 +371,10 @@ def compile_condition(row: dict[str, Any]) -> Check:
             return Check(spec.cost, lambda c: not (wanted_set & read(c)))
         return Check(spec.cost, lambda c: bool(wanted_set & read(c)))
     if kind == "words":
-        patterns: list[Pattern] = parse_patterns(value)
+        matcher = Matcher(parse_patterns(value))
         if op == "none":
-            return Check(spec.cost, lambda c: c.words.first_match(patterns) is None)
-        return Check(spec.cost, lambda c: c.words.first_match(patterns) is not None)
+            return Check(spec.cost, lambda c: not matcher.matches(c.words))
+        return Check(spec.cost, lambda c: matcher.matches(c.words))
     if kind == "regex":
         regex = re.compile(value, re.IGNORECASE)
         if op == "no_match":

@@ -61,12 +61,13 @@ def parse_patterns(text: str) -> list[Pattern]:
 class Words:
     """A text split into normalized words and their stems, once per evaluation."""
 
-    __slots__ = ("stem_set", "stems", "words")
+    __slots__ = ("joined", "stem_set", "stems", "words")
 
     def __init__(self, text: str) -> None:
         self.words = [normalize(w) for w in WORD_RE.findall(text or "")]
         self.stems = [_stem(w) for w in self.words]
         self.stem_set = frozenset(self.stems)
+        self.joined = " " + " ".join(self.words)  # for prefix regexes: every word follows a space
 
     def first_match(self, patterns: list[Pattern]) -> Pattern | None:
         for pattern in patterns:
@@ -84,3 +85,25 @@ class Words:
             if all(part.matches(words[start + i], stems[start + i]) for i, part in enumerate(parts)):
                 return True
         return False
+
+
+class Matcher:
+    """A pattern list compiled for speed (200 rules' word lists run on every ticket event): single
+    plain words are one set intersection on the stems, single prefixes one regex over the words,
+    and only phrases are scanned word by word."""
+
+    __slots__ = ("phrases", "prefixes", "stems")
+
+    def __init__(self, patterns: list[Pattern]) -> None:
+        singles = [p.parts[0] for p in patterns if len(p.parts) == 1]
+        self.stems = frozenset(part.text for part in singles if not part.prefix)
+        prefixes = [re.escape(part.text) for part in singles if part.prefix]
+        self.prefixes = re.compile(" (?:" + "|".join(prefixes) + ")") if prefixes else None
+        self.phrases = [p for p in patterns if len(p.parts) > 1]
+
+    def matches(self, words: Words) -> bool:
+        if not self.stems.isdisjoint(words.stem_set):
+            return True
+        if self.prefixes is not None and self.prefixes.search(words.joined):
+            return True
+        return any(words._has(phrase) for phrase in self.phrases)

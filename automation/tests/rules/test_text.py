@@ -2,7 +2,7 @@
 
 import pytest
 
-from automation.rules.text import Words, parse_patterns
+from automation.rules.text import Matcher, Words, parse_patterns
 
 EMERGENCY = (
     "пожар, дым, задымл*, лифт, застря*, серверн*, затоп*, протеч*, нет электричества, искрит, "
@@ -40,6 +40,7 @@ def test_realistic_emergencies_match_their_pattern(text, matched):
     # then
     assert found is not None
     assert found.source == matched
+    assert Matcher(patterns).matches(Words(text)) is True  # the engine's compiled form agrees
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,7 @@ def test_realistic_emergencies_match_their_pattern(text, matched):
 )
 def test_ordinary_requests_do_not_match(text):
     assert Words(text).first_match(parse_patterns(EMERGENCY)) is None
+    assert Matcher(parse_patterns(EMERGENCY)).matches(Words(text)) is False
 
 
 def test_yo_and_case_do_not_matter():
