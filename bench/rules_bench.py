@@ -135,7 +135,7 @@ def make_rules(rng: random.Random) -> None:
     plan = [("created", 80), ("updated", 50), ("article_client", 50), ("time", 20)]
     order = 0
     for trigger, count in plan:
-        for n in range(count):
+        for _n in range(count):
             order += 10
             # Every rule has one selective condition, as real rules do: words (most), a regex, or
             # a client category with a priority.

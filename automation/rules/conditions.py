@@ -82,7 +82,8 @@ class Context:
         through = Ticket.tags.through._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT t.key FROM {Tag._meta.db_table} t JOIN {through} tt ON tt.tag_id = t.id WHERE tt.ticket_id = %s",
+                f"SELECT t.key FROM {Tag._meta.db_table} t JOIN {through} tt ON tt.tag_id = t.id "
+                "WHERE tt.ticket_id = %s",
                 [self.ticket.pk],
             )
             return frozenset(row[0] for row in cursor.fetchall())
