@@ -64,6 +64,10 @@ def main() -> None:
         ("mailboxes", "/channels/mailboxes/"),
         ("mailbox", "first-mailbox:/channels/mailboxes/"),
         ("failed_inbound", "/channels/inbound/failed/"),
+        ("rules", "/automation/rules/"),
+        ("rule", "first:/automation/rules/"),
+        ("rule_try", "try:/automation/rules/"),
+        ("rule_history", "rule-history:/tickets/?view=all_open&q="),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
     with sync_playwright() as p:
@@ -84,6 +88,28 @@ def main() -> None:
                         if path and path.startswith("first-mailbox:"):
                             page.goto(args.base + path.partition(":")[2])
                             path = page.locator("a[href*='/channels/mailboxes/']").last.get_attribute("href") or "/"
+                        if path and path.startswith("try:"):
+                            # The first rule's editor after "try it" (a POST: click the button).
+                            page.goto(args.base + path.partition(":")[2])
+                            page.goto(args.base + (page.locator("a.ticket-title").first.get_attribute("href") or "/"))
+                            page.locator("button[name=try]").click()
+                            page.wait_for_load_state("networkidle")
+                            page.locator("#rule-trial").scroll_into_view_if_needed()
+                            target = out / f"{name}-{language}-{size_name}.png"
+                            page.screenshot(path=str(target), full_page=args.full_page)
+                            print(target)
+                            continue
+                        if path and path.startswith("rule-history:"):
+                            # A ticket a rule fired on, scrolled to its history.
+                            page.goto(args.base + "/tickets/search/?q=затопило")
+                            href = page.locator("a[href*='/tickets/']").filter(has_text="#").first.get_attribute("href")
+                            page.goto(args.base + (href or "/"))
+                            page.wait_for_load_state("networkidle")
+                            page.locator(".history").first.scroll_into_view_if_needed()
+                            target = out / f"{name}-{language}-{size_name}.png"
+                            page.screenshot(path=str(target), full_page=args.full_page)
+                            print(target)
+                            continue
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
                             kind, _sep, list_path = path.partition(":")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,10 +34,18 @@ def _settings() -> dict[str, object]:
 
 
 def _summary(rule: Rule) -> list[str]:
+    """The rule's conditions in a few words: "Text contains any of the words: пожар, дым, …"."""
     parts = []
     for row in rule.conditions:
         spec = FIELDS.get(row.get("field", ""))
-        if spec is not None:
+        if spec is None:
+            continue
+        value = row.get("value")
+        if spec.kind in ("words", "regex") and isinstance(value, str):
+            parts.append(f"{spec.label}: {Truncator(value).chars(48)}")
+        elif spec.kind == "tags" and isinstance(value, list):
+            parts.append(f"{spec.label} {dict(OPS[spec.kind]).get(row.get('op'), '')}: {', '.join(value)}")
+        else:
             parts.append(f"{spec.label} {dict(OPS[spec.kind]).get(row.get('op'), '')}")
     return parts
 
@@ -100,7 +109,13 @@ def _editor(request: AuthedHttpRequest, rule: Rule) -> HttpResponse:
             "conditions": conditions,
             "actions": actions,
             "trial": trial,
-            "trial_rows": [(t, [change_text(c) for c in changes]) for t, changes in trial.matches] if trial else [],
+            # Tickets that would change first, then those already so (each group newest first).
+            "trial_rows": sorted(
+                ((t, [change_text(c) for c in changes]) for t, changes in trial.matches),
+                key=lambda row: not row[1],
+            )
+            if trial
+            else [],
             "try_limit": TRY_TICKETS,
             "time_trigger": RuleTrigger.TIME.value,
             "title": rule.name if rule.pk else _("New rule"),
