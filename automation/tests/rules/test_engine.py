@@ -459,3 +459,26 @@ def test_switched_off_everything_runs_nothing(db, settings):
     ticket = make_ticket()
     # then
     assert list(ticket.tags.all()) == []
+
+
+def test_a_templated_reply_is_mailed_to_the_client(db):
+    # given: a mailbox to send from, a client with an address
+    from channels.models import Mailbox
+    from notifications.models import OutboxMessage
+
+    Mailbox.objects.create(name="Support", address="support@otklik.test", ticket_tag="#")
+    contact = ContactFactory(email="petr@romashka.test", language="ru")
+    make_rule(actions=[act("send_reply", {"ru": "Заявка №{{ ticket.number }} принята, мастер выедет сегодня."})])
+    # when
+    ticket = make_ticket(contact=contact, channel="portal")
+    # then
+    reply = ticket.articles.get(author_kind=AuthorKind.SYSTEM)
+    row = OutboxMessage.objects.get(article=reply)
+    assert (row.channel, row.kind, row.recipient) == ("email", "reply", "petr@romashka.test")
+    import email
+    from email import policy
+
+    mail = email.message_from_bytes(bytes(row.payload), policy=policy.default)
+    text = mail.get_body(("plain",)).get_content()
+    assert text.startswith(f"Заявка №{ticket.number} принята, мастер выедет сегодня.\r\n\r\n-- \r\nSupport")
+    assert mail["Subject"] == row.subject == f"Re: {ticket.title} [#{ticket.number}]"
