@@ -84,7 +84,11 @@ def _setter(field: str) -> tuple[Callable[[Context, Any], list[Change]], Callabl
         if field == "status":
             done = services.ticket_set_status(ticket=ctx.ticket, actor=None, status=new)
         elif field == "assignee":
-            done = services.ticket_assign(ticket=ctx.ticket, actor=None, assignee=new)
+            # The person as stored now (the shared staff list may be a second old): the service
+            # refuses someone switched off meanwhile.
+            from accounts.models import User
+
+            done = services.ticket_assign(ticket=ctx.ticket, actor=None, assignee=User.objects.get(pk=new.pk))
         else:
             done = bool(services.ticket_update(ticket=ctx.ticket, actor=None, **{field: new}))
         return changes if done else []

@@ -16,6 +16,7 @@ See docs/architecture/automation-rules.md.
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.functional import cached_property
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from automation.models import Rule
     from tickets.models import Article, Ticket
 
+logger = logging.getLogger(__name__)
 VERSION_KEY = "otklik:rules-version"
 RECHECK_SECONDS = 1.0
 MAX_AGE_SECONDS = 60.0
@@ -180,7 +183,18 @@ def evaluate(ctx: Context, rules: list[CompiledRule], *, dry_run: bool) -> list[
                 changes += spec.plan(ctx, value)
             else:
                 assert spec.apply is not None
-                done = spec.apply(ctx, value, compiled.rule)
+                try:
+                    # A savepoint: a failing action (a stale choice the service refuses, a bad
+                    # template) is undone alone and recorded; the ticket's own change goes on.
+                    with transaction.atomic():
+                        done = spec.apply(ctx, value, compiled.rule)
+                except Exception as exc:
+                    logger.exception("rule %s: action %s failed on ticket %s", compiled.rule.pk, code, ctx.ticket.pk)
+                    message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                    done = [{"action": code, "error": message[:300]}]
+                    ctx.refresh()
+                    changes += done
+                    continue
                 if done:
                     # The services saved (and nested rules may have changed) the ticket.
                     ctx.refresh()

@@ -25,6 +25,9 @@ def change_text(change: dict[str, Any]) -> str:
     code = change.get("action", "")
     spec = ACTIONS.get(code)
     label = str(spec.label) if spec is not None else code
+    if "error" in change:
+        failed = _("not done")
+        return f"{label}: {failed} ({change['error']})"
     if "new" in change:
         return f"{label}: {_name(change['new'])}"
     if "tags" in change:

@@ -482,3 +482,24 @@ def test_a_templated_reply_is_mailed_to_the_client(db):
     text = mail.get_body(("plain",)).get_content()
     assert text.startswith(f"Заявка №{ticket.number} принята, мастер выедет сегодня.\r\n\r\n-- \r\nSupport")
     assert mail["Subject"] == row.subject == f"Re: {ticket.title} [#{ticket.number}]"
+
+
+def test_a_failing_action_is_recorded_and_the_ticket_is_still_created(db):
+    # given: the rule assigns someone who has since been switched off (the choice went stale)
+    gone = UserFactory(full_name="Уволенный")
+    make_rule(name="Кому-то", actions=[act("set_assignee", gone.pk), act("add_tags", "принято")])
+    from django.contrib.auth import get_user_model
+
+    from tickets.reference import reference
+
+    assert reference().users[gone.pk].is_active  # the staff list as loaded before the change
+    get_user_model().objects.filter(pk=gone.pk).update(is_active=False)  # no signal: the choice list is stale
+    # when
+    ticket = make_ticket(title="Обычная заявка")
+    # then
+    ticket.refresh_from_db()
+    assert (ticket.assignee_id, list(ticket.tags.values_list("name", flat=True))) == (None, ["принято"])
+    assert _fired(ticket)[0]["changes"] == [
+        {"action": "set_assignee", "error": "Only active staff members can be assigned."},
+        {"action": "add_tags", "tags": ["принято"]},
+    ]

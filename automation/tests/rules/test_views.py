@@ -200,3 +200,13 @@ def test_the_history_tells_which_rule_changed_what_in_both_languages(db):
             "правило «Аварии: критический приоритет, дежурная смена / Emergencies: critical, on duty»: "
             "Установить приоритет: Критический; Назначить группу: Дежурная смена"
         )
+
+
+def test_a_failed_action_reads_as_not_done_in_the_history(db):
+    from automation.rules.history import change_text
+
+    change = {"action": "set_assignee", "error": "Only active staff members can be assigned."}
+    with translation.override("en"):
+        assert change_text(change) == "Assign to: not done (Only active staff members can be assigned.)"
+    with translation.override("ru"):
+        assert change_text(change) == "Назначить исполнителя: не выполнено (Only active staff members can be assigned.)"
