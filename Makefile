@@ -8,7 +8,7 @@ UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),u
 MANAGE = $(UV) run --locked python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla bench-email bench-webhook browser-deps pdf-deps imap-deps
+.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla bench-rules bench-email bench-webhook browser-deps pdf-deps imap-deps
 
 # Create the virtual environment from uv.lock (installs uv with pip when it is missing).
 setup:
@@ -100,6 +100,11 @@ bench-import: setup
 bench-sla: setup
 	@$(if $(shell command -v taskset 2>/dev/null),taskset -c 0) $(UV) run --locked python bench/sla_bench.py
 	@$(UV) run --locked python bench/sla_sweep_bench.py
+
+# Automation rules: 200 active rules, evaluation per ticket event (goal ≤ 1 ms) and the time they
+# add to ticket_create (fresh SQLite database in a temporary folder; --database-url for PostgreSQL).
+bench-rules: setup
+	@$(UV) run --locked python bench/rules_bench.py
 
 # Inbound mail end to end: 10,000 messages over LMTP (4 connections) and IMAP into PostgreSQL
 # (otklik_bench_email, re-created; Huey in Redis database 13) and SQLite, through the real

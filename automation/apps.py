@@ -15,3 +15,22 @@ class AutomationConfig(AppConfig):
 
         register_assignment()
         register_repeats()
+        self._ready_rules()
+
+    def _ready_rules(self) -> None:
+        """Rules (automation/rules/): the hooks at order 100, the compiled rules' invalidation,
+        and the time-rule sweep's periodic task."""
+        from django.db.models.signals import post_delete, post_save
+
+        from automation.models import Rule
+        from automation.rules import tasks  # noqa: F401  (registers the periodic task with Huey)
+        from automation.rules.engine import hooks_install, rules_changed
+        from tickets.hooks import hook_register
+
+        hooks_install(hook_register)
+
+        def _changed(**kwargs: object) -> None:
+            rules_changed()
+
+        post_save.connect(_changed, sender=Rule, weak=False, dispatch_uid="automation-rule-saved")
+        post_delete.connect(_changed, sender=Rule, weak=False, dispatch_uid="automation-rule-deleted")

@@ -170,6 +170,9 @@ MEDIA_URL = "/attachments-are-not-served-directly/"  # no route serves it; a pre
 OTKLIK_ATTACHMENT_MAX_BYTES = int(os.environ.get("OTKLIK_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
 # Largest CSV/XLSX file accepted for import (imports app).
 OTKLIK_IMPORT_MAX_BYTES = int(os.environ.get("OTKLIK_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# Automation rules (docs/architecture/automation-rules.md): off pauses every rule, event and time
+# rules alike (a bulk import, an incident) without editing them.
+OTKLIK_AUTOMATION_RULES = env_bool("OTKLIK_AUTOMATION_RULES", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("equipment/", include("assets.urls")),
     path("contracts/", include("contracts.urls")),
     path("sla/", include("sla.urls")),
+    path("automation/", include("automation.urls")),
     path("notifications/", include("notifications.urls")),
     path("imports/", include("imports.urls")),
     path("channels/", include("channels.urls")),

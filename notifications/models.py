@@ -71,6 +71,7 @@ class OutboxKind(models.TextChoices):
     STATUS = "status", _("Status notice")
     NOTIFICATION = "notification", _("Staff notification")
     CHAT = "chat", _("Chat message")  # a bot's own words in a chat (asking for the phone, /status)
+    WEBHOOK = "webhook", _("Webhook")  # an automation rule's POST (automation/rules/webhooks.py)
 
 
 class OutboxRoute(models.TextChoices):

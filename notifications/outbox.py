@@ -58,6 +58,7 @@ SENDERS = {
     "email": "notifications.outbox.email_deliver",
     "telegram": "channels.telegram.outbound.telegram_deliver",
     "whatsapp": "channels.whatsapp.outbound.whatsapp_deliver",
+    "webhook": "automation.rules.webhooks.webhook_deliver",
 }
 
 

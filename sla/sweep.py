@@ -31,6 +31,7 @@ from sla.models import SlaEscalation, SlaFiring, TargetKind
 from sla.policies import PolicyRule, Snapshot, snapshot
 from sla.services import Moment, fired_keys, trigger_moments
 from tickets.choices import EventKind
+from tickets.hooks import hooks_run
 from tickets.models import Ticket, TicketEvent
 
 STATE_COLUMNS: dict[str, str] = {
@@ -242,4 +243,17 @@ def _sweep_batch(tickets: list[Ticket], now: datetime, counts: Counter[str]) -> 
     bulk_update_rows(Ticket, updates, SWEEP_COLUMNS)
     for ticket, escalation in with_actions:
         _actions(ticket, escalation)
+    # Other apps hear of warnings and breaches (automation rules, tickets/hooks.py).
+    for ticket_id, moment in to_insert:
+        if (
+            moment.level in ("warning", "breach")
+            and (
+                ticket_id,
+                moment.target,
+                moment.level,
+                moment.episode,
+            )
+            in inserted
+        ):
+            hooks_run(f"sla_{moment.level}", ticket=plans[ticket_id][0], actor=None, changed={moment.target})
     return len(tickets)

@@ -59,6 +59,8 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA deadline at risk")
     SLA_BREACHED = "sla_breached", _("SLA deadline missed")
     SLA_ESCALATED = "sla_escalated", _("SLA escalation")
+    RULE_FIRED = "rule_fired", _("Automation rule fired")
+    RULES_CUT_OFF = "rules_cut_off", _("Automation rules cut off (loop)")
 
 
 class Sort(models.TextChoices):

@@ -8,6 +8,8 @@ change and its events are written. Triggers and what they pass:
   `changed` names the fields that changed ("status", "assignee", "team", "tags", "priority", …).
 - "article_added": `article_create` — `article` is the new article (a client's message, an
   agent's reply or note, a system message).
+- "sla_warning", "sla_breach": the SLA sweep (sla/sweep.py) fired a warning or a breach —
+  `changed` names the target ("first_response", "next_response", "resolution").
 
 Hooks are registered by other apps from their AppConfig.ready() with an order (lower runs first):
 rules (automation) before assignment strategies, so a rule that routes a ticket to a team is
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from accounts.models import User
     from tickets.models import Article, Ticket
 
-TRIGGERS = ("created", "updated", "article_added")
+TRIGGERS = ("created", "updated", "article_added", "sla_warning", "sla_breach")
 
 TicketHook = Callable[..., Any]
 

@@ -95,6 +95,10 @@ def main() -> None:
         ("schedule", "link:/automation/assignment/agents/ table.list a[href*='/assignment/agents/']"),
         ("incidents", "/automation/incidents/"),
         ("incident_ticket", "link:/automation/incidents/ .incident-tickets a"),
+        ("rules", "/automation/rules/"),
+        ("rule", "first:/automation/rules/"),
+        ("rule_try", "try:/automation/rules/"),
+        ("rule_history", "rule-history:/tickets/?view=all_open&q="),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
     with sync_playwright() as p:
@@ -127,6 +131,28 @@ def main() -> None:
                             list_path, _sep, selector = path.partition(":")[2].partition(" ")
                             page.goto(args.base + list_path)
                             path = page.locator(selector).first.get_attribute("href") or "/"
+                        if path and path.startswith("try:"):
+                            # The first rule's editor after "try it" (a POST: click the button).
+                            page.goto(args.base + path.partition(":")[2])
+                            page.goto(args.base + (page.locator("a.ticket-title").first.get_attribute("href") or "/"))
+                            page.locator("button[name=try]").click()
+                            page.wait_for_load_state("networkidle")
+                            page.locator("#rule-trial").scroll_into_view_if_needed()
+                            target = out / f"{name}-{language}-{size_name}.png"
+                            page.screenshot(path=str(target), full_page=args.full_page)
+                            print(target)
+                            continue
+                        if path and path.startswith("rule-history:"):
+                            # A ticket a rule fired on, scrolled to its history.
+                            page.goto(args.base + "/tickets/search/?q=затопило")
+                            href = page.locator("a[href*='/tickets/']").filter(has_text="#").first.get_attribute("href")
+                            page.goto(args.base + (href or "/"))
+                            page.wait_for_load_state("networkidle")
+                            page.locator(".history").first.scroll_into_view_if_needed()
+                            target = out / f"{name}-{language}-{size_name}.png"
+                            page.screenshot(path=str(target), full_page=args.full_page)
+                            print(target)
+                            continue
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
                             kind, _sep, list_path = path.partition(":")

@@ -82,7 +82,8 @@ def test_agent_sees_their_teams_and_admin_all(world, api_as):
             "is_active": True,
         }
     ]
-    assert [t["code"] for t in everything] == ["install", "service"]
+    # "duty": the on-duty team the automation migrations ship (the emergency rules route to it)
+    assert [t["code"] for t in everything] == ["duty", "install", "service"]
     assert api_as(world.agent).get(f"/api/v1/teams/{world.other_team.pk}/").status_code == 404
     assert api_as(world.admin).get(f"/api/v1/teams/{world.other_team.pk}/").json()["code"] == "install"
 

@@ -277,7 +277,7 @@ def email_reply_enqueue(*, article: Article) -> OutboxMessage | None:
     per article. Call inside the reply's transaction. Returns the outbox row, or None."""
     if (
         article.kind != ArticleKind.PUBLIC
-        or article.author_kind != AuthorKind.AGENT
+        or article.author_kind not in (AuthorKind.AGENT, AuthorKind.SYSTEM)  # system: a rule's reply
         or article.from_stranger
         or article.channel == Channel.EMAIL  # already an email (an inbound one, or a copy of ours)
     ):

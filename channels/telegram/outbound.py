@@ -80,7 +80,7 @@ def chat_message_enqueue(
 
 def telegram_reply_enqueue(*, article: Article) -> list[OutboxMessage]:
     """Queue an agent's public reply (text, then each attachment) to the ticket's chat."""
-    if article.kind != ArticleKind.PUBLIC or article.author_kind != AuthorKind.AGENT:
+    if article.kind != ArticleKind.PUBLIC or article.author_kind not in (AuthorKind.AGENT, AuthorKind.SYSTEM):
         return []
     chat = chat_for_ticket(article.ticket)
     if chat is None:

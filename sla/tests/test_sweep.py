@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from accounts.choices import Role
+from accounts.models import Team
 from notifications.models import Notification
 from sla.models import EscalationTrigger, SlaEscalation, SlaFiring
 from sla.sweep import sla_sweep
@@ -106,7 +107,7 @@ def test_a_second_worker_running_the_same_sweep_fires_nothing_twice(critical_not
 
 def test_reassignment_and_priority_raise_are_applied_and_recorded(policy, team):
     # given: after the first-response breach, move to the duty team and raise to critical
-    duty = TeamFactory(code="duty")
+    duty = Team.objects.get(code="duty")  # the on-duty team the automation migrations ship
     SlaEscalation.objects.create(
         policy=policy, target="first_response", trigger=EscalationTrigger.AFTER_BREACH, minutes=0,
         notify_assignee=False, reassign_team=duty, raise_priority=priority("critical"),

@@ -117,6 +117,10 @@ def event_text(event: TicketEvent) -> str:
         if d.get("billable"):
             detail += " · " + _("billed %(total)s ₽") % {"total": d.get("total", "0")}
         return format_html("{}: {}", what, detail)
+    if kind in (EventKind.RULE_FIRED, EventKind.RULES_CUT_OFF):
+        from automation.rules.history import event_text as rule_event_text
+
+        return rule_event_text(str(kind), d)
     return format_html("{}", kind)
 
 

@@ -978,6 +978,12 @@ class DemoBuilder:
         for code, name_ru, name_en, email in TEAMS:
             world.teams[code] = Team.objects.create(code=code, name_ru=name_ru, name_en=name_en, email=email)
             world.team_members[code] = []
+        # The on-duty team the shipped emergency rules route to (automation migrations): the rules
+        # run while the demo is seeded, so its fire/lift/leak tickets land there.
+        duty = Team.objects.filter(code="duty").first()
+        if duty is not None:
+            world.teams["duty"] = duty
+            world.team_members["duty"] = []
         password_hash = ""
         for email, full_name, role, phone, time_zone, team_codes in STAFF:
             user = User(
@@ -1004,10 +1010,16 @@ class DemoBuilder:
                     world.team_members[code].append(user)
             if "dispatch" in team_codes and role in (Role.AGENT, Role.SUPERVISOR):
                 world.dispatchers.append(user)
+                if "duty" in world.teams:  # the dispatchers are the demo's on-duty shift
+                    world.teams["duty"].members.add(user)
+                    world.team_members["duty"].append(user)
         for code, email in TEAM_SUPERVISORS.items():
             team = world.teams[code]
             team.supervisor = world.staff[email]
             team.save(update_fields=["supervisor"])
+        if "duty" in world.teams:  # escalations of critical tickets nobody took go to the supervisor
+            world.teams["duty"].supervisor = world.staff[TEAM_SUPERVISORS["dispatch"]]
+            world.teams["duty"].save(update_fields=["supervisor"])
         self.password_hash = password_hash
 
     def _catalogue(self) -> None:

@@ -7,9 +7,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    initial = True
-
     dependencies = [
+        ("automation", "0002_default_rules"),
         ("accounts", "0003_user_phone_extension"),
         ("customers", "0004_contact_is_verified"),
         ("tickets", "0013_article_body_html_article_email_meta_and_more"),

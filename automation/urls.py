@@ -1,0 +1,6 @@
+from automation.rules import views as rules
+
+app_name = "automation"
+urlpatterns = [
+    *rules.urlpatterns,
+]
