@@ -11,6 +11,9 @@ class AlertKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA at risk")
     SLA_BREACH = "sla_breach", _("SLA missed")
     SLA_ESCALATION = "sla_escalation", _("SLA escalation")
+    # Sent by automation rules (automation/rules/actions.py: "notify", "escalate").
+    RULE = "rule", _("An automation rule calls me")
+    RULE_ESCALATION = "rule_escalation", _("Escalation by an automation rule")
 
 
 # Without a saved choice: every kind shows in the app; every kind but "new ticket in my teams"

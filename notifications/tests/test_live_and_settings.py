@@ -102,6 +102,8 @@ def test_the_profile_shows_the_settings_with_defaults(browser):
         "sla_warning-email": True,
         "sla_breach-email": True,
         "sla_escalation-email": True,
+        "rule-email": True,
+        "rule_escalation-email": True,
     }
     assert all(field.initial for name, field in form.fields.items() if name.endswith("-enabled"))
     assert not any(field.initial for name, field in form.fields.items() if name.endswith("-telegram"))
@@ -115,6 +117,7 @@ def test_saving_the_settings_stores_each_kind(browser, anna):
     data = {"ticket_new-enabled": "on", "ticket_assigned-enabled": "on", "ticket_assigned-email": "on"}
     data |= {"ticket_assigned-telegram": "on", "client_replied-enabled": "on", "sla_breach-enabled": "on"}
     data |= {"sla_warning-email": "on", "sla_escalation-enabled": "on"}  # email of a kind that is off
+    data |= {"rule-enabled": "on", "rule-telegram": "on"}  # rule_escalation: left out, so off
 
     # when
     response = browser.post("/notifications/settings/", data)
@@ -130,6 +133,8 @@ def test_saving_the_settings_stores_each_kind(browser, anna):
         AlertKind.SLA_WARNING: (False, False, False),
         AlertKind.SLA_BREACH: (True, False, False),
         AlertKind.SLA_ESCALATION: (True, False, False),
+        AlertKind.RULE: (True, False, True),
+        AlertKind.RULE_ESCALATION: (False, False, False),
     }
     page = browser.get("/accounts/profile/")
     assert page.context["alerts_form"]["ticket_assigned-telegram"].initial is True
