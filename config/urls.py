@@ -17,6 +17,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("api/", include("api.urls")),
     path("request/", include("channels.webform.urls")),
+    path("notices/", include("notifications.public_urls")),
     path("widget.js", widget_js, name="widget_js"),
 ]
 

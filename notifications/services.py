@@ -99,3 +99,42 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+# ---------------------------------------------------------------- client notices (docs/architecture/notices.md)
+
+
+@transaction.atomic
+def notice_resolution_confirm(*, ticket: Ticket) -> bool:
+    """The client confirmed a resolved request from the link in the notice: close it (the first
+    active "closed" status). Returns False when it was not resolved (already closed, reopened)."""
+    from tickets.choices import StatusCategory
+    from tickets.models import Status
+    from tickets.services import ticket_set_status
+
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status_category != StatusCategory.RESOLVED or ticket.merged_into_id is not None:
+        return False
+    closed = Status.objects.filter(category=StatusCategory.CLOSED, is_active=True).order_by("order", "id").first()
+    if closed is None:
+        return False
+    return ticket_set_status(ticket=ticket, actor=None, status=closed)
+
+
+@transaction.atomic
+def notice_resolution_reopen(*, ticket: Ticket, comment: str) -> None:
+    """The client says a resolved request is not done, from the link in the notice: their comment
+    becomes their message on the ticket, which reopens it (tickets.services.article_create).
+    Raises ValidationError for an empty comment or a request that no longer takes messages."""
+    from django.core.exceptions import ValidationError
+
+    from tickets.choices import Channel, StatusCategory
+    from tickets.services import article_create
+
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Tell us what is still wrong.")})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status_category == StatusCategory.CLOSED or ticket.merged_into_id is not None:
+        raise ValidationError(_("This request is closed. Create a new request if you still need help."))
+    article_create(ticket=ticket, author=None, author_contact=ticket.contact, body=comment, channel=Channel.WEB)

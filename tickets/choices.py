@@ -59,6 +59,7 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA deadline at risk")
     SLA_BREACHED = "sla_breached", _("SLA deadline missed")
     SLA_ESCALATED = "sla_escalated", _("SLA escalation")
+    NOTICE_SENT = "notice_sent", _("Client notified")
 
 
 class Sort(models.TextChoices):

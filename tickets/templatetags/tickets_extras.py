@@ -112,6 +112,12 @@ def event_text(event: TicketEvent) -> str:
         if d.get("billable"):
             detail += " · " + _("billed %(total)s ₽") % {"total": d.get("total", "0")}
         return format_html("{}: {}", what, detail)
+    if kind == EventKind.NOTICE_SENT:
+        from notifications.choices import NoticeKind
+
+        notice = NoticeKind(d["notice"]).label if d.get("notice") in NoticeKind.values else d.get("notice", "")
+        channel = Channel(d["channel"]).label if d.get("channel") in Channel.values else d.get("channel", "")
+        return format_html("{} «{}» ({}, {})", _("notified the client"), notice, channel, d.get("recipient", ""))
     return format_html("{}", kind)
 
 
