@@ -104,20 +104,6 @@ def notice_template(kind: str, language: str) -> tuple[str, str]:
 # ---------------------------------------------------------------- who gets what
 
 
-@dataclass(frozen=True)
-class NoticeSwitches:
-    acknowledgement: bool = True
-    assigned: bool = True
-    resolved: bool = True
-    busy: bool = True
-    announced_status_ids: frozenset[int] = frozenset()
-
-    def wants(self, kind: str, status: Status | None = None) -> bool:
-        if kind == NoticeKind.STATUS_CHANGED:
-            return status is not None and status.pk in self.announced_status_ids
-        return bool(getattr(self, str(kind)))
-
-
 def default_announced_status_ids() -> frozenset[int]:
     """Without settings a company hears of statuses of the "pending" category (waiting for the
     client), except delays, which are our own plan."""
@@ -128,28 +114,23 @@ def default_announced_status_ids() -> frozenset[int]:
     )
 
 
-def notice_switches_for(company: Company | None) -> NoticeSwitches:
-    from notifications.models import CompanyNoticeSettings
-
-    row = CompanyNoticeSettings.objects.filter(company=company).first() if company is not None else None
-    if row is None:
-        return NoticeSwitches(announced_status_ids=default_announced_status_ids())
-    return NoticeSwitches(
-        acknowledgement=row.acknowledgement,
-        assigned=row.assigned,
-        resolved=row.resolved,
-        busy=row.busy,
-        announced_status_ids=frozenset(row.announced_statuses.values_list("pk", flat=True)),
-    )
-
-
 def notice_wanted(*, ticket: Ticket, kind: str, status: Status | None = None) -> bool:
     """Whether the ticket's client should get this notice at all (before any channel rule):
-    the ticket has an active contact, is not merged away, and the company wants the notice."""
+    the ticket has an active contact, is not merged away, and the company wants the notice (a
+    company without CompanyNoticeSettings gets every notice and hears of "pending" statuses)."""
+    from notifications.models import CompanyNoticeSettings
+
     contact = ticket.contact
     if contact is None or not contact.is_active or ticket.merged_into_id is not None:
         return False
-    return notice_switches_for(ticket.company).wants(kind, status)
+    row = CompanyNoticeSettings.objects.filter(company_id=ticket.company_id).first() if ticket.company_id else None
+    if kind == NoticeKind.STATUS_CHANGED:
+        if status is None:
+            return False
+        if row is None:
+            return status.pk in default_announced_status_ids()
+        return row.announced_statuses.filter(pk=status.pk).exists()
+    return row is None or bool(getattr(row, str(kind)))
 
 
 def notice_language(ticket: Ticket) -> str:
