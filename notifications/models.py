@@ -2,6 +2,7 @@
 the outbox: a Huey task mails the ones not mailed yet, and a periodic job retries."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -162,7 +163,9 @@ class TeamBusyReply(models.Model):
 
     team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, primary_key=True, related_name="busy_reply")
     enabled = models.BooleanField(_("enabled"), default=False)
-    after_minutes = models.PositiveIntegerField(_("after, minutes"), default=15)
+    after_minutes = models.PositiveIntegerField(
+        _("after, minutes"), default=15, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
     hours = models.CharField(_("when"), max_length=10, choices=BusyHours.choices, default=BusyHours.ALWAYS)
     calendar = models.ForeignKey(
         "sla.BusinessCalendar",
@@ -173,6 +176,8 @@ class TeamBusyReply(models.Model):
         related_name="+",
         help_text=_("Empty: the default calendar."),
     )
+    # Requests that came before the reply was switched on never get it (no flood of old tickets).
+    enabled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("busy auto-reply")

@@ -31,7 +31,6 @@ from notifications.notice_defaults import DEFAULT_TEMPLATES
 from tickets.choices import Channel, EventKind, StatusCategory
 
 if TYPE_CHECKING:
-    from customers.models import Company
     from notifications.models import OutboxMessage
     from tickets.models import Status, Ticket
 
@@ -73,14 +72,18 @@ class Notice:
 # ---------------------------------------------------------------- templates
 
 
+def _braced(name: str) -> str:
+    return "{" + name + "}"
+
+
 def placeholders_check(text: str) -> None:
     """Raise ValidationError naming any placeholder that is not one of PLACEHOLDERS."""
     unknown = [name for name in _FIELD.findall(text) if name not in PLACEHOLDERS]
     if unknown:
-        known = ", ".join("{%s}" % name for name in PLACEHOLDERS)
+        known = ", ".join(_braced(name) for name in PLACEHOLDERS)
         raise ValidationError(
             _("Unknown placeholder %(unknown)s. You can use: %(known)s.")
-            % {"unknown": ", ".join("{%s}" % name for name in dict.fromkeys(unknown)), "known": known}
+            % {"unknown": ", ".join(_braced(name) for name in dict.fromkeys(unknown)), "known": known}
         )
 
 
@@ -218,9 +221,7 @@ def notice_record(*, ticket: Ticket, kind: str, row: OutboxMessage) -> None:
     )
 
 
-def notice_send(
-    *, ticket: Ticket, kind: str, dedup_key: str, status: Status | None = None
-) -> OutboxMessage | None:
+def notice_send(*, ticket: Ticket, kind: str, dedup_key: str, status: Status | None = None) -> OutboxMessage | None:
     """Queue the notice to the ticket's client on the channel the ticket came by (email when that
     channel has no sender or cannot reach them) and record it in the history. Idempotent per
     `dedup_key`. Call inside the transaction of the change it announces. Returns the outbox row,

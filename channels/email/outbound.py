@@ -1,6 +1,6 @@
-"""Composing the email Otklik sends to clients: agents' replies, client notices (received, assigned,
-status, resolved, busy — worded by notifications/notices.py). Each is composed once and queued in the outbox (notifications/outbox.py), which
-sends and retries. See docs/architecture/email.md, "Outbound".
+"""Composing the email Otklik sends to clients: agents' replies and the client notices (received,
+assigned, status, resolved, busy — worded by notifications/notices.py). Each is composed once and
+queued in the outbox (notifications/outbox.py), which sends and retries. See docs/architecture/email.md, "Outbound".
 
 Who gets email (one rule for every kind):
 - The ticket's contact, when active and email-reachable: the address they last wrote from on
@@ -466,10 +466,25 @@ def _notice_enqueue(
     return row, created
 
 
+def _refuses_automatic_replies(ticket: Ticket) -> bool:
+    """The mail that opened the ticket said not to answer it automatically (RFC 3834: an
+    autoresponder, a list, bulk mail — the parser's verdict, kept in email_meta)."""
+    meta = (
+        Article.objects.filter(ticket=ticket, channel=Channel.EMAIL)
+        .order_by("created_at", "id")
+        .values_list("email_meta", flat=True)
+        .first()
+    )
+    return isinstance(meta, dict) and bool(meta.get("auto_reply_refused"))
+
+
 def email_notice_enqueue(*, ticket: Ticket, notice: Notice) -> tuple[OutboxMessage, bool] | None:
     """The email sender of client notices (notifications/notices.py, NOTICE_SENDERS): the notice to
     the email-reachable client (module docstring: who gets email), as automatic mail in the
-    ticket's thread. None when the client has no address or there is no mailbox."""
+    ticket's thread. None when the client has no address or there is no mailbox, and for the
+    busy auto-reply when the client's mail refused automatic replies."""
+    if notice.kind == NoticeKind.BUSY and _refuses_automatic_replies(ticket):
+        return None
     to = client_recipient(ticket)
     mailbox = mailbox_for_ticket(ticket) if to else None
     if to is None or mailbox is None:

@@ -19,8 +19,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from channels.models import TelegramBot, TelegramChat
 from channels.telegram import api

@@ -5,25 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_user_phone_extension'),
-        ('assets', '0002_default_kinds'),
-        ('contracts', '0001_initial'),
-        ('customers', '0004_contact_is_verified'),
-        ('sla', '0003_slarecalculation'),
-        ('tickets', '0013_article_body_html_article_email_meta_and_more'),
+        ("accounts", "0003_user_phone_extension"),
+        ("assets", "0002_default_kinds"),
+        ("contracts", "0001_initial"),
+        ("customers", "0004_contact_is_verified"),
+        ("sla", "0003_slarecalculation"),
+        ("tickets", "0013_article_body_html_article_email_meta_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Ticket created'), ('field_changed', 'Field changed'), ('status_changed', 'Status changed'), ('assigned', 'Assignee changed'), ('article_added', 'Article added'), ('tags_changed', 'Tags changed'), ('observers_changed', 'Observers changed'), ('link_added', 'Link added'), ('link_removed', 'Link removed'), ('merged', 'Merged'), ('merged_into', 'Merged into another ticket'), ('reopened', 'Reopened automatically'), ('work_added', 'Work recorded'), ('work_removed', 'Work removed'), ('sla_warning', 'SLA deadline at risk'), ('sla_breached', 'SLA deadline missed'), ('sla_escalated', 'SLA escalation'), ('notice_sent', 'Client notified')], max_length=32),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Ticket created"),
+                    ("field_changed", "Field changed"),
+                    ("status_changed", "Status changed"),
+                    ("assigned", "Assignee changed"),
+                    ("article_added", "Article added"),
+                    ("tags_changed", "Tags changed"),
+                    ("observers_changed", "Observers changed"),
+                    ("link_added", "Link added"),
+                    ("link_removed", "Link removed"),
+                    ("merged", "Merged"),
+                    ("merged_into", "Merged into another ticket"),
+                    ("reopened", "Reopened automatically"),
+                    ("work_added", "Work recorded"),
+                    ("work_removed", "Work removed"),
+                    ("sla_warning", "SLA deadline at risk"),
+                    ("sla_breached", "SLA deadline missed"),
+                    ("sla_escalated", "SLA escalation"),
+                    ("notice_sent", "Client notified"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('first_response_at__isnull', True), ('status_category__in', ['new', 'open', 'pending'])), fields=['team', 'created_at'], name='ticket_unanswered'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("first_response_at__isnull", True), ("status_category__in", ["new", "open", "pending"])
+                ),
+                fields=["team", "created_at"],
+                name="ticket_unanswered",
+            ),
         ),
     ]
