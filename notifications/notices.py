@@ -34,15 +34,7 @@ if TYPE_CHECKING:
     from notifications.models import OutboxMessage
     from tickets.models import Status, Ticket
 
-PLACEHOLDERS = {
-    "number": "the request number",
-    "title": "the request subject",
-    "status": "the request's status",
-    "engineer": "the assigned engineer's name",
-    "company": "the client's company",
-    "contact": "the client's name",
-    "link": "the request page (confirm or reopen a resolved request)",
-}
+PLACEHOLDERS = ("number", "title", "status", "engineer", "company", "contact", "link")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
 # channel → "module.function(*, ticket, notice) -> (OutboxMessage, created) | None": queues the
