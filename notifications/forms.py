@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.choices import BusyHours
 from sla.models import BusinessCalendar
+from tickets.choices import StatusCategory
 from tickets.models import Status
 
 
@@ -20,7 +21,9 @@ class CompanyNoticeForm(forms.Form):
     busy = forms.BooleanField(label=_("All operators busy (when the team's auto-reply is on)"), required=False)
     announced_statuses = forms.ModelMultipleChoiceField(
         label=_("Announce moves to these statuses"),
-        queryset=Status.objects.filter(is_active=True).exclude(category__in=["resolved"]).order_by("order", "id"),
+        queryset=Status.objects.filter(is_active=True, is_delay=False)
+        .exclude(category=StatusCategory.RESOLVED)
+        .order_by("order", "id"),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )

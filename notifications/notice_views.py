@@ -21,6 +21,7 @@ from notifications.notice_defaults import DEFAULT_TEMPLATES
 from notifications.notices import PLACEHOLDERS, default_announced_status_ids
 from notifications.services import company_notice_settings_update, notice_template_update, team_busy_reply_update
 from tickets.models import Status
+from tickets.views.admin_views import REFERENCE_KINDS
 from tickets.views.common import admin_required, dispatcher_required
 
 
@@ -44,7 +45,13 @@ def notice_template_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/notice_template_list.html",
-        {"rows": rows, "placeholders": _placeholders(), "nav": "settings", "section": "notices"},
+        {
+            "rows": rows,
+            "placeholders": _placeholders(),
+            "kinds": REFERENCE_KINDS,
+            "nav": "settings",
+            "section": "notices",
+        },
     )
 
 
@@ -71,6 +78,7 @@ def notice_template_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "template": template,
             "form": form,
             "placeholders": _placeholders(),
+            "kinds": REFERENCE_KINDS,
             "nav": "settings",
             "section": "notices",
         },
@@ -83,7 +91,11 @@ def busy_reply_list(request: AuthedHttpRequest) -> HttpResponse:
     teams = Team.objects.filter(is_active=True).order_by("name_ru")
     settings = {row.team_id: row for row in TeamBusyReply.objects.select_related("calendar")}
     rows = [(team, settings.get(team.pk)) for team in teams]
-    return render(request, "notifications/busy_reply_list.html", {"rows": rows, "nav": "settings", "section": "busy"})
+    return render(
+        request,
+        "notifications/busy_reply_list.html",
+        {"rows": rows, "kinds": REFERENCE_KINDS, "nav": "settings", "section": "busy"},
+    )
 
 
 @admin_required
@@ -103,7 +115,7 @@ def busy_reply_edit(request: AuthedHttpRequest, team_pk: int) -> HttpResponse:
     return render(
         request,
         "notifications/busy_reply_edit.html",
-        {"team": team, "form": form, "nav": "settings", "section": "busy"},
+        {"team": team, "form": form, "kinds": REFERENCE_KINDS, "nav": "settings", "section": "busy"},
         status=400 if form.errors else 200,
     )
 
@@ -140,6 +152,11 @@ def company_notices_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "notifications/company_notices.html",
-        {"company": company, "form": form, "nav": "companies"},
+        {
+            "company": company,
+            "form": form,
+            "switches": [form[name] for name in ("acknowledgement", "assigned", "resolved", "busy")],
+            "nav": "companies",
+        },
         status=400 if form.errors else 200,
     )

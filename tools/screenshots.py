@@ -64,6 +64,11 @@ def main() -> None:
         ("mailboxes", "/channels/mailboxes/"),
         ("mailbox", "first-mailbox:/channels/mailboxes/"),
         ("failed_inbound", "/channels/inbound/failed/"),
+        ("notice_templates", "/notifications/notices/"),
+        ("notice_template", "first-row:/notifications/notices/"),
+        ("busy_replies", "/notifications/notices/busy/"),
+        ("busy_reply", "first-row:/notifications/notices/busy/"),
+        ("company_notices", "company-notices:/customers/companies/"),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
     with sync_playwright() as p:
@@ -84,6 +89,15 @@ def main() -> None:
                         if path and path.startswith("first-mailbox:"):
                             page.goto(args.base + path.partition(":")[2])
                             path = page.locator("a[href*='/channels/mailboxes/']").last.get_attribute("href") or "/"
+                        if path and path.startswith("first-row:"):
+                            # The first link in a settings table.
+                            page.goto(args.base + path.partition(":")[2])
+                            path = page.locator("table.list tbody a").first.get_attribute("href") or "/"
+                        if path and path.startswith("company-notices:"):
+                            page.goto(args.base + path.partition(":")[2])
+                            href = page.locator("a.ticket-title").first
+                            company = (href.get_attribute("href") or "/").strip("/").split("/")[-1]
+                            path = f"/notifications/notices/company/{company}/"
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
                             kind, _sep, list_path = path.partition(":")
