@@ -95,8 +95,8 @@ def main() -> None:
                             path = page.locator("table.list tbody a").first.get_attribute("href") or "/"
                         if path and path.startswith("company-notices:"):
                             page.goto(args.base + path.partition(":")[2])
-                            href = page.locator("a.ticket-title").first
-                            company = (href.get_attribute("href") or "/").strip("/").split("/")[-1]
+                            company_href = page.locator("a.ticket-title").first.get_attribute("href") or "/"
+                            company = company_href.strip("/").split("/")[-1]
                             path = f"/notifications/notices/company/{company}/"
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
