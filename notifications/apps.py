@@ -8,8 +8,9 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Client notices hang off every ticket change (docs/architecture/notices.md).
-        from notifications.delivery import HOOK_ORDER, ticket_created, ticket_updated
+        from notifications.delivery import HOOK_ORDER, ticket_created, ticket_creation_started, ticket_updated
         from tickets.hooks import hook_register
 
+        hook_register("created", ticket_creation_started, order=0)
         hook_register("created", ticket_created, order=HOOK_ORDER)
         hook_register("updated", ticket_updated, order=HOOK_ORDER)

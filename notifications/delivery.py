@@ -10,6 +10,7 @@ channel can reach the client (a Telegram ticket with a linked chat), else by ema
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from notifications.choices import NoticeKind
@@ -20,6 +21,15 @@ from tickets.models import Article, Ticket, TicketEvent
 # Run after the automation's rules and assignment strategies (order 100–200): a rule that assigns
 # a new ticket has done so by the time the notice is composed.
 HOOK_ORDER = 900
+# Tickets whose "created" hooks are running: changes made then (a rule assigning the new ticket)
+# are part of the registration, and the acknowledgement is the one notice about it — not
+# "engineer assigned" before "request received".
+_being_created: ContextVar[frozenset[int]] = ContextVar("tickets_being_created", default=frozenset())
+
+
+def ticket_creation_started(*, ticket: Ticket, **_: Any) -> None:
+    """Hook "created", first of all."""
+    _being_created.set(_being_created.get() | {ticket.pk})
 
 
 def article_published(*, article: Article) -> None:
@@ -43,6 +53,7 @@ def ticket_created(*, ticket: Ticket, **_: Any) -> None:
     """Hook "created": acknowledge the request ("Заявка №347 принята") on its channel. Not for
     email tickets: the inbound mail pipeline acknowledges those itself, knowing whether the mail
     may be answered automatically (channels/email/outbound.py, ticket_acknowledge)."""
+    _being_created.set(_being_created.get() - {ticket.pk})
     if ticket.channel == Channel.EMAIL:
         return
     notice_send(ticket=ticket, kind=NoticeKind.ACKNOWLEDGEMENT, dedup_key=f"ack:{ticket.pk}")
@@ -50,7 +61,10 @@ def ticket_created(*, ticket: Ticket, **_: Any) -> None:
 
 def ticket_updated(*, ticket: Ticket, actor: Any, changed: frozenset[str], **_: Any) -> None:
     """Hook "updated": an engineer was assigned; the status moved to "resolved" (confirm or
-    reopen) or to a status the company announces — unless the client moved it themselves."""
+    reopen) or to a status the company announces — unless the client moved it themselves, or the
+    change is part of the ticket's registration (see _being_created)."""
+    if ticket.pk in _being_created.get():
+        return
     if "assignee" in changed and ticket.assignee_id is not None:
         event_id = _latest_event_id(ticket, EventKind.ASSIGNED)
         notice_send(ticket=ticket, kind=NoticeKind.ASSIGNED, dedup_key=f"assigned:{event_id}")

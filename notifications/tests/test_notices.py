@@ -422,3 +422,24 @@ def test_a_telegram_request_whose_chat_is_gone_hears_by_email(contact, team, mai
     assert [m["Subject"] for m in _sent(smtp_sink)] == [
         f"Заявка №{ticket.number} принята: Течёт крыша [#{ticket.number}]"
     ]
+
+
+def test_a_ticket_assigned_while_it_is_registered_gets_only_the_acknowledgement(contact, team, agent, mailbox):
+    # given a rule (a "created" hook, as the automation registers them) assigning new tickets
+    from tickets.hooks import hook_register, hook_unregister
+
+    def assign(*, ticket, **_):
+        ticket_assign(ticket=ticket, actor=None, assignee=agent)
+
+    hook_register("created", assign, order=100)
+    try:
+        # when a request comes
+        ticket = make_ticket(contact=contact, team=team, channel=Channel.PORTAL)
+    finally:
+        hook_unregister("created", assign)
+
+    # then it is assigned, and the client heard "received" only; later changes are announced again
+    assert Ticket.objects.get(pk=ticket.pk).assignee == agent
+    assert [n["notice"] for n in _notices(ticket)] == ["acknowledgement"]
+    ticket_assign(ticket=ticket, actor=agent, assignee=UserFactory(full_name="Сергей Монтёров"))
+    assert [n["notice"] for n in _notices(ticket)] == ["acknowledgement", "assigned"]
