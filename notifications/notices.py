@@ -163,7 +163,10 @@ def ticket_from_link_token(token: str) -> Ticket | None:
 
 
 def ticket_link(ticket: Ticket) -> str:
-    return settings.OTKLIK_BASE_URL + reverse("notices:ticket", args=[ticket_link_token(ticket)])
+    # The installation's own URLconf: a notice composed where another one is active (a test
+    # mounting the API alone) still links to the public page.
+    path = reverse("notices:ticket", urlconf="config.urls", args=[ticket_link_token(ticket)])
+    return settings.OTKLIK_BASE_URL + path
 
 
 def notice_compose(
