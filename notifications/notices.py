@@ -14,6 +14,7 @@ answered automatically (Auto-Submitted, lists, loops); that function composes th
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from importlib import import_module
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -33,6 +35,8 @@ from tickets.choices import Channel, EventKind, StatusCategory
 if TYPE_CHECKING:
     from notifications.models import OutboxMessage
     from tickets.models import Status, Ticket
+
+logger = logging.getLogger(__name__)
 
 PLACEHOLDERS = ("number", "title", "status", "engineer", "company", "contact", "link")
 _FIELD = re.compile(r"\{([^{}]*)\}")
@@ -223,6 +227,17 @@ def notice_send(*, ticket: Ticket, kind: str, dedup_key: str, status: Status | N
     or None when nothing is sent (see notice_wanted; no channel reaches the client)."""
     if not notice_wanted(ticket=ticket, kind=kind, status=status):
         return None
+    try:
+        # A notice that cannot be composed or queued (a sender's bug, a broken channel setting)
+        # must not undo the change it announces: its writes roll back alone, the error is logged.
+        with transaction.atomic():
+            return _dispatch(ticket=ticket, kind=kind, dedup_key=dedup_key, status=status)
+    except Exception:
+        logger.exception("client notice %s for ticket %s was not sent", kind, ticket.pk)
+        return None
+
+
+def _dispatch(*, ticket: Ticket, kind: str, dedup_key: str, status: Status | None) -> OutboxMessage | None:
     notice = notice_compose(ticket=ticket, kind=kind, dedup_key=dedup_key, status=status)
     channels = [ticket.channel] if ticket.channel in NOTICE_SENDERS else []
     if FALLBACK_CHANNEL not in channels:

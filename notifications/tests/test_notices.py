@@ -443,3 +443,23 @@ def test_a_ticket_assigned_while_it_is_registered_gets_only_the_acknowledgement(
     assert [n["notice"] for n in _notices(ticket)] == ["acknowledgement"]
     ticket_assign(ticket=ticket, actor=agent, assignee=UserFactory(full_name="Сергей Монтёров"))
     assert [n["notice"] for n in _notices(ticket)] == ["acknowledgement", "assigned"]
+
+
+def broken_sender(*, ticket, notice):
+    raise RuntimeError("the channel's settings are broken")
+
+
+def test_a_notice_that_fails_does_not_undo_the_request(contact, team, mailbox, monkeypatch, caplog):
+    # given a channel whose sender fails
+    from notifications import notices
+
+    monkeypatch.setitem(notices.NOTICE_SENDERS, "telegram", "notifications.tests.test_notices.broken_sender")
+
+    # when a request comes by it
+    ticket = make_ticket(contact=contact, team=team, channel=Channel.TELEGRAM, title="Течёт крыша")
+
+    # then the request is registered, no notice recorded, and the error is in the log
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert (_notices(ticket), OutboxMessage.objects.count()) == ([], 0)
+    assert f"client notice acknowledgement for ticket {ticket.pk} was not sent" in caplog.text
+    assert "the channel's settings are broken" in caplog.text
