@@ -8,7 +8,7 @@ UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),u
 MANAGE = $(UV) run --locked python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla bench-email browser-deps pdf-deps imap-deps
+.PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla bench-email bench-webhook browser-deps pdf-deps imap-deps
 
 # Create the virtual environment from uv.lock (installs uv with pip when it is missing).
 setup:
@@ -107,3 +107,9 @@ bench-sla: setup
 MESSAGES ?= 10000
 bench-email: setup imap-deps
 	@$(UV) run --locked python bench/email_bench.py --messages $(MESSAGES)
+
+# Messenger webhook intake end to end: Telegram updates posted by 8 clients to gunicorn, stored, then
+# processed by run_huey into tickets, acknowledgements sent to a local Bot API stand-in
+# (PostgreSQL otklik_bench_webhook, re-created; Huey in Redis database 12; and SQLite).
+bench-webhook: setup
+	@$(UV) run --locked python bench/webhook_bench.py --messages $(MESSAGES)

@@ -53,4 +53,12 @@ def profile_view(request: AuthedHttpRequest) -> HttpResponse:
         messages.success(request, _("Profile saved."))
         return redirect("accounts:profile")
     base = "portal/base.html" if user.is_client else "agent_base.html"
-    return render(request, "accounts/profile.html", {"form": form, "base_template": base})
+    context = {"form": form, "base_template": base}
+    if user.is_agent_side:
+        # The "Notifications" section: which alerts, and how (notifications app).
+        from notifications.forms import NotificationSettingsForm
+        from notifications.selectors import notification_settings_for_user, telegram_state_for_user
+
+        context["alerts_form"] = NotificationSettingsForm(current=notification_settings_for_user(user=user))
+        context["telegram"] = telegram_state_for_user(user=user)
+    return render(request, "accounts/profile.html", context)

@@ -242,11 +242,16 @@ def _machine_cpu() -> tuple[float, float]:
 class Child:
     """A manage.py command in its own process group, its output in a log file."""
 
-    def __init__(self, name: str, args: list[str], *, env: dict[str, str], logs: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], *, env: dict[str, str], logs: Path, command: list[str] | None = None
+    ) -> None:
+        """`args` of manage.py, or a whole `command` (run from the virtual environment's bin)."""
         self.name = name
         self.log = (logs / f"{name}.log").open("wb")
+        if command is not None:
+            command = [str(Path(sys.executable).parent / command[0]), *command[1:]]
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", *args],
+            command or [sys.executable, "manage.py", *args],
             cwd=BASE_DIR,
             env=env,
             stdout=self.log,

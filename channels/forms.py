@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from channels.models import Mailbox, TelegramBot
+from channels.models import Mailbox, TelegramBot, WhatsAppAccount
 
 PASSWORD_FIELDS = ("imap_password", "smtp_password")
 
@@ -128,4 +128,66 @@ class TelegramBotForm(forms.ModelForm):
             return str(TelegramBot.objects.filter(pk=self.instance.pk).values_list("token", flat=True).first() or "")
         if ":" not in value:
             raise forms.ValidationError(_("A bot token looks like 123456:ABC-DEF…"))
+        return value
+
+
+class WhatsAppAccountForm(forms.ModelForm):
+    """A WhatsApp number's settings. The access token and the app secret are write-only: never
+    rendered back; an empty field keeps the stored value."""
+
+    SECRETS = ("access_token", "app_secret")
+    language = forms.ChoiceField(label=_("language"), choices=[("ru", "Русский"), ("en", "English")])
+    api_base_url = forms.URLField(
+        label=_("Graph API address"), assume_scheme="https", help_text=_("Meta's Graph API with its version.")
+    )
+
+    class Meta:
+        model = WhatsAppAccount
+        fields = [
+            "name",
+            "phone_number_id",
+            "business_account_id",
+            "access_token",
+            "app_secret",
+            "verify_token",
+            "api_base_url",
+            "language",
+            "team",
+            "category",
+            "template_name",
+            "template_language",
+            "is_active",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["access_token"].help_text = _(
+            "A permanent token of a system user with whatsapp_business_messaging."
+        )
+        self.fields["app_secret"].help_text = _("App settings → Basic → App secret: checks the webhook's signature.")
+        self.fields["verify_token"].help_text = _("Paste it into Meta's console with the webhook address.")
+        for name in self.SECRETS:
+            field = self.fields[name]
+            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            if self.instance.pk:
+                field.required = False
+                field.help_text = _("Stored. Leave empty to keep it.")
+
+    def _secret(self, name: str) -> str:
+        value = (self.cleaned_data.get(name) or "").strip()
+        if not value and self.instance.pk:
+            stored = WhatsAppAccount.objects.filter(pk=self.instance.pk).values_list(name, flat=True).first()
+            return str(stored or "")
+        return value
+
+    def clean_access_token(self) -> str:
+        return self._secret("access_token")
+
+    def clean_app_secret(self) -> str:
+        return self._secret("app_secret")
+
+    def clean_phone_number_id(self) -> str:
+        value = (self.cleaned_data.get("phone_number_id") or "").strip()
+        if not value.isdecimal():
+            raise forms.ValidationError(_("The phone number ID is a number, like 106540352242922."))
         return value

@@ -1,8 +1,10 @@
-"""Channel endpoints (email mailboxes, Telegram bots), the Message-ID index used to thread mail and
-the Telegram chats linked to contacts. See docs/architecture/email.md and telegram.md."""
+"""Channel endpoints (email mailboxes, Telegram bots, WhatsApp numbers), the Message-ID index used
+to thread mail, and the Telegram chats and WhatsApp senders linked to contacts. See
+docs/architecture/email.md, telegram.md and whatsapp.md."""
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -147,6 +149,9 @@ class TelegramBot(models.Model):
         related_name="+",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The bot's @username as Telegram's getMe tells it (refreshed when the webhook is registered):
+    # staff link their accounts through https://t.me/<username>?start=<code>.
+    username = models.CharField(_("bot username"), max_length=100, blank=True, editable=False)
     # Long polling: the highest update_id stored; getUpdates asks from the next one.
     last_update_id = models.BigIntegerField(default=0, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
@@ -181,13 +186,44 @@ class TelegramChat(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Pacing of outgoing messages (at most one a second to a chat): when the last one went out.
     last_sent_at = models.DateTimeField(null=True, blank=True)
+    # A staff member's chat (linked by /start <code> from their profile): it receives their alerts
+    # and is never treated as a client's chat.
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="telegram_chats"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["bot", "chat_id"], name="telegram_chat_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "chat_id"], name="telegram_chat_unique"),
+            # One chat per staff member gets their alerts.
+            models.UniqueConstraint(
+                fields=["staff_user"], condition=models.Q(staff_user__isnull=False), name="telegram_chat_one_per_staff"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.bot_id}:{self.chat_id}"
+
+
+def _link_code() -> str:
+    # Telegram's start parameter: up to 64 characters of A-Z, a-z, 0-9, _ and -.
+    return "link_" + secrets.token_urlsafe(24)
+
+
+class TelegramLinkCode(models.Model):
+    """A one-time code a staff member's profile shows in a t.me deep link: the chat that sends
+    `/start <code>` to the bot becomes that person's alert chat. It works once, for LINK_CODE_TTL."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telegram_link_codes")
+    bot = models.ForeignKey(TelegramBot, on_delete=models.CASCADE, related_name="link_codes")
+    code = models.CharField(max_length=64, unique=True, default=_link_code)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link code of {self.user_id} for bot {self.bot_id}"
 
 
 class TelegramMessageRef(models.Model):
@@ -202,6 +238,93 @@ class TelegramMessageRef(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id}:{self.message_id}"
+
+
+def _verify_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class WhatsAppAccount(models.Model):
+    """A WhatsApp Business number clients write to, reached through Meta's Cloud API: its ids, the
+    access token and app secret (write-only in the UI), the verify token Meta's console asks for,
+    where its tickets are routed, and the approved template used outside the 24-hour window.
+    See docs/architecture/whatsapp.md."""
+
+    name = models.CharField(_("name"), max_length=200)
+    phone_number_id = models.CharField(
+        _("phone number ID"), max_length=64, unique=True, help_text=_("From Meta's console: WhatsApp → API Setup.")
+    )
+    business_account_id = models.CharField(_("WhatsApp Business Account ID"), max_length=64, blank=True)
+    display_phone_number = models.CharField(_("phone number"), max_length=50, blank=True)
+    access_token = models.CharField(_("access token"), max_length=1000)
+    # Meta signs every webhook body with it (X-Hub-Signature-256: sha256=<HMAC of the raw body>).
+    app_secret = models.CharField(_("app secret"), max_length=200)
+    # Meta's console sends it back once, when the webhook is set up (hub.verify_token).
+    verify_token = models.CharField(_("verify token"), max_length=200, default=_verify_token)
+    api_base_url = models.URLField(
+        _("Graph API address"),
+        max_length=300,
+        default="https://graph.facebook.com/v21.0",
+        help_text=_("Meta's Graph API with its version."),
+    )
+    language = models.CharField(
+        _("language"), max_length=2, default="ru", help_text=_("For clients whose language is not known yet.")
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.ForeignKey(
+        "tickets.ServiceCategory",
+        verbose_name=_("service category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    template_name = models.CharField(
+        _("template for replies outside the 24-hour window"),
+        max_length=512,
+        blank=True,
+        help_text=_(
+            "An approved message template with one body parameter, the request number. Empty: such replies go "
+            "by email when the client has an address."
+        ),
+    )
+    template_language = models.CharField(_("template language code"), max_length=15, default="ru")
+    is_active = models.BooleanField(_("active"), default=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("WhatsApp number")
+        verbose_name_plural = _("WhatsApp numbers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WhatsAppContact(models.Model):
+    """One client's WhatsApp (their wa_id, the number in international digits) writing to one of
+    our numbers: the contact it is linked to, the ticket new messages add to, and when they last
+    wrote — replies may be free text only within 24 hours of that."""
+
+    account = models.ForeignKey(WhatsAppAccount, on_delete=models.CASCADE, related_name="contacts")
+    wa_id = models.CharField(max_length=32)
+    profile_name = models.CharField(max_length=300, blank=True)
+    contact = models.ForeignKey(
+        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="whatsapp_contacts"
+    )
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "wa_id"], name="whatsapp_contact_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}:{self.wa_id}"
 
 
 class Call(models.Model):

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from channels.models import Mailbox, TelegramBot
+from channels.models import Mailbox, TelegramBot, WhatsAppAccount
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 
@@ -39,10 +39,11 @@ def inbound_failed_list_for_user(*, user: User) -> QuerySet[InboundMessage]:
 
 
 def inbound_get_for_user(*, user: User, inbound_id: int) -> InboundMessage:
-    """One stored email message (any status), for an administrator; 404 otherwise."""
+    """One stored inbound message of any channel and status (the failed list shows them all), for an
+    administrator; 404 otherwise."""
     if not (user.is_authenticated and user.is_admin):
         raise Http404
-    row = InboundMessage.objects.select_related("mailbox").filter(pk=inbound_id, channel="email").first()
+    row = InboundMessage.objects.select_related("mailbox").filter(pk=inbound_id).first()
     if row is None:
         raise Http404
     return row
@@ -59,3 +60,16 @@ def telegram_bot_get_for_user(*, user: User, bot_id: int) -> TelegramBot:
     if bot is None:
         raise Http404
     return bot
+
+
+def whatsapp_account_list_for_user(*, user: User) -> QuerySet[WhatsAppAccount]:
+    if not (user.is_authenticated and user.is_admin):
+        return WhatsAppAccount.objects.none()
+    return WhatsAppAccount.objects.select_related("team", "category")
+
+
+def whatsapp_account_get_for_user(*, user: User, account_id: int) -> WhatsAppAccount:
+    account = whatsapp_account_list_for_user(user=user).filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    return account

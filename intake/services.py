@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 PROCESSORS = {
     "email": "channels.email.inbound.email_process",
     "telegram": "channels.telegram.inbound.telegram_process",
+    "whatsapp": "channels.whatsapp.inbound.whatsapp_process",
     "web": "channels.webform.inbound.webform_process",
     "phone": "channels.telephony.inbound.call_event_process",
 }
@@ -60,35 +61,40 @@ def inbound_store(
     Returns (row, created). A new RECEIVED row is queued for processing after commit; a message
     delivered twice (IMAP re-fetch, MTA retry, webhook retry) is stored once. The caller
     acknowledges the sender only after this returns (the row is committed then)."""
-    with transaction.atomic():
-        # Insert first: a new message (the common case) costs one INSERT; a duplicate trips the
-        # unique constraint, inside a savepoint, and the stored row is returned.
-        try:
+    row = InboundMessage(
+        channel=channel,
+        source=source,
+        mailbox=mailbox,
+        dedup_key=dedup_key[:500],
+        raw=raw,
+        size=len(raw),
+        envelope_from=envelope_from[:500],
+        envelope_to=list(envelope_to),
+        from_address=from_address[:500],
+        subject=subject[:500],
+        received_at=received_at or timezone.now(),
+        status=status,
+        error=error,
+    )
+    # Insert first: a new message (the common case) costs one INSERT; a duplicate trips the unique
+    # constraint and the stored row is returned. Outside a transaction (a webhook request) the
+    # INSERT commits by itself — one round trip, durable when it returns; inside one (an IMAP
+    # fetch) it runs in a savepoint, so a duplicate does not break the caller's transaction.
+    try:
+        if connection.in_atomic_block:
             with transaction.atomic():
-                row = InboundMessage.objects.create(
-                    channel=channel,
-                    source=source,
-                    mailbox=mailbox,
-                    dedup_key=dedup_key[:500],
-                    raw=raw,
-                    size=len(raw),
-                    envelope_from=envelope_from[:500],
-                    envelope_to=list(envelope_to),
-                    from_address=from_address[:500],
-                    subject=subject[:500],
-                    received_at=received_at or timezone.now(),
-                    status=status,
-                    error=error,
-                )
-        except IntegrityError:
-            # Stored before (a re-fetch, a retry), or by another connection a moment ago.
-            existing = InboundMessage.objects.filter(channel=channel, dedup_key=dedup_key[:500]).first()
-            if existing is None:
-                raise
-            return existing, False
-        if status == InboundStatus.RECEIVED:
-            _enqueue(row.pk)
-        return row, True
+                row.save(force_insert=True)
+        else:
+            row.save(force_insert=True)
+    except IntegrityError:
+        # Stored before (a re-fetch, a retry), or by another connection a moment ago.
+        existing = InboundMessage.objects.filter(channel=channel, dedup_key=dedup_key[:500]).first()
+        if existing is None:
+            raise
+        return existing, False
+    if status == InboundStatus.RECEIVED:
+        _enqueue(row.pk)
+    return row, True
 
 
 def inbound_process(*, inbound_id: int) -> InboundMessage | None:

@@ -7,6 +7,11 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        # Agents' alerts on ticket changes (notifications/alerts.py).
+        from notifications.alerts import alerts_register
+
+        alerts_register()
+
         # Client notices hang off every ticket change (docs/architecture/notices.md).
         from notifications.delivery import HOOK_ORDER, ticket_created, ticket_creation_started, ticket_updated
         from tickets.hooks import hook_register

@@ -4,9 +4,10 @@ notices (received, assigned, status, resolved — docs/architecture/notices.md) 
 ticket_created/ticket_updated, which listen to every ticket change through tickets/hooks.py and
 send through notifications/notices.py. Everything queues outbox rows inside the change's
 transaction (sent after commit).
-Client channels with a sender: email (channels/email/outbound.py) and Telegram
-(channels/telegram/outbound.py). A reply goes back on the channel the ticket came by when that
-channel can reach the client (a Telegram ticket with a linked chat), else by email."""
+Client channels with a sender: email (channels/email/outbound.py), Telegram
+(channels/telegram/outbound.py) and WhatsApp (channels/whatsapp/outbound.py). A reply goes back on
+the channel the ticket came by when that channel can reach the client (a Telegram ticket with a
+linked chat, a WhatsApp ticket with its sender), else by email."""
 
 from __future__ import annotations
 
@@ -37,9 +38,14 @@ def article_published(*, article: Article) -> None:
     clients' own articles and strangers' articles go nowhere (the composer checks)."""
     from channels.email.outbound import email_reply_enqueue
     from channels.telegram.outbound import chat_for_ticket, telegram_reply_enqueue
+    from channels.whatsapp.outbound import sender_for_ticket, whatsapp_reply_enqueue
 
     if chat_for_ticket(article.ticket) is not None:
         telegram_reply_enqueue(article=article)
+        return
+    if sender_for_ticket(article.ticket) is not None:
+        # Within the 24-hour window by WhatsApp; outside it a template, or email (the composer decides).
+        whatsapp_reply_enqueue(article=article)
         return
 
     email_reply_enqueue(article=article)

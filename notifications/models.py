@@ -1,5 +1,6 @@
-"""In-app notifications for staff (the bell in the top bar), also sent by email. The row is
-the outbox: a Huey task mails the ones not mailed yet, and a periodic job retries."""
+"""In-app notifications for staff (the bell in the top bar), also sent by email and Telegram as
+each person chose (NotificationSetting). A Huey task hands the rows not handled yet to the outbox,
+and a periodic job retries. See docs/architecture/notifications.md."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -20,6 +21,8 @@ class Notification(models.Model):
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When the mailer handled the row: queued its email and/or Telegram message, or found that the
+    # person wants neither for this kind.
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
 
@@ -27,6 +30,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            # The live poll: "anything for me after id N?" (notifications/views.py, notification_live).
+            models.Index(fields=["user", "id"], name="notification_user_id"),
             models.Index(fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)),
             models.Index(fields=["created_at"], name="notification_unmailed", condition=Q(emailed_at__isnull=True)),
         ]
@@ -35,10 +40,30 @@ class Notification(models.Model):
         return self.text
 
 
+class NotificationSetting(models.Model):
+    """One person's choice for one kind of alert (notifications.choices.AlertKind). No row means
+    the defaults: shown in the app, mailed unless EMAIL_BY_DEFAULT says otherwise, no Telegram.
+    In-app is always on while the kind is enabled; `enabled=False` silences the kind entirely."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings")
+    kind = models.CharField(max_length=32)
+    enabled = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+    telegram = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_setting_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"
+
+
 class OutboxStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")  # the client's phone has it (WhatsApp status)
+    READ = "read", _("Read")  # the client opened it (WhatsApp status)
     FAILED = "failed", _("Failed")  # gave up after the retries, or refused permanently
     BOUNCED = "bounced", _("Bounced")  # accepted, then a delivery status notification came back
 
@@ -50,6 +75,15 @@ class OutboxKind(models.TextChoices):
     NOTIFICATION = "notification", _("Staff notification")
     CHAT = "chat", _("Chat message")  # a bot's own words in a chat (asking for the phone, /status)
     NOTICE = "notice", _("Client notice")
+
+
+class OutboxRoute(models.TextChoices):
+    """Why a reply took another path than the ticket's channel (shown to the agent on the article)."""
+
+    DIRECT = "", _("The ticket's channel")
+    TEMPLATE = "template", _("Template: outside the 24-hour window")
+    EMAIL = "email", _("Email: outside the 24-hour window")
+    WINDOW_CLOSED = "window_closed", _("Not sent: outside the 24-hour window")
 
 
 class OutboxMessage(models.Model):
@@ -73,6 +107,7 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=500, blank=True)
     message_id = models.CharField(max_length=500, blank=True)
     payload = models.BinaryField(blank=True)
+    route = models.CharField(max_length=16, choices=OutboxRoute.choices, default=OutboxRoute.DIRECT, blank=True)
     status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -89,6 +124,8 @@ class OutboxMessage(models.Model):
                 condition=Q(status__in=["queued", "sending"]),
             ),
             models.Index(fields=["recipient", "kind", "created_at"], name="outbox_recipient_recent"),
+            # WhatsApp statuses and email bounces find the row by the provider's message id.
+            models.Index(fields=["message_id"], name="outbox_message_id"),
         ]
 
     def __str__(self) -> str:

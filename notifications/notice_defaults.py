@@ -1,5 +1,5 @@
 """The built-in words of the client notices, in Russian and English (docs/architecture/notices.md).
-The data migration 0006 copied them into NoticeTemplate rows, which administrators edit; these are
+The data migration 0008 copied them into NoticeTemplate rows, which administrators edit; these are
 used when a row is missing and by "restore the default" on the template screen."""
 
 DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {

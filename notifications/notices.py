@@ -43,10 +43,11 @@ _FIELD = re.compile(r"\{([^{}]*)\}")
 
 # channel → "module.function(*, ticket, notice) -> (OutboxMessage, created) | None": queues the
 # notice to the ticket's client on that channel, or returns None when it cannot reach them.
-# A new channel plugs in with one line (e.g. "whatsapp": "channels.whatsapp.outbound.whatsapp_notice_enqueue").
+# A new channel plugs in with one line (docs/architecture/notices.md, "Adding a channel").
 NOTICE_SENDERS = {
     Channel.EMAIL.value: "channels.email.outbound.email_notice_enqueue",
     Channel.TELEGRAM.value: "channels.telegram.outbound.telegram_notice_enqueue",
+    Channel.WHATSAPP.value: "channels.whatsapp.outbound.whatsapp_notice_enqueue",
 }
 FALLBACK_CHANNEL = Channel.EMAIL.value
 

@@ -1,4 +1,4 @@
-"""The outbox: every message Otklik sends to a person (by email, by Telegram) goes through here
+"""The outbox: every message Otklik sends to a person (by email, Telegram, WhatsApp) goes through here
 (DESIGN.md, "delivery"; docs/architecture/email.md, "Outbound"; telegram.md, "Outbound").
 
 Each OutboxMessage.channel has a sender in SENDERS: "module.function(rows, now) -> {row id: status}"
@@ -57,6 +57,7 @@ MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
 SENDERS = {
     "email": "notifications.outbox.email_deliver",
     "telegram": "channels.telegram.outbound.telegram_deliver",
+    "whatsapp": "channels.whatsapp.outbound.whatsapp_deliver",
 }
 
 
@@ -91,12 +92,14 @@ def outbox_enqueue(
     ticket: Any = None,
     article: Any = None,
     mailbox: Mailbox | None = None,
+    route: str = "",
 ) -> tuple[OutboxMessage, bool]:
     """Queue one message, composed by `compose()` only when `dedup_key` is new.
 
     Returns (row, created). The row is sent by a task after the current transaction commits
     (nothing is sent if it rolls back). Call it inside the transaction that made the reason to
-    send (the reply, the ticket), so the two commit together."""
+    send (the reply, the ticket), so the two commit together. `route`: why the message takes
+    another path than the ticket's channel (OutboxRoute), shown on the article."""
     existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
     if existing is not None:
         return existing, False
@@ -114,6 +117,7 @@ def outbox_enqueue(
                 subject=email.subject[:500],
                 message_id=email.message_id[:500],
                 payload=email.payload,
+                route=route,
             )
     except IntegrityError:
         return OutboxMessage.objects.get(dedup_key=dedup_key), False
@@ -121,7 +125,9 @@ def outbox_enqueue(
     return row, True
 
 
-def outbox_bulk_enqueue(*, kind: str, items: Iterable[tuple[str, ComposedEmail]], channel: str = "email") -> int:
+def outbox_bulk_enqueue(
+    *, kind: str, items: Iterable[tuple[str, ComposedEmail | ComposedChatMessage]], channel: str = "email"
+) -> int:
     """Queue many (dedup_key, message) pairs in one INSERT, skipping keys already queued (staff
     notifications after an SLA sweep). One send task runs after commit. Returns how many rows
     the INSERT was given."""

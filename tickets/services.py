@@ -41,6 +41,7 @@ from tickets.models import (
     TicketPresence,
     TicketType,
 )
+from tickets.reference import reference
 
 
 @dataclass(frozen=True)
@@ -143,17 +144,20 @@ def _ref(obj: Any) -> dict[str, Any] | None:
 
 
 def _default_status() -> Status:
-    status = Status.objects.filter(is_default=True, is_active=True).first()
-    if status is None:
-        status = Status.objects.filter(category=StatusCategory.NEW, is_active=True).order_by("order").first()
+    # From the per-process reference snapshot (tickets/reference.py): every new ticket asks.
+    statuses = reference().active_statuses
+    status = next((s for s in statuses if s.is_default), None) or next(
+        (s for s in statuses if s.category == StatusCategory.NEW), None
+    )
     if status is None:
         raise ValidationError(_("No status for new tickets is configured."))
     return status
 
 
 def _default_priority() -> Priority:
-    priority = (
-        Priority.objects.filter(is_default=True, is_active=True).first() or Priority.objects.order_by("order").first()
+    ref = reference()
+    priority = next((p for p in ref.active_priorities if p.is_default), None) or next(
+        iter(ref.priorities.values()), None
     )
     if priority is None:
         raise ValidationError(_("No priorities are configured."))
@@ -161,7 +165,7 @@ def _default_priority() -> Priority:
 
 
 def _first_open_status() -> Status | None:
-    return Status.objects.filter(category=StatusCategory.OPEN, is_active=True).order_by("order").first()
+    return next((s for s in reference().active_statuses if s.category == StatusCategory.OPEN), None)
 
 
 def _check_consistency(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -27,8 +29,26 @@ def login(page: Page, base: str, email: str, portal: bool) -> None:
 def set_language(page: Page, base: str, language: str) -> None:
     page.goto(f"{base}/accounts/profile/")
     page.select_option("select[name=language]", language)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("form:has(select[name=language]) button[type=submit]").click()
     page.wait_for_load_state("networkidle")
+
+
+ASSIGN = """
+from accounts.models import User
+from tickets.models import Ticket
+from tickets.services import ticket_assign
+viewer = User.objects.get(email={email!r})
+colleague = User.objects.filter(role="agent", is_active=True).exclude(pk=viewer.pk).first()
+ticket = Ticket.objects.exclude(assignee=viewer).filter(status_category__in=["new", "open"]).order_by("-id").first()
+ticket_assign(ticket=ticket, actor=colleague, assignee=viewer)
+"""
+
+
+def assign_a_ticket_to(email: str) -> None:
+    """Through the services, in the database the server uses (same environment)."""
+    code = ASSIGN.format(email=email)
+    # The code is ours (a demo login from this file), not outside input.
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], check=True, capture_output=True)  # noqa: S603
 
 
 def main() -> None:
@@ -69,6 +89,11 @@ def main() -> None:
         ("busy_replies", "/notifications/notices/busy/"),
         ("busy_reply", "first-row:/notifications/notices/busy/"),
         ("company_notices", "company-notices:/customers/companies/"),
+        ("whatsapp_numbers", "/channels/whatsapp/"),
+        ("whatsapp_number", "first-whatsapp:/channels/whatsapp/"),
+        ("whatsapp_ticket", "first:/tickets/?view=all_open&channel=whatsapp"),
+        ("profile_notifications", "/accounts/profile/#notifications"),
+        ("live_alert", "alert:/tickets/?view=all_open"),
     ]
     portal_screens = [("portal_list", "/portal/"), ("portal_new", "/portal/new/"), ("portal_ticket", None)]
     with sync_playwright() as p:
@@ -98,6 +123,13 @@ def main() -> None:
                             company_href = page.locator("a.ticket-title").first.get_attribute("href") or "/"
                             company = company_href.strip("/").split("/")[-1]
                             path = f"/notifications/notices/company/{company}/"
+                        if path and path.startswith("first-whatsapp:"):
+                            # The first WhatsApp number's settings, or the empty form without one.
+                            page.goto(args.base + path.partition(":")[2])
+                            links = page.locator("table.list a[href*='/channels/whatsapp/']")
+                            path = (
+                                links.first.get_attribute("href") if links.count() else None
+                            ) or "/channels/whatsapp/new/"
                         if path and path.startswith(("first:", "intake:")):
                             # The first entry of a list page (its first a.ticket-title link).
                             kind, _sep, list_path = path.partition(":")
@@ -106,6 +138,18 @@ def main() -> None:
                             path = href
                             if kind == "intake":
                                 path = "/tickets/new/?equipment=" + href.strip("/").split("/")[-1]
+                        if path and path.startswith("alert:"):
+                            # A colleague assigns the viewer a ticket while the page is open: the
+                            # alert pops up with the next poll.
+                            page.goto(args.base + path.partition(":")[2])
+                            page.wait_for_load_state("networkidle")
+                            assign_a_ticket_to(who)
+                            page.locator(".toast").last.wait_for(timeout=8000)
+                            page.wait_for_timeout(400)
+                            target = out / f"{name}-{language}-{size_name}.png"
+                            page.screenshot(path=str(target), full_page=args.full_page)
+                            print(target)
+                            continue
                         if path is None:
                             page.goto(args.base + ("/portal/" if portal else "/tickets/?view=all_open"))
                             link = page.locator("a[href*='/tickets/']").filter(has_text="#").first

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from channels.choices import TelegramChatState
 from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
-from channels.telegram import api
+from channels.telegram import api, staff
 from channels.telegram.outbound import chat_language, chat_message_enqueue
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
@@ -51,10 +51,18 @@ def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
     if not isinstance(message, dict) or (message.get("chat") or {}).get("type") != "private":
         return None, None
     chat = _chat(bot, message)
-    if isinstance(message.get("contact"), dict):
-        return _contact_shared(chat, message, inbound)
     text = (message.get("text") or "").strip()
     command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
+    argument = text.split(maxsplit=1)[1].strip() if command and len(text.split(maxsplit=1)) == 2 else ""
+    if command == "/start" and argument.startswith(staff.CODE_PREFIX):
+        _staff_link(chat, argument, inbound)
+        return None, None
+    if chat.staff_user is not None:
+        # A staff member's alert chat: what they write here is not a client's request.
+        _say(chat, inbound, staff.staff_chat_answer(user=chat.staff_user, linked_now=False))
+        return None, None
+    if isinstance(message.get("contact"), dict):
+        return _contact_shared(chat, message, inbound)
     if chat.contact is None:
         if not command:
             chat.pending = [*chat.pending, inbound.pk]
@@ -81,8 +89,12 @@ def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
 
 def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
     person = message.get("from") or {}
-    chat, _created = TelegramChat.objects.select_for_update().get_or_create(
-        bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")}
+    # The chat's contact and ticket come in the same query (both are read for nearly every
+    # message); only the chat row is locked.
+    chat, _created = (
+        TelegramChat.objects.select_for_update(of=("self",))
+        .select_related("contact", "ticket", "staff_user")
+        .get_or_create(bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")})
     )
     full_name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p).strip()
     language = str(person.get("language_code") or "")[:2]
@@ -96,6 +108,17 @@ def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
         chat.save(update_fields=fields)
     chat.bot = bot
     return chat
+
+
+def _staff_link(chat: TelegramChat, code: str, inbound: InboundMessage) -> None:
+    """`/start <code>` from a staff member's profile link: the chat becomes their alert chat.
+    A code that does not work gets an explanation, and the chat stays as it was."""
+    user = staff.telegram_staff_link(chat=chat, code=code)
+    if user is not None:
+        _say(chat, inbound, staff.staff_chat_answer(user=user, linked_now=True), reply_markup={"remove_keyboard": True})
+        return
+    with translation.override(chat_language(chat)):
+        _say(chat, inbound, _("This link has expired or was already used. Open a new one from your Otklik profile."))
 
 
 def _keyboard(chat: TelegramChat) -> dict[str, Any]:
@@ -218,8 +241,10 @@ def _article(
         chat.save(update_fields=["ticket"])
         # The acknowledgement was queued by ticket_create's "created" hook (notifications/notices.py).
     if message.get("message_id") is not None:
-        TelegramMessageRef.objects.get_or_create(
-            chat=chat, message_id=int(message["message_id"]), defaults={"article": article}
+        # One INSERT; a message seen before (it cannot be: the update is stored once) keeps its article.
+        TelegramMessageRef.objects.bulk_create(
+            [TelegramMessageRef(chat=chat, message_id=int(message["message_id"]), article=article)],
+            ignore_conflicts=True,
         )
     return ticket, article
 

@@ -69,8 +69,8 @@ def telegram_poll_once(*, bot: TelegramBot, timeout: int = POLL_TIMEOUT) -> int:
 def telegram_bot_register_webhook(*, bot: TelegramBot) -> str:
     """Tell Telegram how updates reach this bot: webhook mode → setWebhook with our URL under
     OTKLIK_PUBLIC_URL and the bot's secret token; polling mode → deleteWebhook (getUpdates refuses
-    to work while a webhook is set). Returns the webhook URL ("" for polling); a refusal is kept in
-    the bot's last_error and raised as TelegramApiError."""
+    to work while a webhook is set); then getMe, for the bot's @username. Returns the webhook URL
+    ("" for polling); a refusal is kept in the bot's last_error and raised as TelegramApiError."""
     from django.conf import settings
     from django.urls import reverse
 
@@ -90,6 +90,13 @@ def telegram_bot_register_webhook(*, bot: TelegramBot) -> str:
             )
         else:
             api.call(bot.token, "deleteWebhook", {"drop_pending_updates": False})
+    except api.TelegramApiError as exc:
+        TelegramBot.objects.filter(pk=bot.pk).update(last_error=str(exc)[:5000], last_error_at=timezone.now())
+        raise
+    from channels.telegram.staff import telegram_bot_identify
+
+    try:
+        telegram_bot_identify(bot=bot)  # its @username, for staff members' link to it
     except api.TelegramApiError as exc:
         TelegramBot.objects.filter(pk=bot.pk).update(last_error=str(exc)[:5000], last_error_at=timezone.now())
         raise

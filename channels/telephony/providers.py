@@ -115,9 +115,12 @@ class MangoOffice:
 class Zadarma:
     """Zadarma PBX notifications: form posts with `event` NOTIFY_START, NOTIFY_INTERNAL,
     NOTIFY_ANSWER, NOTIFY_END, NOTIFY_RECORD, signed in the Signature header with
-    base64(hex(hmac_sha1(fields, secret))) over the fields their documentation lists per event
-    (the PHP examples base64 the hex digest). A call is its pbx_call_id. A GET with zd_echo is the
-    URL check, answered by the view."""
+    base64(hex(hmac_sha1(fields, secret))) over the fields their documentation lists per event.
+    Checked against Zadarma's official PHP client (github.com/zadarma/user-api-v1,
+    lib/Webhook/Notify*.php `getSignatureString()` and the base64 of `hash_hmac('sha1', …)`, whose
+    default output is hex): START/INTERNAL/END sign caller_id + called_did + call_start, ANSWER
+    caller_id + destination + call_start, RECORD pbx_call_id + call_id_with_rec. A call is its
+    pbx_call_id. A GET with zd_echo is the URL check, answered by the view."""
 
     name = "zadarma"
     SIGNED_FIELDS = {

@@ -26,6 +26,7 @@ class TelegramStandIn:
         self.updates: list[dict[str, Any]] = []
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, bytes)
         self.too_many: dict[str, int] = {}  # method → retry_after for its next call
+        self.bot_username = "otklik_test_bot"  # what getMe answers
         self.lock = threading.Lock()
         standin = self
 
@@ -96,6 +97,8 @@ class TelegramStandIn:
         if method == "getFile":
             path, data = self.files[params["file_id"]]
             return {"file_id": params["file_id"], "file_path": path, "file_size": len(data)}
+        if method == "getMe":
+            return {"id": 7000001, "is_bot": True, "first_name": "Otklik", "username": self.bot_username}
         if method.startswith("send"):
             return {"message_id": len(self.requests), "chat": {"id": params.get("chat_id")}}
         return True

@@ -187,8 +187,10 @@ def test_a_message_that_cannot_be_processed_is_kept_as_failed_and_processes_afte
     # given no status a new ticket could start in
     from intake.services import inbound_reprocess
     from tickets.models import Status
+    from tickets.reference import reference_changed
 
     Status.objects.update(is_active=False)
+    reference_changed()  # a queryset update sends no signal: tell the per-process snapshot
 
     # when a new request arrives
     _rcpt, data = send(lmtp, raw_email(subject="Потерянная заявка"), ["support@otklik.test"])
@@ -205,6 +207,7 @@ def test_a_message_that_cannot_be_processed_is_kept_as_failed_and_processes_afte
 
     # and when the statuses are fixed and it is processed again
     Status.objects.update(is_active=True)
+    reference_changed()
     inbound_reprocess(inbound=row)
     row.refresh_from_db()
 

@@ -71,10 +71,12 @@ def inbound_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 def inbound_download(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """The raw message as received, always as a download: it is whatever a stranger sent."""
+    """The raw message as received, always as a download: it is whatever a stranger sent. Mail as
+    .eml; the webhook channels (Telegram, WhatsApp, web form, telephony) stored JSON."""
     row = inbound_get_for_user(user=request.user, inbound_id=pk)
-    response = HttpResponse(bytes(row.raw), content_type="message/rfc822")
-    response["Content-Disposition"] = f'attachment; filename="inbound-{row.pk}.eml"'
+    is_mail = row.channel == "email"
+    response = HttpResponse(bytes(row.raw), content_type="message/rfc822" if is_mail else "application/json")
+    response["Content-Disposition"] = f'attachment; filename="inbound-{row.pk}.{"eml" if is_mail else "json"}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

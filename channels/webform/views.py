@@ -158,7 +158,14 @@ def _request_track(
         if ticket is not None
         else Article.objects.none()
     )
+    # In the widget's frame the visitor sees no address bar: the page spells its link out, to
+    # open in a tab of its own (without the frame's layout).
+    lang = request.GET.get("lang", "")[:2].lower()
+    track_url = request.build_absolute_uri(
+        reverse("webform:track", kwargs={"token": token}) + (f"?lang={lang}" if lang in ("ru", "en") else "")
+    )
     context = {
+        "track_url": track_url,
         "inbound": inbound,
         "ticket": ticket,
         "articles": articles,

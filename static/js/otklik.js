@@ -36,3 +36,11 @@ document.addEventListener("change", (event) => {
   };
   setInterval(tick, 15000);
 })();
+
+// Live alerts (templates/notifications/_live.html): each toast leaves after a while.
+document.addEventListener("htmx:afterSettle", () => {
+  document.querySelectorAll("#toasts .toast:not([data-timer])").forEach((toast) => {
+    toast.dataset.timer = "1";
+    setTimeout(() => { toast.classList.add("leaving"); setTimeout(() => toast.remove(), 500); }, 8000);
+  });
+});

@@ -37,3 +37,42 @@ def test_subject_matches_rank_above_body_matches(db):
     found = search.search_ticket_ids("серверная", limit=10)
     # then
     assert found == [in_title.pk, in_body.pk]
+
+
+def test_the_postgres_document_is_built_from_exactly_the_indexed_text(db):
+    """On PostgreSQL index_ticket builds the document in one statement; it must hold exactly what
+    _document_parts describes (the benchmark seeder and the SQLite index use that text)."""
+    from django.db import connection
+
+    from customers.models import ContactEmail, ContactPhone
+    from tests.factories import CompanyFactory, ContactFactory, UserFactory
+    from tickets.services import article_create
+
+    if connection.vendor != "postgresql":
+        import pytest
+
+        pytest.skip("the one-statement document is PostgreSQL's")
+    # given: a ticket with every part — empty ones too — and emails/phones in a non-id order
+    company = CompanyFactory(name="ООО «Ромашка»")
+    contact = ContactFactory(full_name="Анна Петрова", company=company)
+    ContactEmail.objects.create(contact=contact, email="second@romashka.ru")
+    ContactEmail.objects.create(contact=contact, email="main@romashka.ru", is_primary=True)
+    ContactPhone.objects.create(contact=contact, phone="+7 (495) 123-45-67", is_primary=True)
+    ContactPhone.objects.create(contact=contact, phone="8 800 555-35-35")
+    ticket = make_ticket(title="Протечка в серверной", description="", contact=contact)
+    article_create(ticket=ticket, author=UserFactory(), body="Выезжаем, будем через час")
+    article_create(ticket=ticket, author=None, author_contact=contact, body="Ждём\nна проходной")
+    # when
+    search.index_ticket(ticket.pk)
+    heading, body = search._document_parts(ticket.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT document = setweight(to_tsvector('russian', %s), 'A')"
+            " || setweight(to_tsvector('russian', %s), 'B'),"
+            " document::text FROM tickets_search WHERE ticket_id = %s",
+            [heading, body, ticket.pk],
+        )
+        same, document = cursor.fetchone()
+    # then
+    assert "Ждём\nна проходной" in body and "main@romashka.ru\nsecond@romashka.ru" in body
+    assert same, document

@@ -80,13 +80,26 @@ def _others_present(ticket, user) -> list[TicketPresence]:  # type: ignore[no-un
 
 
 def _deliveries() -> Prefetch:
-    """Each article's outgoing messages (queued / sent / failed / bounced) in one query; the
+    """Each article's outgoing messages (queued / sent / delivered / read / failed / bounced, and
+    the route a reply took outside WhatsApp's 24-hour window) in one query; the
     payload bytes stay in the database."""
     from notifications.models import OutboxKind, OutboxMessage
 
     rows = (
         OutboxMessage.objects.filter(kind=OutboxKind.REPLY)
-        .only("pk", "article_id", "recipient", "status", "last_error", "attempts", "next_attempt_at", "sent_at")
+        .only(
+            "pk",
+            "article_id",
+            "channel",
+            "route",
+            "subject",
+            "recipient",
+            "status",
+            "last_error",
+            "attempts",
+            "next_attempt_at",
+            "sent_at",
+        )
         .order_by("id")
     )
     return Prefetch("outbox_messages", queryset=rows, to_attr="deliveries")

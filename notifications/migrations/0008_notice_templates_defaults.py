@@ -64,6 +64,6 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("notifications", "0005_notice_templates_company_switches_busy_reply")]
+    dependencies = [("notifications", "0007_notice_templates_company_switches_busy_reply")]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
