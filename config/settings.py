@@ -232,6 +232,7 @@ OTKLIK_WEBFORM_PER_IP_HOUR = int(os.environ.get("OTKLIK_WEBFORM_PER_IP_HOUR", "1
 OTKLIK_WEBFORM_PER_CONTACT_HOUR = int(os.environ.get("OTKLIK_WEBFORM_PER_CONTACT_HOUR", "5"))
 # How long a request's tracking link (/request/<token>/) stays valid.
 OTKLIK_WEBFORM_TRACK_DAYS = int(os.environ.get("OTKLIK_WEBFORM_TRACK_DAYS", "365"))
+OTKLIK_NOTICE_LINK_DAYS = int(os.environ.get("OTKLIK_NOTICE_LINK_DAYS", "90"))
 
 # Telephony webhooks (channels/telephony/; /channels/telephony/<provider>/). A provider is off
 # until its secret is set.

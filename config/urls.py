@@ -19,6 +19,7 @@ urlpatterns = [
     path("automation/", include("automation.urls_assignment")),
     path("api/", include("api.urls")),
     path("request/", include("channels.webform.urls")),
+    path("notices/", include("notifications.public_urls")),
     path("widget.js", widget_js, name="widget_js"),
 ]
 

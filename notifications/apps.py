@@ -11,3 +11,11 @@ class NotificationsConfig(AppConfig):
         from notifications.alerts import alerts_register
 
         alerts_register()
+
+        # Client notices hang off every ticket change (docs/architecture/notices.md).
+        from notifications.delivery import HOOK_ORDER, ticket_created, ticket_creation_started, ticket_updated
+        from tickets.hooks import hook_register
+
+        hook_register("created", ticket_creation_started, order=0)
+        hook_register("created", ticket_created, order=HOOK_ORDER)
+        hook_register("updated", ticket_updated, order=HOOK_ORDER)

@@ -1,4 +1,5 @@
-"""Kinds of staff alerts a person can tune in their profile (docs/architecture/notifications.md)."""
+"""Choices of staff alerts a person can tune in their profile (docs/architecture/notifications.md)
+and of the client notices (docs/architecture/notices.md)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,3 +25,22 @@ EMAIL_BY_DEFAULT = frozenset(AlertKind) - {AlertKind.TICKET_NEW}
 # When one change earns a person two alerts about the same ticket (created, then assigned to
 # them by a rule in the same transaction), the one not delivered yet becomes the weightier.
 KIND_WEIGHT = {AlertKind.TICKET_NEW: 1, AlertKind.CLIENT_REPLIED: 2, AlertKind.TICKET_ASSIGNED: 3}
+
+
+class NoticeKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", _("Request received")
+    ASSIGNED = "assigned", _("Engineer assigned")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    RESOLVED = "resolved", _("Request resolved")
+    BUSY = "busy", _("All operators busy")
+
+
+class NoticeLanguage(models.TextChoices):
+    RU = "ru", "Русский"
+    EN = "en", "English"
+
+
+class BusyHours(models.TextChoices):
+    ALWAYS = "always", _("At any time")
+    BUSINESS = "business", _("Only during business hours")
+    OUTSIDE = "outside", _("Only outside business hours")

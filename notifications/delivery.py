@@ -1,6 +1,9 @@
 """Telling clients about what happened on their ticket, on the channel that reaches them
-(DESIGN.md, "delivery"). Ticket services call these explicitly, inside their transaction; each
-hands over to the channel's composer, which queues outbox rows (sent after commit).
+(DESIGN.md, "delivery"). Agents' replies are handed to the channel's composer here; the client
+notices (received, assigned, status, resolved — docs/architecture/notices.md) are decided in
+ticket_created/ticket_updated, which listen to every ticket change through tickets/hooks.py and
+send through notifications/notices.py. Everything queues outbox rows inside the change's
+transaction (sent after commit).
 Client channels with a sender: email (channels/email/outbound.py), Telegram
 (channels/telegram/outbound.py) and WhatsApp (channels/whatsapp/outbound.py). A reply goes back on
 the channel the ticket came by when that channel can reach the client (a Telegram ticket with a
@@ -8,7 +11,26 @@ linked chat, a WhatsApp ticket with its sender), else by email."""
 
 from __future__ import annotations
 
-from tickets.models import Article, Status, Ticket, TicketEvent
+from contextvars import ContextVar
+from typing import Any
+
+from notifications.choices import NoticeKind
+from notifications.notices import notice_send
+from tickets.choices import Channel, EventKind, StatusCategory
+from tickets.models import Article, Ticket, TicketEvent
+
+# Run after the automation's rules and assignment strategies (order 100–200): a rule that assigns
+# a new ticket has done so by the time the notice is composed.
+HOOK_ORDER = 900
+# Tickets whose "created" hooks are running: changes made then (a rule assigning the new ticket)
+# are part of the registration, and the acknowledgement is the one notice about it — not
+# "engineer assigned" before "request received".
+_being_created: ContextVar[frozenset[int]] = ContextVar("tickets_being_created", default=frozenset())
+
+
+def ticket_creation_started(*, ticket: Ticket, **_: Any) -> None:
+    """Hook "created", first of all."""
+    _being_created.set(_being_created.get() | {ticket.pk})
 
 
 def article_published(*, article: Article) -> None:
@@ -29,11 +51,33 @@ def article_published(*, article: Article) -> None:
     email_reply_enqueue(article=article)
 
 
-def ticket_status_changed(*, ticket: Ticket, status: Status, event: TicketEvent, by_client: bool) -> None:
-    """The ticket moved to `status` (event recorded): tell the client when it was resolved or
-    waits for them — unless the client moved it themselves."""
-    if by_client:
-        return
-    from channels.email.outbound import email_status_notice_enqueue
+def _latest_event_id(ticket: Ticket, kind: str) -> int | None:
+    return TicketEvent.objects.filter(ticket=ticket, kind=kind).order_by("-id").values_list("pk", flat=True).first()
 
-    email_status_notice_enqueue(ticket=ticket, status=status, event=event)
+
+def ticket_created(*, ticket: Ticket, **_: Any) -> None:
+    """Hook "created": acknowledge the request ("Заявка №347 принята") on its channel. Not for
+    email tickets: the inbound mail pipeline acknowledges those itself, knowing whether the mail
+    may be answered automatically (channels/email/outbound.py, ticket_acknowledge)."""
+    _being_created.set(_being_created.get() - {ticket.pk})
+    if ticket.channel == Channel.EMAIL:
+        return
+    notice_send(ticket=ticket, kind=NoticeKind.ACKNOWLEDGEMENT, dedup_key=f"ack:{ticket.pk}")
+
+
+def ticket_updated(*, ticket: Ticket, actor: Any, changed: frozenset[str], **_: Any) -> None:
+    """Hook "updated": an engineer was assigned; the status moved to "resolved" (confirm or
+    reopen) or to a status the company announces — unless the client moved it themselves, or the
+    change is part of the ticket's registration (see _being_created)."""
+    if ticket.pk in _being_created.get():
+        return
+    if "assignee" in changed and ticket.assignee_id is not None:
+        event_id = _latest_event_id(ticket, EventKind.ASSIGNED)
+        notice_send(ticket=ticket, kind=NoticeKind.ASSIGNED, dedup_key=f"assigned:{event_id}")
+    if "status" in changed and not (actor is not None and actor.is_client):
+        status = ticket.status
+        event_id = _latest_event_id(ticket, EventKind.STATUS_CHANGED)
+        if status.category == StatusCategory.RESOLVED:
+            notice_send(ticket=ticket, kind=NoticeKind.RESOLVED, dedup_key=f"status:{event_id}")
+        elif not status.is_delay:  # a delay is our own plan, not news for the client
+            notice_send(ticket=ticket, kind=NoticeKind.STATUS_CHANGED, dedup_key=f"status:{event_id}", status=status)

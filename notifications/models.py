@@ -3,10 +3,13 @@ each person chose (NotificationSetting). A Huey task hands the rows not handled 
 and a periodic job retries. See docs/architecture/notifications.md."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from notifications.choices import BusyHours, NoticeKind, NoticeLanguage
 
 
 class Notification(models.Model):
@@ -72,6 +75,7 @@ class OutboxKind(models.TextChoices):
     NOTIFICATION = "notification", _("Staff notification")
     CHAT = "chat", _("Chat message")  # a bot's own words in a chat (asking for the phone, /status)
     WEBHOOK = "webhook", _("Webhook")  # an automation rule's POST (automation/rules/webhooks.py)
+    NOTICE = "notice", _("Client notice")
 
 
 class OutboxRoute(models.TextChoices):
@@ -127,3 +131,107 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.kind} → {self.recipient}"
+
+
+class NoticeTemplate(models.Model):
+    """The words of one client notice in one language (docs/architecture/notices.md). `subject` is
+    used by email only; chat channels send the body. Placeholders: notifications/notices.py."""
+
+    kind = models.CharField(_("notice"), max_length=20, choices=NoticeKind.choices)
+    language = models.CharField(_("language"), max_length=2, choices=NoticeLanguage.choices)
+    subject = models.CharField(_("email subject"), max_length=255)
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice template")
+        verbose_name_plural = _("notice templates")
+        ordering = ["kind", "language"]
+        constraints = [models.UniqueConstraint(fields=["kind", "language"], name="notice_template_kind_language")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from notifications.notices import placeholders_check
+
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                placeholders_check(getattr(self, field))
+            except ValidationError as exc:
+                errors[field] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+
+class CompanyNoticeSettings(models.Model):
+    """Which notices a company's contacts get. A company without a row gets the defaults
+    (acknowledgement, assigned and resolved on; busy on; statuses of the "pending" category
+    announced) — see notifications/notices.py, notice_settings_for()."""
+
+    company = models.OneToOneField(
+        "customers.Company", on_delete=models.CASCADE, primary_key=True, related_name="notice_settings"
+    )
+    acknowledgement = models.BooleanField(_("request received"), default=True)
+    assigned = models.BooleanField(_("engineer assigned"), default=True)
+    resolved = models.BooleanField(_("request resolved"), default=True)
+    busy = models.BooleanField(_("all operators busy"), default=True)
+    announced_statuses = models.ManyToManyField(
+        "tickets.Status",
+        verbose_name=_("announced statuses"),
+        blank=True,
+        related_name="+",
+        help_text=_("The client is told when their request moves to one of these statuses."),
+    )
+
+    class Meta:
+        verbose_name = _("company notice settings")
+        verbose_name_plural = _("company notice settings")
+
+    def __str__(self) -> str:
+        return str(self.company)
+
+
+class TeamBusyReply(models.Model):
+    """A team's automatic "all operators are busy" reply: sent once to a client whose request
+    had no public answer from an agent `after_minutes` after it came (notifications/busy.py)."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, primary_key=True, related_name="busy_reply")
+    enabled = models.BooleanField(_("enabled"), default=False)
+    after_minutes = models.PositiveIntegerField(
+        _("after, minutes"), default=15, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
+    hours = models.CharField(_("when"), max_length=10, choices=BusyHours.choices, default=BusyHours.ALWAYS)
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar",
+        verbose_name=_("business calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty: the default calendar."),
+    )
+    # Requests that came before the reply was switched on never get it (no flood of old tickets).
+    enabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("busy auto-reply")
+        verbose_name_plural = _("busy auto-replies")
+
+    def __str__(self) -> str:
+        return str(self.team)
+
+
+class BusyReplyClaim(models.Model):
+    """A ticket the busy auto-reply has been decided for (sent, or found unreachable): the row is
+    the claim, so two workers never send it twice (the primary key refuses the second)."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"busy reply for ticket {self.ticket_id}"

@@ -17,9 +17,17 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Team, User
+from customers.models import Company
 from notifications.choices import EMAIL_BY_DEFAULT, AlertKind
-from notifications.models import Notification, NotificationSetting, OutboxKind
+from notifications.models import (
+    CompanyNoticeSettings,
+    NoticeTemplate,
+    Notification,
+    NotificationSetting,
+    OutboxKind,
+    TeamBusyReply,
+)
 from notifications.outbox import (
     MAIL_POLICY,
     ComposedChatMessage,
@@ -27,7 +35,8 @@ from notifications.outbox import (
     default_sender,
     outbox_bulk_enqueue,
 )
-from tickets.models import Ticket
+from sla.models import BusinessCalendar
+from tickets.models import Status, Ticket
 
 
 def notify(*, users: Iterable[User | None], text: str, kind: str, ticket: Ticket | None = None) -> list[Notification]:
@@ -203,3 +212,87 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+# ---------------------------------------------------------------- client notices (docs/architecture/notices.md)
+
+
+@transaction.atomic
+def notice_resolution_confirm(*, ticket: Ticket) -> bool:
+    """The client confirmed a resolved request from the link in the notice: close it (the first
+    active "closed" status). Returns False when it was not resolved (already closed, reopened)."""
+    from tickets.choices import StatusCategory
+    from tickets.models import Status
+    from tickets.services import ticket_set_status
+
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status_category != StatusCategory.RESOLVED or ticket.merged_into_id is not None:
+        return False
+    closed = Status.objects.filter(category=StatusCategory.CLOSED, is_active=True).order_by("order", "id").first()
+    if closed is None:
+        return False
+    return ticket_set_status(ticket=ticket, actor=None, status=closed)
+
+
+@transaction.atomic
+def notice_resolution_reopen(*, ticket: Ticket, comment: str) -> None:
+    """The client says a resolved request is not done, from the link in the notice: their comment
+    becomes their message on the ticket, which reopens it (tickets.services.article_create).
+    Raises ValidationError for an empty comment or a request that no longer takes messages."""
+    from django.core.exceptions import ValidationError
+
+    from tickets.choices import Channel, StatusCategory
+    from tickets.services import article_create
+
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Tell us what is still wrong.")})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status_category == StatusCategory.CLOSED or ticket.merged_into_id is not None:
+        raise ValidationError(_("This request is closed. Create a new request if you still need help."))
+    article_create(ticket=ticket, author=None, author_contact=ticket.contact, body=comment, channel=Channel.WEB)
+
+
+@transaction.atomic
+def notice_template_update(*, template: NoticeTemplate, subject: str, body: str) -> NoticeTemplate:
+    """Change the words of a client notice. Raises ValidationError for an empty text or an
+    unknown placeholder (the message lists the known ones)."""
+    template.subject = subject.strip()
+    template.body = body.strip()
+    template.full_clean()
+    template.save(update_fields=["subject", "body", "updated_at"])
+    return template
+
+
+@transaction.atomic
+def company_notice_settings_update(
+    *,
+    company: Company,
+    acknowledgement: bool,
+    assigned: bool,
+    resolved: bool,
+    busy: bool,
+    announced_statuses: Iterable[Status],
+) -> CompanyNoticeSettings:
+    """Which notices the company's contacts get, and which statuses they are told about."""
+    row, _created = CompanyNoticeSettings.objects.select_for_update().get_or_create(company=company)
+    row.acknowledgement, row.assigned, row.resolved, row.busy = acknowledgement, assigned, resolved, busy
+    row.save()
+    row.announced_statuses.set(list(announced_statuses))
+    return row
+
+
+@transaction.atomic
+def team_busy_reply_update(
+    *, team: Team, enabled: bool, after_minutes: int, hours: str, calendar: BusinessCalendar | None
+) -> TeamBusyReply:
+    """The team's busy auto-reply. Switching it on starts it for requests that come from now on
+    (older unanswered ones are not told "busy" days later). Raises ValidationError for a delay
+    outside 1 minute … 7 days."""
+    row, _created = TeamBusyReply.objects.select_for_update().get_or_create(team=team)
+    if enabled and (not row.enabled or row.enabled_at is None):
+        row.enabled_at = timezone.now()
+    row.enabled, row.after_minutes, row.hours, row.calendar = enabled, after_minutes, hours, calendar
+    row.full_clean()
+    row.save()
+    return row

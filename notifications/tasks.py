@@ -50,3 +50,12 @@ def outbox_send_due_task() -> int:
 def outbox_send_due_periodic() -> int:
     """Every minute: send what is due — retries, and rows whose on-commit send never ran."""
     return outbox_send_due()
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("busy-replies")
+def busy_replies_periodic() -> int:
+    """Every minute: "all operators are busy" to clients nobody has answered yet (notifications/busy.py)."""
+    from notifications.busy import busy_replies_send
+
+    return busy_replies_send()

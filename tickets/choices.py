@@ -61,6 +61,7 @@ class EventKind(models.TextChoices):
     SLA_ESCALATED = "sla_escalated", _("SLA escalation")
     RULE_FIRED = "rule_fired", _("Automation rule fired")
     RULES_CUT_OFF = "rules_cut_off", _("Automation rules cut off (loop)")
+    NOTICE_SENT = "notice_sent", _("Client notified")
 
 
 class Sort(models.TextChoices):

@@ -288,6 +288,12 @@ class Ticket(models.Model):
                 name="ticket_open_sla_due",
                 condition=Q(status_category__in=[c.value for c in OPEN_CATEGORIES]),
             ),
+            # The busy auto-reply's sweep (notifications/busy.py): open tickets no agent answered yet.
+            models.Index(
+                fields=["team", "created_at"],
+                name="ticket_unanswered",
+                condition=Q(first_response_at__isnull=True, status_category__in=[c.value for c in OPEN_CATEGORIES]),
+            ),
         ]
 
     def __str__(self) -> str:

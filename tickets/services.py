@@ -496,7 +496,7 @@ def ticket_set_status(
         fields += ["resolved_at", "closed_at"]
     ticket.updated_at = now
     ticket.save(update_fields=fields)
-    event = _record(
+    _record(
         ticket,
         EventKind.STATUS_CHANGED,
         actor=actor,
@@ -507,9 +507,7 @@ def ticket_set_status(
         },
     )
     _sla_refresh(ticket)
-    from notifications.delivery import ticket_status_changed
-
-    ticket_status_changed(ticket=ticket, status=status, event=event, by_client=actor is not None and actor.is_client)
+    # The client hears of it through the "updated" hook (notifications/delivery.py, ticket_updated).
     hooks_run("updated", ticket=ticket, actor=actor, changed=[name for name in fields if name != "updated_at"])
     return True
 

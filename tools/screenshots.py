@@ -84,6 +84,11 @@ def main() -> None:
         ("mailboxes", "/channels/mailboxes/"),
         ("mailbox", "first-mailbox:/channels/mailboxes/"),
         ("failed_inbound", "/channels/inbound/failed/"),
+        ("notice_templates", "/notifications/notices/"),
+        ("notice_template", "first-row:/notifications/notices/"),
+        ("busy_replies", "/notifications/notices/busy/"),
+        ("busy_reply", "first-row:/notifications/notices/busy/"),
+        ("company_notices", "company-notices:/customers/companies/"),
         ("whatsapp_numbers", "/channels/whatsapp/"),
         ("whatsapp_number", "first-whatsapp:/channels/whatsapp/"),
         ("whatsapp_ticket", "first:/tickets/?view=all_open&channel=whatsapp"),
@@ -119,6 +124,15 @@ def main() -> None:
                         if path and path.startswith("first-mailbox:"):
                             page.goto(args.base + path.partition(":")[2])
                             path = page.locator("a[href*='/channels/mailboxes/']").last.get_attribute("href") or "/"
+                        if path and path.startswith("first-row:"):
+                            # The first link in a settings table.
+                            page.goto(args.base + path.partition(":")[2])
+                            path = page.locator("table.list tbody a").first.get_attribute("href") or "/"
+                        if path and path.startswith("company-notices:"):
+                            page.goto(args.base + path.partition(":")[2])
+                            company_href = page.locator("a.ticket-title").first.get_attribute("href") or "/"
+                            company = company_href.strip("/").split("/")[-1]
+                            path = f"/notifications/notices/company/{company}/"
                         if path and path.startswith("first-whatsapp:"):
                             # The first WhatsApp number's settings, or the empty form without one.
                             page.goto(args.base + path.partition(":")[2])

@@ -1,6 +1,6 @@
-"""Composing the email Otklik sends to clients: agents' replies, acknowledgements of new requests,
-status notices. Each is composed once and queued in the outbox (notifications/outbox.py), which
-sends and retries. See docs/architecture/email.md, "Outbound".
+"""Composing the email Otklik sends to clients: agents' replies and the client notices (received,
+assigned, status, resolved, busy — worded by notifications/notices.py). Each is composed once and
+queued in the outbox (notifications/outbox.py), which sends and retries. See docs/architecture/email.md, "Outbound".
 
 Who gets email (one rule for every kind):
 - The ticket's contact, when active and email-reachable: the address they last wrote from on
@@ -36,10 +36,12 @@ from django.utils.translation import gettext as _
 from channels.choices import MessageDirection
 from channels.email.parsing import ParsedEmail
 from channels.models import EmailMessageRef, Mailbox
+from notifications.choices import NoticeKind
 from notifications.models import OutboxKind, OutboxMessage
+from notifications.notices import Notice
 from notifications.outbox import MAIL_POLICY, ComposedEmail, outbox_enqueue
-from tickets.choices import ArticleKind, AuthorKind, Channel, StatusCategory
-from tickets.models import Article, Status, Ticket, TicketEvent
+from tickets.choices import ArticleKind, AuthorKind, Channel
+from tickets.models import Article, Ticket
 
 LANGUAGES = ("ru", "en")
 
@@ -362,13 +364,18 @@ def _mailbox_for_new_ticket(ticket: Ticket, parsed: ParsedEmail) -> Mailbox | No
 def ticket_acknowledge(
     *, ticket: Ticket, article: Article, parsed: ParsedEmail, mailbox: Mailbox | None = None, **more: Any
 ) -> OutboxMessage | None:
-    """Acknowledge a new email ticket to its sender ("Request #347 received"), an
-    acknowledgement hook (channels/email/hooks.py) the inbound pipeline calls inside its
-    transaction. Not sent when the mailbox does not acknowledge, the mail refuses automatic
-    replies (parsed.auto_reply_refused: Auto-Submitted, bulk, lists, our own mail…), the article
-    is a stranger's, or the sender already had mailbox.auto_replies_per_day acknowledgements in
-    the last 24 hours (a mail loop stops there)."""
+    """Acknowledge a new email ticket to its sender ("Заявка №347 принята"), an acknowledgement
+    hook (channels/email/hooks.py) the inbound pipeline calls inside its transaction: the client
+    notice "acknowledgement" (notifications/notices.py) with the mail's own rules. Not sent when
+    the company switched the notice off or the ticket has no contact, the mailbox does not
+    acknowledge, the mail refuses automatic replies (parsed.auto_reply_refused: Auto-Submitted,
+    bulk, lists, our own mail…), the article is a stranger's, or the sender already had
+    mailbox.auto_replies_per_day acknowledgements in the last 24 hours (a mail loop stops there)."""
+    from notifications.notices import notice_compose, notice_record, notice_wanted
+
     if article.from_stranger or parsed.auto_reply_refused:
+        return None
+    if not notice_wanted(ticket=ticket, kind=NoticeKind.ACKNOWLEDGEMENT):
         return None
     mailbox = mailbox or _mailbox_for_new_ticket(ticket, parsed)
     if mailbox is None or not mailbox.auto_reply:
@@ -381,84 +388,107 @@ def ticket_acknowledge(
         return None
     to = (target.name or (ticket.contact.full_name if ticket.contact else ""), address)
     message_id = parsed.message_id
-    references = [*parsed.references, *([message_id] if message_id else [])]
+    references = list(dict.fromkeys([*parsed.references, *([message_id] if message_id else [])]))
+    notice = notice_compose(ticket=ticket, kind=NoticeKind.ACKNOWLEDGEMENT, dedup_key=f"ack:{ticket.pk}")
+    row, created = _notice_enqueue(
+        ticket=ticket,
+        notice=notice,
+        mailbox=mailbox,
+        to=to,
+        thread=(message_id, references[-MAX_REFERENCES:]),
+        dedup_key=f"email:ack:{ticket.pk}",
+    )
+    if created:
+        notice_record(ticket=ticket, kind=NoticeKind.ACKNOWLEDGEMENT, row=row)
+    return row
 
+
+# What the email adds to a notice's text: how to answer by mail.
+def _hint(kind: str) -> str:
+    if kind == NoticeKind.ACKNOWLEDGEMENT:
+        return _("To add something, reply to this email and keep the request number in the subject.")
+    if kind == NoticeKind.RESOLVED:
+        return _(
+            "If the problem is still there or something is left to do, just reply to this email: "
+            "the request will be reopened."
+        )
+    if kind == NoticeKind.STATUS_CHANGED:
+        return _("To answer, reply to this email.")
+    return ""
+
+
+NOTICE_OUTBOX_KINDS = {
+    NoticeKind.ACKNOWLEDGEMENT: OutboxKind.ACKNOWLEDGEMENT,
+    NoticeKind.RESOLVED: OutboxKind.STATUS,
+    NoticeKind.STATUS_CHANGED: OutboxKind.STATUS,
+}
+
+
+def _notice_enqueue(
+    *,
+    ticket: Ticket,
+    notice: Notice,
+    mailbox: Mailbox,
+    to: tuple[str, str],
+    dedup_key: str,
+    thread: tuple[str, list[str]] | None = None,
+) -> tuple[OutboxMessage, bool]:
     def compose() -> ComposedEmail:
-        with translation.override(_language(ticket, mailbox)):
-            text, html = _render("ack", {"ticket": ticket, "mailbox": mailbox, "signature": _signature(mailbox)})
-            subject = _("Request #%(number)s received: %(title)s") % {"number": ticket.number, "title": ticket.title}
+        in_reply_to, references = thread if thread is not None else thread_ids(ticket)
+        with translation.override(notice.language):
+            hint = _hint(notice.kind)
+            context = {"ticket": ticket, "body": notice.body, "hint": hint, "signature": _signature(mailbox)}
+            context["paragraphs"] = [p.strip() for p in notice.body.split("\n\n") if p.strip()]
+            text = render_to_string("channels/email/notice.txt", context).strip() + "\n"
+            html = render_to_string("channels/email/notice.html", context)
         return _compose(
             ticket=ticket,
             mailbox=mailbox,
             to=to,
             cc=[],
-            subject=f"{subject} {subject_tag(ticket, mailbox)}",
+            subject=f"{notice.subject} {subject_tag(ticket, mailbox)}",
             text=text,
             html=html,
-            in_reply_to=message_id,
-            references=list(dict.fromkeys(references))[-MAX_REFERENCES:],
-            auto_submitted="auto-replied",
+            in_reply_to=in_reply_to,
+            references=references,
+            auto_submitted="auto-replied" if notice.kind == NoticeKind.ACKNOWLEDGEMENT else "auto-generated",
         )
 
     row, created = outbox_enqueue(
-        kind=OutboxKind.ACKNOWLEDGEMENT,
-        dedup_key=f"email:ack:{ticket.pk}",
+        kind=NOTICE_OUTBOX_KINDS.get(notice.kind, OutboxKind.NOTICE),  # type: ignore[call-overload]
+        dedup_key=dedup_key,
         compose=compose,
         ticket=ticket,
         mailbox=mailbox,
     )
     if created:
         _remember(message_id=row.message_id, ticket=ticket)
-    return row
+    return row, created
 
 
-# Status categories the client hears about, and the template for each.
-STATUS_NOTICES = {StatusCategory.RESOLVED: "status_resolved", StatusCategory.PENDING: "status_pending"}
+def _refuses_automatic_replies(ticket: Ticket) -> bool:
+    """The mail that opened the ticket said not to answer it automatically (RFC 3834: an
+    autoresponder, a list, bulk mail — the parser's verdict, kept in email_meta)."""
+    meta = (
+        Article.objects.filter(ticket=ticket, channel=Channel.EMAIL)
+        .order_by("created_at", "id")
+        .values_list("email_meta", flat=True)
+        .first()
+    )
+    return isinstance(meta, dict) and bool(meta.get("auto_reply_refused"))
 
 
-def email_status_notice_enqueue(*, ticket: Ticket, status: Status, event: TicketEvent) -> OutboxMessage | None:
-    """Tell an email-reachable client that their ticket was resolved (reply to reopen) or waits
-    for their answer. One notice per status-change event. Call inside that change's transaction."""
-    template = STATUS_NOTICES.get(status.category)  # type: ignore[call-overload]
-    if template is None or status.is_delay:  # a delay is our own plan, not a question to the client
+def email_notice_enqueue(*, ticket: Ticket, notice: Notice) -> tuple[OutboxMessage, bool] | None:
+    """The email sender of client notices (notifications/notices.py, NOTICE_SENDERS): the notice to
+    the email-reachable client (module docstring: who gets email), as automatic mail in the
+    ticket's thread. None when the client has no address or there is no mailbox, and for the
+    busy auto-reply when the client's mail refused automatic replies."""
+    if notice.kind == NoticeKind.BUSY and _refuses_automatic_replies(ticket):
         return None
     to = client_recipient(ticket)
     mailbox = mailbox_for_ticket(ticket) if to else None
     if to is None or mailbox is None:
         return None
-
-    def compose() -> ComposedEmail:
-        in_reply_to, references = thread_ids(ticket)
-        language = _language(ticket, mailbox)
-        with translation.override(language):
-            status_name = status.name_ru if language == "ru" else status.name_en
-            context = {"ticket": ticket, "mailbox": mailbox, "signature": _signature(mailbox), "status": status_name}
-            text, html = _render(template, context)
-            if status.category == StatusCategory.RESOLVED:
-                subject = _("Request #%(number)s resolved: %(title)s")
-            else:
-                subject = _("Request #%(number)s is waiting for your reply: %(title)s")
-            subject = subject % {"number": ticket.number, "title": ticket.title}
-        return _compose(
-            ticket=ticket,
-            mailbox=mailbox,
-            to=to,
-            cc=[],
-            subject=f"{subject} {subject_tag(ticket, mailbox)}",
-            text=text,
-            html=html,
-            in_reply_to=in_reply_to,
-            references=references,
-            auto_submitted="auto-generated",
-        )
-
-    row, created = outbox_enqueue(
-        kind=OutboxKind.STATUS,
-        dedup_key=f"email:status:{event.pk}",
-        compose=compose,
-        ticket=ticket,
-        mailbox=mailbox,
+    return _notice_enqueue(
+        ticket=ticket, notice=notice, mailbox=mailbox, to=to, dedup_key=f"email:notice:{notice.dedup_key}"
     )
-    if created:
-        _remember(message_id=row.message_id, ticket=ticket)
-    return row

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from channels.choices import TelegramChatState
 from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram import api, staff
-from channels.telegram.outbound import chat_language, chat_message_enqueue, telegram_acknowledgement_enqueue
+from channels.telegram.outbound import chat_language, chat_message_enqueue
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
 from intake.models import InboundMessage
@@ -239,7 +239,7 @@ def _article(
         article = found
         chat.ticket = ticket
         chat.save(update_fields=["ticket"])
-        telegram_acknowledgement_enqueue(chat=chat, ticket=ticket)
+        # The acknowledgement was queued by ticket_create's "created" hook (notifications/notices.py).
     if message.get("message_id") is not None:
         # One INSERT; a message seen before (it cannot be: the update is stored once) keeps its article.
         TelegramMessageRef.objects.bulk_create(

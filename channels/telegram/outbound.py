@@ -19,12 +19,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from channels.models import TelegramBot, TelegramChat
 from channels.telegram import api
+from notifications.choices import NoticeKind
 from notifications.models import OutboxKind, OutboxMessage, OutboxStatus
+from notifications.notices import Notice
 from notifications.outbox import ComposedChatMessage, outbox_enqueue, record_deferred, record_failure, record_sent
 from tickets.choices import ArticleKind, AuthorKind, Channel
 from tickets.models import Article, Attachment, Ticket
@@ -115,13 +116,17 @@ def telegram_reply_enqueue(*, article: Article) -> list[OutboxMessage]:
     return rows
 
 
-def telegram_acknowledgement_enqueue(*, chat: TelegramChat, ticket: Ticket) -> OutboxMessage:
-    """ "Заявка №N принята" in the client's language, when a chat message opened a ticket."""
-    with translation.override(chat_language(chat)):
-        text = _("Request №%(number)s is accepted. We will answer here.") % {"number": ticket.number}
-    return chat_message_enqueue(
-        chat=chat, text=text, dedup_key=f"telegram:ack:{ticket.pk}", kind=OutboxKind.ACKNOWLEDGEMENT, ticket=ticket
-    )
+def telegram_notice_enqueue(*, ticket: Ticket, notice: Notice) -> tuple[OutboxMessage, bool] | None:
+    """The Telegram sender of client notices (notifications/notices.py, NOTICE_SENDERS): the
+    notice's text to the ticket's chat ("Заявка №347 принята"), or None without a chat."""
+    chat = chat_for_ticket(ticket)
+    if chat is None:
+        return None
+    dedup_key = f"telegram:notice:{notice.dedup_key}"
+    existed = OutboxMessage.objects.filter(dedup_key=dedup_key).exists()
+    kind = OutboxKind.ACKNOWLEDGEMENT if notice.kind == NoticeKind.ACKNOWLEDGEMENT else OutboxKind.NOTICE
+    row = chat_message_enqueue(chat=chat, text=notice.body, dedup_key=dedup_key, kind=kind, ticket=ticket)
+    return row, not existed
 
 
 # ---------------------------------------------------------------- sending (the outbox's sender)

@@ -180,7 +180,9 @@ def test_first_message_is_kept_until_the_phone_is_shared_then_becomes_the_ticket
     ticket = Ticket.objects.get()
     assert (ticket.title, ticket.channel, ticket.contact, ticket.team) == ("Течёт крыша", "telegram", contact, bot.team)
     assert chat.ticket == ticket
-    assert sent_texts(standin)[-1] == f"Заявка №{ticket.number} принята. Мы ответим здесь."
+    assert sent_texts(standin)[-1] == (
+        f"Ваша заявка №{ticket.number} «Течёт крыша» принята. Мы ответим как можно скорее."
+    )
 
 
 def test_sharing_someone_elses_contact_does_not_link(client, bot, standin):

@@ -305,7 +305,10 @@ def test_first_message_opens_a_ticket_for_the_contact_with_that_number(client, a
             "recipient_type": "individual",
             "to": WA_ID,
             "type": "text",
-            "text": {"body": f"Заявка №{ticket.number} принята. Мы ответим здесь.", "preview_url": False},
+            "text": {
+                "body": f"Ваша заявка №{ticket.number} «{ticket.title}» принята. Мы ответим как можно скорее.",
+                "preview_url": False,
+            },
         }
     ]
     assert standin.calls("messages")[0].path == f"/v21.0/{PHONE_NUMBER_ID}/messages"

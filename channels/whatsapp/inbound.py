@@ -24,9 +24,7 @@ from channels.whatsapp import api
 from channels.whatsapp.intake import message_time, profile_name
 from channels.whatsapp.outbound import (
     contact_language,
-    whatsapp_acknowledgement_enqueue,
     whatsapp_status_apply,
-    window_open,
 )
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
@@ -172,8 +170,8 @@ def _article(
     assert found is not None  # ticket_create always writes the first article
     sender.ticket = ticket
     sender.save(update_fields=["ticket"])
-    if window_open(sender):  # not for a message processed days late (re-processed from the failed list)
-        whatsapp_acknowledgement_enqueue(sender=sender, ticket=ticket)
+    # The acknowledgement was queued by ticket_create's "created" hook (notifications/notices.py;
+    # on WhatsApp only while the window is open: not for a message processed days late).
     return ticket, found
 
 

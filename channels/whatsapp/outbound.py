@@ -1,4 +1,4 @@
-"""What Otklik sends to WhatsApp: agents' public replies and acknowledgements of new requests, all
+"""What Otklik sends to WhatsApp: agents' public replies and the client notices (received, assigned…), all
 through the outbox (notifications/outbox.py), which retries; and what WhatsApp tells us back about
 them (sent, delivered, read, failed). See docs/architecture/whatsapp.md, "Outbound".
 
@@ -27,13 +27,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from channels.models import WhatsAppAccount, WhatsAppContact
 from channels.whatsapp import api
 from intake.models import InboundMessage
+from notifications.choices import NoticeKind
 from notifications.models import OutboxKind, OutboxMessage, OutboxRoute, OutboxStatus
+from notifications.notices import Notice
 from notifications.outbox import ComposedChatMessage, outbox_enqueue, record_deferred, record_failure, record_sent
 from tickets.choices import ArticleKind, AuthorKind, Channel
 from tickets.models import Article, Attachment, Ticket
@@ -191,18 +192,24 @@ def whatsapp_reply_enqueue(*, article: Article) -> list[OutboxMessage]:
     return _free_form(sender=sender, article=article, route=OutboxRoute.WINDOW_CLOSED)
 
 
-def whatsapp_acknowledgement_enqueue(*, sender: WhatsAppContact, ticket: Ticket) -> OutboxMessage:
-    """ "Заявка №N принята" in the client's language, when a WhatsApp message opened a ticket (the
-    client just wrote, so the window is open)."""
-    with translation.override(contact_language(sender)):
-        text = _("Request №%(number)s is accepted. We will answer here.") % {"number": ticket.number}
-    return _enqueue(
+def whatsapp_notice_enqueue(*, ticket: Ticket, notice: Notice) -> tuple[OutboxMessage, bool] | None:
+    """The WhatsApp sender of client notices (notifications/notices.py, NOTICE_SENDERS): the
+    notice's text ("Заявка №347 принята") to the ticket's WhatsApp sender while the 24-hour window
+    is open. Outside it None, and the notice goes by email: a paid template is kept for agents'
+    replies (and a request processed days late is not acknowledged on WhatsApp)."""
+    sender = sender_for_ticket(ticket)
+    if sender is None or not window_open(sender):
+        return None
+    dedup_key = f"whatsapp:notice:{notice.dedup_key}"
+    existed = OutboxMessage.objects.filter(dedup_key=dedup_key).exists()
+    row = _enqueue(
         sender=sender,
-        request={"type": "text", "text": {"body": text, "preview_url": False}},
-        dedup_key=f"whatsapp:ack:{ticket.pk}",
-        kind=OutboxKind.ACKNOWLEDGEMENT,
+        request={"type": "text", "text": {"body": notice.body[:TEXT_LIMIT], "preview_url": False}},
+        dedup_key=dedup_key,
+        kind=OutboxKind.ACKNOWLEDGEMENT if notice.kind == NoticeKind.ACKNOWLEDGEMENT else OutboxKind.NOTICE,
         ticket=ticket,
     )
+    return row, not existed
 
 
 # ---------------------------------------------------------------- sending (the outbox's sender)

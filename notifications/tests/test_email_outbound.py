@@ -200,14 +200,16 @@ def test_a_phone_ticket_of_a_contact_with_an_address_gets_replies_by_email(conta
     # given a ticket taken by phone from a contact who has an email address
     ticket = make_ticket(contact=contact, team=team, channel=Channel.PHONE, title="Протечка")
 
+    ack = OutboxMessage.objects.get(kind=OutboxKind.ACKNOWLEDGEMENT)
+
     # when an agent replies
     ticket_reply(ticket=ticket, author=agent, body="Выезжаем.")
     message = _sent(smtp_sink)
 
-    # then the client gets it by email, starting a thread
+    # then the client gets it by email, in the thread the acknowledgement started
     assert message["To"] == "Пётр Иванов <petr@romashka.test>"
     assert message["Subject"] == f"Re: Протечка [#{ticket.number}]"
-    assert message["In-Reply-To"] is None
+    assert message["In-Reply-To"] == f"<{ack.message_id}>"
     assert message["Cc"] is None
 
 
@@ -419,12 +421,11 @@ def test_waiting_for_the_client_is_announced_in_english_for_an_english_client(co
         ticket_set_status(ticket=ticket, actor=agent, status=status("waiting_client"))
     message = _sent(smtp_sink)
 
-    # then
-    assert (
-        message["Subject"] == f"Request #{ticket.number} is waiting for your reply: Не работает лифт [#{ticket.number}]"
-    )
+    # then (statuses of the "pending" category are announced unless the company chose others)
+    assert message["Subject"] == f"Request #{ticket.number}: Waiting for client [#{ticket.number}]"
     text = _plain(message)
-    assert "is waiting for your reply (status: Waiting for client)." in text
+    assert text.startswith(f'Your request #{ticket.number} "Не работает лифт" is now: Waiting for client.\n\n')
+    assert "To answer, reply to this email." in text
 
 
 def test_other_status_changes_and_the_clients_own_send_no_notice(contact, team, agent, mailbox):

@@ -104,5 +104,5 @@ def test_telegram_photo_to_agent_reply(live_server, browser, standin):
     # then: the stand-in recorded sendMessage to the chat (after the acknowledgements)
     sent = [(r.params["chat_id"], r.params["text"]) for r in standin.calls("sendMessage")]
     assert sent[-1] == (CHAT_ID, "Мастер приедет через час.")
-    assert (CHAT_ID, f"Заявка №{ticket.number} принята. Мы ответим здесь.") in sent
+    assert (CHAT_ID, f"Ваша заявка №{ticket.number} «{ticket.title}» принята. Мы ответим как можно скорее.") in sent
     context.close()

@@ -109,7 +109,7 @@ def test_whatsapp_photo_to_agent_reply_read(live_server, browser, standin):
     # then: the stand-in recorded the text message to the client (after the acknowledgement)
     sent = [(r.body["to"], r.body["text"]["body"]) for r in standin.calls("messages")]
     assert sent == [
-        (WA_ID, f"Заявка №{ticket.number} принята. Мы ответим здесь."),
+        (WA_ID, f"Ваша заявка №{ticket.number} «{ticket.title}» принята. Мы ответим как можно скорее."),
         (WA_ID, "Мастер приедет через час."),
     ]
 

@@ -121,6 +121,12 @@ def event_text(event: TicketEvent) -> str:
         from automation.rules.history import event_text as rule_event_text
 
         return rule_event_text(str(kind), d)
+    if kind == EventKind.NOTICE_SENT:
+        from notifications.choices import NoticeKind
+
+        notice = NoticeKind(d["notice"]).label if d.get("notice") in NoticeKind.values else d.get("notice", "")
+        channel = Channel(d["channel"]).label if d.get("channel") in Channel.values else d.get("channel", "")
+        return format_html("{} «{}» ({}, {})", _("notified the client"), notice, channel, d.get("recipient", ""))
     return format_html("{}", kind)
 
 
