@@ -391,12 +391,23 @@ def ticket_create_for_caller(*, actor: User, caller: Contact | NewCaller | None,
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
-    result = []
     # Tags are case-insensitive: "Лифт" reuses an existing "лифт" instead of making a twin.
-    for key, name in {n.strip()[:64].casefold(): n.strip()[:64] for n in names if n and n.strip()}.items():
-        tag = Tag.objects.filter(key=key).first() or Tag.objects.create(name=name)
-        result.append(tag)
-    return result
+    # The key as Tag.save() computes it: the casefolded name, cut to the column's length.
+    wanted: dict[str, str] = {}
+    for raw in names:
+        name = (raw or "").strip()[:64]
+        if name:
+            wanted.setdefault(name.casefold()[:64], name)  # the first spelling given wins
+    if not wanted:
+        return []
+    found = {tag.key: tag for tag in Tag.objects.filter(key__in=wanted)}
+    missing = [Tag(name=name, key=key) for key, name in wanted.items() if key not in found]
+    if missing:
+        # Two transactions may add the same new tag at once (a rule and an agent): ON CONFLICT DO
+        # NOTHING waits for the other one and skips, and the re-read then sees its committed row.
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        found.update({tag.key: tag for tag in Tag.objects.filter(key__in=[tag.key for tag in missing])})
+    return [found[key] for key in wanted]
 
 
 # Fields ticket_update may change, with how each is described in history.

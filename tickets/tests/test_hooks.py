@@ -64,3 +64,16 @@ def test_an_article_is_heard_with_itself(db, heard):
     article = article_create(ticket=ticket, author=UserFactory(), body="Выезжаем")
     # then
     assert heard == [("early", "article_added", frozenset(), article.pk)]
+
+
+def test_tags_are_reused_case_insensitively_and_new_ones_made_once(db):
+    # given an existing tag
+    from tickets.models import Tag
+
+    ticket = make_ticket(title="Лифт")
+    ticket_set_tags(ticket=ticket, actor=None, tags=["Лифт"])
+    # when the same tag in another case and a new one (twice) are set
+    ticket_set_tags(ticket=ticket, actor=None, tags=["лифт", "Авария", "АВАРИЯ", " "])
+    # then one row per tag, the first spelling kept
+    assert sorted(Tag.objects.values_list("name", "key")) == [("Авария", "авария"), ("Лифт", "лифт")]
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["Авария", "Лифт"]
