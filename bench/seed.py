@@ -556,7 +556,7 @@ class Generator:
             author = f"agent\t{creator}\t{NULL}" if by_agent else f"contact\t{NULL}\t{contact.id}"
             articles.append(
                 f"{self.article_id}\t{ticket_id}\tpublic\t{author}\t{channel}\t"
-                f"{description}\t{ts(received)}\t{ts(created)}\n"
+                f"{description}\t{ts(received)}\t{ts(created)}\t{PLAIN_ARTICLE}\n"
             )
             # Spread the story over the time the ticket has lived (a few days at most for finished ones).
             story = max(min(age - 300, 4 * 86400) if final in ("resolved", "closed") else age - 300, 60)
@@ -583,7 +583,7 @@ class Generator:
                     body = text.message(equipment_index, "agent")
                     articles.append(
                         f"{self.article_id}\t{ticket_id}\tpublic\tagent\t{agent}\t{NULL}\tagent\t"
-                        f"{body}\t{ts(moment)}\t{ts(moment)}\n"
+                        f"{body}\t{ts(moment)}\t{ts(moment)}\t{PLAIN_ARTICLE}\n"
                     )
                     first_response = first_response or moment
                     actor, actor_contact, kind, from_client = agent, NULL, "public", "false"
@@ -592,14 +592,14 @@ class Generator:
                     client_channel = "email" if by_agent or channel == "api" else channel
                     articles.append(
                         f"{self.article_id}\t{ticket_id}\tpublic\tcontact\t{NULL}\t{contact.id}\t{client_channel}\t"
-                        f"{body}\t{ts(moment)}\t{ts(moment)}\n"
+                        f"{body}\t{ts(moment)}\t{ts(moment)}\t{PLAIN_ARTICLE}\n"
                     )
                     actor, actor_contact, kind, from_client = NULL, contact.id, "public", "true"
                 else:
                     body = text.message(equipment_index, "note")
                     articles.append(
                         f"{self.article_id}\t{ticket_id}\tnote\tagent\t{agent}\t{NULL}\tagent\t"
-                        f"{body}\t{ts(moment)}\t{ts(moment)}\n"
+                        f"{body}\t{ts(moment)}\t{ts(moment)}\t{PLAIN_ARTICLE}\n"
                     )
                     actor, actor_contact, kind, from_client = agent, NULL, "note", "false"
                 bodies.append(body)
@@ -639,7 +639,7 @@ class Generator:
                 f"{ref.categories[category]}\t{company_id}\t{contact.id}\t{site or NULL}\t{team_id}\t"
                 f"{assignee or NULL}\t{channel}\t{creator or NULL}\t{ts(created)}\t{ts(moment)}\t{ts(received)}\t"
                 f"{ts(first_response) if first_response else NULL}\t{ts(resolved) if resolved else NULL}\t"
-                f"{ts(closed) if closed else NULL}\n"
+                f"{ts(closed) if closed else NULL}\t{NO_SLA}\n"
             )
             if random_() < 0.15:
                 for tag in rng.sample(ref.tags, 1 + (random_() < 0.3)):
@@ -661,15 +661,22 @@ class Generator:
         }
 
 
+NO_SLA = "\t\t\t0\tf"  # the five SLA columns at the end of COPY_COLUMNS["tickets_ticket"]
+# The six mail columns at the end of COPY_COLUMNS["tickets_article"]: plain text, nothing quoted or flagged.
+PLAIN_ARTICLE = "\t\tf\tf\tf\t{}"
 COPY_COLUMNS = {
     "tickets_ticket": [
         "id", "number", "title", "description", "status_id", "status_category", "delayed_until", "priority_id",
         "type_id", "category_id", "company_id", "contact_id", "site_id", "team_id", "assignee_id", "channel",
         "created_by_id", "created_at", "updated_at", "received_at", "first_response_at", "resolved_at", "closed_at",
+        # No SLA policy applies to the seeded tickets: clocks not started, nothing paused or breached.
+        "sla_first_response_state", "sla_next_response_state", "sla_resolution_state", "sla_paused_seconds",
+        "sla_breached",
     ],
     "tickets_article": [
         "id", "ticket_id", "kind", "author_kind", "author_user_id", "author_contact_id", "channel", "body",
         "received_at", "created_at",
+        "body_html", "quoted", "quoted_is_html", "has_remote_images", "from_stranger", "email_meta",
     ],
     "tickets_ticketevent": [
         "id", "ticket_id", "kind", "actor_id", "actor_contact_id", "data", "team_id_at_event", "created_at",
