@@ -55,16 +55,23 @@ def contact_get_for_user(*, user: User, contact_id: int) -> Contact:
 
 def contact_match_q(query: str) -> Q:
     """Contacts whose name, email or phone contains `query`. Phones are stored without the
-    country prefix, so a number typed from its start ("+7 912", "8 912 34") also matches."""
+    country prefix, so a number typed from its start ("+7 912", "8 912 34") also matches.
+
+    One `IN (… UNION …)` of three lookups, each answered by its own trigram index on PostgreSQL
+    (customers migration 0005), rather than an OR across joins, which reads every contact."""
     query = query.strip()
-    q = icontains_q("full_name", query) | Q(emails__email__icontains=query.lower())
+    branches = [
+        Contact.objects.filter(icontains_q("full_name", query)).order_by().values("pk"),
+        ContactEmail.objects.filter(email__icontains=query.lower()).order_by().values("contact_id"),
+    ]
     digits = normalize_phone(query)
     if len(digits) >= 3:
-        q |= Q(phones__normalized__contains=digits)
+        phone = Q(normalized__contains=digits)
         typed = re.sub(r"\D", "", query)
         if query.startswith(("+7", "8")) and len(typed) >= 4:
-            q |= Q(phones__normalized__startswith=typed[1:])
-    return q
+            phone |= Q(normalized__startswith=typed[1:])
+        branches.append(ContactPhone.objects.filter(phone).order_by().values("contact_id"))
+    return Q(pk__in=branches[0].union(*branches[1:]))
 
 
 def contact_search_for_user(*, user: User, query: str, limit: int = 10) -> list[Contact]:
@@ -72,9 +79,7 @@ def contact_search_for_user(*, user: User, query: str, limit: int = 10) -> list[
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    q = contact_match_q(query)
-    ids = list(contact_list_for_user(user=user).filter(q).values_list("pk", flat=True).distinct()[: limit * 3])
-    return list(contact_list_for_user(user=user).filter(pk__in=ids).order_by("full_name")[:limit])
+    return list(contact_list_for_user(user=user).filter(contact_match_q(query)).order_by("full_name")[:limit])
 
 
 def site_list_for_user(*, user: User) -> QuerySet[Site]:

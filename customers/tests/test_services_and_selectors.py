@@ -208,6 +208,36 @@ def test_contact_search_by_fragment(agent, contact, company, query):
     assert [c.full_name for c in found] == ["Пётр Иванов"]
 
 
+def test_contact_search_lists_a_contact_matching_several_ways_once(agent, company):
+    # given: "ivanov" is in the name, in two emails and (as digits) nowhere else
+    ContactFactory(company=company, full_name="Ivanov Petr", email="ivanov@romashka.test")
+    ContactEmail.objects.create(contact=Contact.objects.get(full_name="Ivanov Petr"), email="p.ivanov@mail.test")
+    # when
+    found = contact_search_for_user(user=agent, query="IVANOV")
+    # then
+    assert [c.full_name for c in found] == ["Ivanov Petr"]
+
+
+@pytest.mark.django_db
+def test_contains_searches_have_trigram_indexes_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE %s", ["%trgm"])
+        indexes = dict(cursor.fetchall())
+    # then: name, email and phone of contacts, name and legal name of companies
+    assert set(indexes) == {
+        "contact_name_trgm",
+        "contactemail_email_trgm",
+        "contactphone_normalized_trgm",
+        "company_name_trgm",
+        "company_legal_name_trgm",
+    }
+    assert all("gin_trgm_ops" in definition for definition in indexes.values())
+
+
 def test_contact_search_with_one_character_finds_nothing(agent, contact):
     # when / then
     assert contact_search_for_user(user=agent, query="П") == []

@@ -1,9 +1,10 @@
 """How ticket events read in the history, in the viewer's language."""
 
 from datetime import datetime
+from functools import lru_cache
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -206,6 +207,54 @@ QUEUE_ROW = (
 )
 
 
+@lru_cache(maxsize=8)
+def _ticket_url_pattern(script_prefix: str) -> str:
+    return reverse("tickets:detail", kwargs={"number": 987654321}).replace("987654321", "{}")
+
+
+def ticket_url(number: int) -> str:
+    """`reverse("tickets:detail", number)` for list rows: resolved once per process, then formatted
+    (a reverse() per row costs more than the rest of the row)."""
+    return _ticket_url_pattern(get_script_prefix()).format(int(number))
+
+
+SEARCH_ROW = (
+    '<div class="result"><a class="ticket-title" href="{url}"><span class="ticket-number">#{number}</span> {title}</a> '
+    '<span class="badge" style="background:{status_colour}">{status}</span>'
+    '<div class="snippet">{who} — {description}</div></div>'
+)
+
+
+@register.simple_tag
+def search_rows(tickets: list[Ticket]) -> SafeString:
+    """The search page's ticket results, built in Python like the queue's rows."""
+    rows = []
+    for t in tickets:
+        description = t.description or ""
+        rows.append(
+            format_html(
+                SEARCH_ROW,
+                url=ticket_url(t.number),
+                number=t.number,
+                title=t.title,
+                status_colour=t.status.colour,
+                status=t.status.name,
+                who=" · ".join(
+                    [
+                        *(
+                            name
+                            for name in (t.company.name if t.company else "", t.contact.full_name if t.contact else "")
+                            if name
+                        ),
+                        timezone.localtime(t.updated_at).strftime("%d.%m.%Y"),
+                    ]
+                ),
+                description=description if len(description) <= 160 else description[:159].rstrip() + "…",
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every part went through format_html
+
+
 @register.simple_tag
 def queue_rows(tickets: list[Ticket], flash_after: datetime | None = None) -> SafeString:
     """The queue's <tr>s, built in Python: through the template engine fifty rows cost more CPU
@@ -225,7 +274,7 @@ def queue_rows(tickets: list[Ticket], flash_after: datetime | None = None) -> Sa
                 number=t.number,
                 pk=t.pk,
                 flash="flash" if flash_after and t.updated_at > flash_after else "",
-                url=reverse("tickets:detail", kwargs={"number": t.number}),
+                url=ticket_url(t.number),
                 title=t.title,
                 meta=meta,
                 tags=format_html_join("", ' <span class="tag">{}</span>', ((tag.name,) for tag in t.tags.all())),

@@ -18,7 +18,7 @@ def search_view(request: AuthedHttpRequest) -> HttpResponse:
     tickets = ticket_search_for_user(user=request.user, query=query) if query else []
     contacts = contact_search_for_user(user=request.user, query=query, limit=8) if query else []
     companies = (
-        list(company_list_for_user(user=request.user).filter(icontains_q("name", query))[:8]) if len(query) >= 2 else []
+        list(company_list_for_user(user=request.user).filter(icontains_q("name", query)).only("pk", "name")[:8]) if len(query) >= 2 else []
     )
     return render(
         request,
