@@ -223,9 +223,9 @@ def ticket_search_for_user(*, user: User, query: str, number: int | None = None,
         restrict = (sql, list(params))
     ids = search.search_ticket_ids(query, limit=limit, candidate_ids_sql=restrict)
     # Only what a result line shows, in one query (two joins on fifty keys plan in no time).
-    results = with_reference(
-        Ticket.objects.select_related("company", "contact").only(*SEARCH_RESULT_FIELDS)
-    ).in_bulk(ids)
+    results = with_reference(Ticket.objects.select_related("company", "contact").only(*SEARCH_RESULT_FIELDS)).in_bulk(
+        ids
+    )
     return [results[i] for i in ids if i in results]
 
 

@@ -33,7 +33,9 @@ def create(apps, schema_editor):  # type: ignore[no-untyped-def]
                 cursor.execute("RELEASE SAVEPOINT otklik_trgm")
             except Exception as exc:  # noqa: BLE001 (any refusal: permissions, extension not installed)
                 cursor.execute("ROLLBACK TO SAVEPOINT otklik_trgm")
-                logger.warning("pg_trgm not available (%s): contact and company searches run without trigram indexes", exc)
+                logger.warning(
+                    "pg_trgm not available (%s): contact and company searches run without trigram indexes", exc
+                )
                 return
         for name, table, expression in INDEXES:
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({expression})")

@@ -17,9 +17,10 @@ def search_view(request: AuthedHttpRequest) -> HttpResponse:
             return redirect("tickets:detail", number=int(number))
     tickets = ticket_search_for_user(user=request.user, query=query) if query else []
     contacts = contact_search_for_user(user=request.user, query=query, limit=8) if query else []
-    companies = (
-        list(company_list_for_user(user=request.user).filter(icontains_q("name", query)).only("pk", "name")[:8]) if len(query) >= 2 else []
-    )
+    companies = []
+    if len(query) >= 2:
+        matching = company_list_for_user(user=request.user).filter(icontains_q("name", query))
+        companies = list(matching.only("pk", "name")[:8])
     return render(
         request,
         "tickets/search.html",
