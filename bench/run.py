@@ -1,7 +1,7 @@
 """Benchmark the real server: for each scale, seed (or reuse) the benchmark database, start gunicorn
-(2 workers × 4 threads) against it, log in as the benchmark agent and drive each scenario with 8
-concurrent clients for a fixed time. Prints latency p50/p99, requests/s and errors per scenario and
-writes them to bench/results/<time>.json. See bench/README.md.
+(2 sync workers, as in production: docs/adr/0004; --threads N for gthread) against it, log in as
+the benchmark agent and drive each scenario with 8 concurrent clients for a fixed time. Prints
+latency p50/p99, requests/s and errors per scenario and writes them to bench/results/<time>.json. See bench/README.md.
 
     uv run python bench/run.py                      # 100k and 1M tickets, seeding each
     uv run python bench/run.py --scales 100000 --reuse
@@ -59,8 +59,9 @@ def free_port() -> int:
 class Server:
     """gunicorn in its own process group, stopped (group and all) on exit, error or signal."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, threads: int = 1) -> None:
         self.database_url = database_url
+        self.threads = threads
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -69,7 +70,8 @@ class Server:
     def __enter__(self) -> Server:
         uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
         command = [
-            uv, "run", "gunicorn", "config.wsgi:application", "-w", "2", "-k", "gthread", "--threads", "4",
+            uv, "run", "gunicorn", "config.wsgi:application", "-w", "2",
+            *(["-k", "gthread", "--threads", str(self.threads)] if self.threads > 1 else ["-k", "sync"]),
             "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
         ]  # fmt: skip
         env = {
@@ -555,6 +557,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="Measured seconds per scenario.")
     parser.add_argument("--warmup", type=float, default=3.0, help="Unmeasured seconds before each scenario.")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker: 1 = the sync worker of production (ADR 0004), more = gthread",
+    )
     parser.add_argument("--only", default="", help="Comma-separated scenario names (default: all).")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     args = parser.parse_args(argv)
@@ -587,7 +595,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{len(fixtures.ten_article_numbers):,} tickets with 10 articles"
         )
         flush_bench_redis()
-        with Server(args.database_url) as server:
+        with Server(args.database_url, threads=args.threads) as server:
             cookies = session_cookies(server.base_url)
             token = api_token(server.base_url)
             for scenario in scenarios(fixtures, pools):
@@ -633,7 +641,8 @@ def main(argv: list[str] | None = None) -> None:
                     "python": platform.python_version(),
                 },
                 "postgres": postgres_version(args.database_url),
-                "server": "gunicorn -w 2 -k gthread --threads 4",
+                "server": "gunicorn -w 2 "
+                + (f"-k gthread --threads {args.threads}" if args.threads > 1 else "-k sync"),
                 "concurrency": args.concurrency,
                 "duration_s": args.duration,
                 "warmup_s": args.warmup,
