@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,10 +16,11 @@ from django.views.decorators.http import require_POST
 
 from core.http import AuthedHttpRequest
 from core.keyset import paginate
+from customers.models import Company, Contact, Site
 from tickets import services
 from tickets.choices import Sort
 from tickets.forms import BulkForm, QueueFilterForm
-from tickets.models import SavedView, Ticket
+from tickets.models import SavedView, Tag, Ticket
 from tickets.reference import reference
 from tickets.selectors import SORT_FIELDS, TicketFilters, latest_event_id, ticket_list_for_user
 from tickets.views.common import agent_required, local_back
@@ -99,11 +101,26 @@ def _capped_count(qs) -> str:  # type: ignore[no-untyped-def]
     return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
+# What a queue row shows of the client-side rows and tags (tickets_extras.queue_rows): names only,
+# so fifty rows do not build fifty full companies, contacts and sites.
+QUEUE_ROW_PREFETCHES = (
+    Prefetch("company", queryset=Company.objects.only("id", "name")),
+    Prefetch("contact", queryset=Contact.objects.only("id", "full_name")),
+    Prefetch("site", queryset=Site.objects.only("id", "name")),
+    Prefetch("tags", queryset=Tag.objects.only("id", "name")),
+)
+
+
 def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) -> dict:
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
     # A row shows no description: leave the longest column in the database.
-    qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags").defer("description")
+    qs = (
+        ticket_list_for_user(user=request.user, filters=filters)
+        .prefetch_related(None)
+        .prefetch_related(*QUEUE_ROW_PREFETCHES)
+        .defer("description")
+    )
     order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
     page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
     base_params = params.copy()
