@@ -192,13 +192,16 @@ def search_ticket_ids(query: str, *, limit: int = 50, candidate_ids_sql: tuple[s
     with connection.cursor() as cursor:
         if is_postgres():
             column, restrict = "s.ticket_id", f" AND s.ticket_id IN ({restrict_sql})" if restrict_sql else ""
+            # The tsquery is written out in the WHERE clause, not computed once in a CTE: only a
+            # query the planner can see lets it estimate how common the words are from the column's
+            # statistics — and walk the newest documents backwards for a very common word (1 ms)
+            # instead of reading its whole posting list from the GIN index (20-30 ms at 1M).
+            tsquery = _pg_tsquery_sql()
             sql = (
-                "WITH q AS (SELECT " + _pg_tsquery_sql() + " AS query),"
-                " recent AS ("
-                f"  SELECT s.ticket_id, s.document FROM {TABLE} s, q"
-                f"  WHERE s.document @@ q.query AND s.ticket_id > %s{restrict}"
-                "  ORDER BY s.ticket_id DESC LIMIT %s)"
-                " SELECT r.ticket_id, ts_rank_cd(r.document, q.query) FROM recent r, q"
+                f"SELECT r.ticket_id, ts_rank_cd(r.document, {tsquery}) FROM ("
+                f" SELECT s.ticket_id, s.document FROM {TABLE} s"
+                f" WHERE s.document @@ {tsquery} AND s.ticket_id > %s{restrict}"
+                " ORDER BY s.ticket_id DESC LIMIT %s) r"
             )
             match: str = query
         else:
@@ -216,7 +219,8 @@ def search_ticket_ids(query: str, *, limit: int = 50, candidate_ids_sql: tuple[s
         rows: list[tuple[int, float]] = []
         for span in SEARCH_WINDOWS:
             lower = max(top - span, 0) if span else 0
-            cursor.execute(sql, [match, lower, *restrict_params, RANK_WINDOW])
+            both = [match, match] if is_postgres() else [match]
+            cursor.execute(sql, [*both, lower, *restrict_params, RANK_WINDOW])
             rows = cursor.fetchall()
             if len(rows) >= limit or lower == 0:
                 break
