@@ -103,6 +103,9 @@ TEMPLATES = [
     }
 ]
 
+# <input>s and <textarea>s written in Python, everything else through the templates (core/form_renderer.py).
+FORM_RENDERER = "core.form_renderer.FastWidgetRenderer"
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'otklik.sqlite3'}"),
