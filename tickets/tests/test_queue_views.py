@@ -99,6 +99,35 @@ def test_queue_counts_the_system_views(agent_client, agent, team):
     assert counts == {"mine": "1", "unassigned": "1", "all_open": "2", "all": ""}
 
 
+def test_queue_counts_are_capped_and_an_agent_in_no_team_counts_nothing(login, agent, team, monkeypatch):
+    # given: three open tickets in the team and a cap of two; a second agent in no team at all
+    from accounts.models import Role
+    from tests.factories import UserFactory
+    from tickets.views import queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    for title in ("Первая", "Вторая", "Третья"):
+        make_ticket(title=title, team=team)
+    loner = UserFactory(email="loner@otklik.test", role=Role.AGENT, language="en")
+    # when
+    capped = login(agent).get("/tickets/")
+    alone = login(loner).get("/tickets/")
+    # then
+    assert {key: count for key, _label, count in capped.context["system_views"]} == {
+        "mine": "0",
+        "unassigned": "2+",
+        "all_open": "2+",
+        "all": "",
+    }
+    # "Unassigned in my teams" of no teams at all is an empty query: counted without asking the database
+    assert {key: count for key, _label, count in alone.context["system_views"]} == {
+        "mine": "0",
+        "unassigned": "0",
+        "all_open": "0",
+        "all": "",
+    }
+
+
 def test_queue_rows_answer_204_when_nothing_happened(agent_client, team):
     # given
     make_ticket(title="Старая", team=team)
