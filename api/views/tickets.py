@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import operator
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import ForeignKey, QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -88,7 +88,7 @@ def _ticket_after_write(ticket: Ticket) -> Ticket:
     match (five joins cost PostgreSQL more to plan than the row costs to read)."""
     fresh = with_reference(Ticket.objects.filter(pk=ticket.pk)).prefetch_related("tags").get()
     for name in _AFTER_WRITE_RELATED:
-        field = Ticket._meta.get_field(name)
+        field = cast("ForeignKey[Any, Any]", Ticket._meta.get_field(name))
         if field.is_cached(ticket) and getattr(fresh, field.attname) == getattr(ticket, field.attname):
             field.set_cached_value(fresh, field.get_cached_value(ticket))
     return fresh

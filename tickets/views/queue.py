@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -102,7 +104,7 @@ def _capped_counts(querysets: list[QuerySet[Ticket]]) -> list[str]:
     """How many rows each queryset has, "1000+" past the cap — all in one statement (one round trip
     and one SELECT of sub-selects, rather than a query per view)."""
     parts: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     empty: set[int] = set()
     for index, qs in enumerate(querysets):
         try:
@@ -112,7 +114,7 @@ def _capped_counts(querysets: list[QuerySet[Ticket]]) -> list[str]:
             continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS view_{index})")
         params.extend(qs_params)
-    counts = iter([])
+    counts: Iterator[Any] = iter(())
     if parts:
         with connection.cursor() as cursor:
             cursor.execute("SELECT " + ", ".join(parts), params)
