@@ -63,8 +63,11 @@ class TicketSlaSerializer(serializers.Serializer):
         }
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 def _iso(value: Any) -> str | None:
-    return serializers.DateTimeField().to_representation(value) if value is not None else None
+    return _DATETIME.to_representation(value) if value is not None else None
 
 
 def _policy_ref(ticket: Ticket) -> dict[str, Any] | None:
