@@ -293,7 +293,10 @@ def ticket_sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> ClockR
     rule, result, moments = ticket_sla_evaluate(ticket, now=now)
     fired = fired_keys([ticket.pk]).get(ticket.pk, set()) if moments else set()
     fields = clock_fields(rule, result, moments, fired)
-    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    # Only a row whose clocks moved is written: most refreshes (a reply on a ticket without a
+    # policy, a note) change nothing, and a rewritten row costs a new version of it in every index
+    # of the ticket table (sla_due is indexed, so it is never a HOT update).
+    Ticket.objects.filter(pk=ticket.pk).exclude(**fields).update(**fields)
     for name, value in fields.items():
         setattr(ticket, name, value)
     return result

@@ -130,3 +130,34 @@ def test_the_queue_sorts_by_the_nearest_deadline_and_filters_missed_ones(policy,
     html = by_deadline.content.decode()
     assert 'class="sla sla-breached"' in html
     assert 'class="sla sla-ok"' in html or 'class="sla sla-risk"' in html
+
+
+def test_a_refresh_that_moves_no_clock_does_not_rewrite_the_ticket(policy):
+    # given: a ticket with its clocks computed (first response due in 15 minutes)
+    from django.db import connection
+
+    ticket = make_ticket(priority=priority("critical"), received_at=MONDAY_10)
+    now = MONDAY_10 + timedelta(minutes=5)
+    ticket_sla_refresh(ticket, now=now)
+    assert ticket.sla_first_response_state == "running"
+    version = _row_version(connection, ticket.pk)
+    # when: refreshed again at the same moment, and then once the deadline has passed
+    ticket_sla_refresh(ticket, now=now)
+    unchanged = _row_version(connection, ticket.pk)
+    ticket_sla_refresh(ticket, now=MONDAY_10 + timedelta(minutes=30))
+    # then: the first refresh wrote no new version of the row, the second wrote the breach
+    ticket.refresh_from_db()
+    assert ticket.sla_first_response_state == "breached"
+    if version is not None:
+        assert unchanged == version
+        assert _row_version(connection, ticket.pk) != version
+
+
+def _row_version(connection, ticket_id):  # type: ignore[no-untyped-def]
+    """Where PostgreSQL keeps the row's current version (every UPDATE writes a new one); None on
+    SQLite, which has no such address."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ctid::text FROM tickets_ticket WHERE id = %s", [ticket_id])
+        return cursor.fetchone()[0]
