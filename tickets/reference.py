@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
@@ -85,9 +86,10 @@ class Reference:
     def active_teams(self) -> list[Team]:
         return [t for t in self.teams.values() if t.is_active]
 
-    @property
+    @cached_property
     def staff(self) -> list[User]:
-        """Active people tickets can be assigned to, by name (the assignee and observer lists)."""
+        """Active people tickets can be assigned to, by name (the assignee and observer lists).
+        One list per snapshot, so the option lists built from it can be kept with it (fast_select)."""
         return [u for u in self.users.values() if u.is_active and u.role in ASSIGNABLE_ROLES]
 
 

@@ -2,11 +2,13 @@
 few hundred staff in an assignee list that dominated the queue and ticket pages (bench/README.md)."""
 
 import html
+from typing import Any
 
 from django import forms, template
 from django.forms.boundfield import BoundField
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -29,6 +31,16 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
     selected = _selected_values(field)
     form_field = field.field
     choices: list[tuple[object, object]]
+    if isinstance(form_field, forms.ModelChoiceField) and objects is not None:
+        # A list the page shares with every other (the reference snapshot's staff): its options
+        # are escaped once per list and language, and only the chosen ones marked here.
+        html_options = _shared_options(objects, form_field)
+        for value in selected:
+            plain = f'<option value="{html.escape(value)}">'
+            html_options = html_options.replace(plain, plain[:-1] + " selected>", 1)
+        if form_field.empty_label is not None and not multiple:
+            html_options = f'<option value="">{html.escape(str(form_field.empty_label))}</option>' + html_options
+        return _select(field, multiple, size, mark_safe(html_options))  # noqa: S308 - escaped above
     if isinstance(form_field, forms.ModelChoiceField):
         # One plain fetch (ModelChoiceIterator would stream it through .iterator()).
         assert form_field.queryset is not None
@@ -48,6 +60,30 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
         marker = " selected" if value in selected else ""
         parts.append(f'<option value="{html.escape(value)}"{marker}>{html.escape(str(label))}</option>')
     options = mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
+    return _select(field, multiple, size, options)
+
+
+# (id of the list, language) → (the list itself, its options): holding the list keeps its id from
+# being reused by another while the entry lives. A handful of entries: one per snapshot and language.
+_SHARED: dict[tuple[int, str, type], tuple[list[Any], str]] = {}
+
+
+def _shared_options(objects: list[Any], form_field: forms.ModelChoiceField) -> str:
+    key = (id(objects), get_language() or "", type(form_field))
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0] is objects:
+        return hit[1]
+    options = "".join(
+        f'<option value="{html.escape(str(obj.pk))}">{html.escape(str(form_field.label_from_instance(obj)))}</option>'
+        for obj in objects
+    )
+    if len(_SHARED) >= 16:
+        _SHARED.clear()
+    _SHARED[key] = (objects, options)
+    return options
+
+
+def _select(field: BoundField, multiple: bool, size: Any, options: SafeString) -> SafeString:
     attributes = format_html(
         ' name="{}" id="{}"{}{}{}',
         field.html_name,

@@ -1,3 +1,4 @@
+import pytest
 from django import forms
 
 from core.templatetags.fast_forms import fast_select, options
@@ -41,3 +42,30 @@ def test_options_escape_labels():
     html = str(options([Thing(1, "Иван <script>"), Thing(2, "Anna & Co")]))
     # then
     assert html == '<option value="1">Иван &lt;script&gt;</option><option value="2">Anna &amp; Co</option>'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("multiple", [False, True])
+@pytest.mark.parametrize("chosen", [[], [1], [0, 2]])
+def test_a_shared_list_gives_the_same_select_as_the_queryset_and_stays_unmarked(multiple, chosen):
+    # given: three staff members (one with markup in the name) and a form choosing some of them
+    from accounts.choices import Role
+    from accounts.models import User
+    from tests.factories import UserFactory
+
+    people = [UserFactory(role=Role.AGENT, full_name=name) for name in ("Анна", 'Борис "<b>"', "Вера & Co")]
+    field_class = forms.ModelMultipleChoiceField if multiple else forms.ModelChoiceField
+
+    class Pick(forms.Form):
+        who = field_class(queryset=User.objects.filter(pk__in=[p.pk for p in people]).order_by("pk"), required=False)
+
+    ids = [people[i].pk for i in chosen]
+    data = {"who": ids if multiple else (ids[0] if ids else "")}
+    # when: rendered from the queryset, then twice from one shared list (the second from the cache)
+    plain = str(fast_select(Pick(data=data)["who"]))
+    shared = str(fast_select(Pick(data=data)["who"], objects=people))
+    again = str(fast_select(Pick(data=data)["who"], objects=people))
+    unchosen = str(fast_select(Pick(data={})["who"], objects=people))
+    # then: identical markup, and the cached options carry no earlier page's choice
+    assert shared == plain == again
+    assert " selected" not in unchosen
