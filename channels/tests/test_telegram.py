@@ -25,6 +25,8 @@ from tickets.choices import ArticleKind, Channel, EventKind, StatusCategory
 from tickets.models import Article, Status, Ticket, TicketEvent
 from tickets.services import ticket_reply, ticket_set_status
 
+pytestmark = pytest.mark.usefixtures("no_chat_pacing")
+
 CHAT_ID = 5550001
 USER_ID = 777
 _updates = itertools.count(1000)
@@ -371,20 +373,127 @@ def test_429_retry_after_reschedules_without_using_an_attempt(client, bot, stand
     assert sent_texts(standin)[-2:] == ["Уже едем", "Уже едем"]
 
 
-def test_two_replies_to_one_chat_go_at_least_a_second_apart(client, bot, standin, linked, agent):
+@pytest.fixture
+def chat_pacing(monkeypatch):
+    """Telegram's real limits back on, for the pacing tests (the module lifts the per-chat one)."""
+    from channels.telegram import outbound
+
+    monkeypatch.setattr(outbound, "PER_CHAT_INTERVAL", timedelta(seconds=1))
+
+
+def _queued_behind(text):  # type: ignore[no-untyped-def]
+    return OutboxMessage.objects.get(channel="telegram", payload__contains=text.encode())
+
+
+def test_a_second_message_to_a_chat_waits_in_the_outbox_not_in_the_worker(
+    client, bot, standin, linked, agent, chat_pacing
+):
     import time
 
+    # given: the acknowledgement went a moment ago, two replies are queued
     deliver(client, bot, text="Не греет батарея")
     ticket = Ticket.objects.get()
-    outbox_send_due()
     ticket_reply(ticket=ticket, author=agent, body="Первый ответ")
     ticket_reply(ticket=ticket, author=agent, body="Второй ответ")
-
     started = time.monotonic()
-    assert outbox_send_due() == 2
 
-    assert time.monotonic() - started >= 0.9
+    # when: the worker sends what is due
+    sent_now = outbox_send_due()
+
+    # then: the acknowledgement went; the replies wait their turn in the outbox, without an
+    # attempt used, and the worker did not sleep
+    assert time.monotonic() - started < 0.5
+    assert sent_now == 1
+    first = OutboxMessage.objects.filter(article__body="Первый ответ").get()
+    second = OutboxMessage.objects.filter(article__body="Второй ответ").get()
+    assert (first.status, first.attempts, second.status, second.attempts) == ("queued", 0, "queued", 0)
+    linked.refresh_from_db()
+    assert first.next_attempt_at == linked.last_sent_at + timedelta(seconds=1)
+    assert second.next_attempt_at >= first.next_attempt_at
+
+    # when: half a second later nothing may go; once each second is up, one reply, in order
+    assert outbox_send_due(now=linked.last_sent_at + timedelta(milliseconds=500)) == 0
+    assert outbox_send_due(now=first.next_attempt_at) == 1
+    second.refresh_from_db()
+    assert outbox_send_due(now=second.next_attempt_at + timedelta(seconds=1)) == 1
     assert sent_texts(standin)[-2:] == ["Первый ответ", "Второй ответ"]
+
+
+def test_a_message_queued_behind_one_waiting_for_a_retry_keeps_its_place(
+    client, bot, standin, linked, agent, chat_pacing
+):
+    # given: the first reply was refused with 429 (retry after 7 s)
+    deliver(client, bot, text="Не греет батарея")
+    ticket = Ticket.objects.get()
+    now = timezone.now() + timedelta(seconds=5)  # well after the acknowledgement
+    outbox_send_due(now=now)
+    standin.too_many["sendMessage"] = 7
+    ticket_reply(ticket=ticket, author=agent, body="Первый ответ")
+    outbox_send_due(now=now)
+    standin.too_many.clear()
+    # when: a second reply is written and the worker sends what is due
+    ticket_reply(ticket=ticket, author=agent, body="Второй ответ")
+    outbox_send_due(now=now + timedelta(seconds=1))
+    # then: it waits until a second after the first one's retry, and they go in order
+    second = OutboxMessage.objects.filter(article__body="Второй ответ").get()
+    assert (second.status, second.next_attempt_at) == ("queued", now + timedelta(seconds=8))
+    assert outbox_send_due(now=now + timedelta(seconds=7)) == 1
+    assert outbox_send_due(now=now + timedelta(seconds=9)) == 1
+    assert sent_texts(standin)[-2:] == ["Первый ответ", "Второй ответ"]
+
+
+def test_thirty_messages_in_the_last_second_hold_the_next_one_back(client, bot, standin, linked, agent):
+    # given: thirty messages to other chats went out within the last second
+    deliver(client, bot, text="Не греет батарея")
+    ticket = Ticket.objects.get()
+    now = timezone.now() + timedelta(seconds=5)
+    outbox_send_due(now=now)
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                channel="telegram",
+                kind="chat",
+                dedup_key=f"other:{n}",
+                recipient=str(9000 + n),
+                payload=b"{}",
+                status=OutboxStatus.SENT,
+                sent_at=now - timedelta(milliseconds=900 - n * 10),
+            )
+            for n in range(30)
+        ]
+    )
+    ticket_reply(ticket=ticket, author=agent, body="Ответ")
+    # when
+    assert outbox_send_due(now=now) == 0
+    # then: it waits until the oldest of the thirty is a second old
+    row = OutboxMessage.objects.filter(article__body="Ответ").get()
+    assert row.next_attempt_at == now + timedelta(milliseconds=100)
+
+    # when: thirty more messages to other chats wait in the outbox, and then one more is queued
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                channel="telegram",
+                kind="chat",
+                dedup_key=f"waiting:{n}",
+                recipient=str(8000 + n),
+                payload=b"{}",
+                next_attempt_at=now + timedelta(minutes=5),
+            )
+            for n in range(30)
+        ]
+    )
+    request = {"bot": bot.pk, "method": "sendMessage", "chat_id": 7777, "text": "Другому"}
+    latest = OutboxMessage.objects.create(
+        channel="telegram", kind="chat", dedup_key="latest", recipient="7777", payload=json.dumps(request).encode()
+    )
+    assert outbox_send_due(now=now) == 0
+    # then: the thirty-one queued before it take the next second's slots first
+    latest.refresh_from_db()
+    assert latest.next_attempt_at == now + timedelta(milliseconds=1100)
+    # and the reply goes when its time comes
+    assert outbox_send_due(now=row.next_attempt_at) == 1
+    assert sent_texts(standin)[-1] == "Ответ"
 
 
 def test_email_ticket_replies_do_not_go_to_telegram(client, bot, standin, linked, agent):

@@ -20,6 +20,8 @@ from tests.factories import ContactFactory, UserFactory, make_ticket
 from tickets.models import Ticket
 from tickets.services import ticket_assign
 
+pytestmark = pytest.mark.usefixtures("no_chat_pacing")
+
 AGENT_CHAT = 4440001
 _updates = itertools.count(50000)
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from channels.models import TelegramBot, TelegramChat
-from channels.tests.conftest import deliver, raw_email
+from channels.tests.conftest import deliver, no_chat_pacing, raw_email  # noqa: F401 (no_chat_pacing: a fixture)
 from channels.tests.telegram_standin import TelegramStandIn
 from notifications.choices import NoticeKind
 from notifications.models import NoticeTemplate, OutboxKind, OutboxMessage
@@ -384,6 +384,7 @@ def standin(settings):
     server.close()
 
 
+@pytest.mark.usefixtures("no_chat_pacing")
 def test_a_telegram_request_hears_on_telegram(contact, team, agent, mailbox, smtp_sink, standin):
     # given a client linked to a chat with the bot
     bot = TelegramBot.objects.create(name="Otklik bot", token="123:ABC", team=team)

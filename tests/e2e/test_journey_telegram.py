@@ -10,6 +10,7 @@ from django.test import Client
 
 from accounts.choices import Role
 from channels.models import TelegramBot
+from channels.tests.conftest import no_chat_pacing  # noqa: F401 (a fixture: the journey sends one chat several messages in a row)
 from channels.tests.telegram_standin import TelegramStandIn
 from customers.models import ContactPhone
 from intake.models import InboundMessage
@@ -21,7 +22,7 @@ from tickets.models import Ticket
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True, available_apps=list(settings.INSTALLED_APPS)),
-    pytest.mark.usefixtures("migrated_data_restored_afterwards", "empty_search_index_afterwards"),
+    pytest.mark.usefixtures("migrated_data_restored_afterwards", "empty_search_index_afterwards", "no_chat_pacing"),
 ]
 
 CHAT_ID = 424242
