@@ -4,7 +4,7 @@ webhook and polling intake, the processor's flows, and replies through the outbo
 import io
 import itertools
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -417,6 +417,31 @@ def test_a_second_message_to_a_chat_waits_in_the_outbox_not_in_the_worker(
     second.refresh_from_db()
     assert outbox_send_due(now=second.next_attempt_at + timedelta(seconds=1)) == 1
     assert sent_texts(standin)[-2:] == ["Первый ответ", "Второй ответ"]
+
+
+def test_a_paced_message_has_its_send_scheduled_for_when_it_may_go(
+    client, bot, standin, linked, agent, chat_pacing, django_capture_on_commit_callbacks, monkeypatch
+):
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import MemoryStorage
+
+    # The queue in memory (Huey's own storage, as HUEY_BACKEND=memory), not the shared var/ file.
+    monkeypatch.setattr(HUEY, "storage", MemoryStorage("paced"))
+
+    # given: the acknowledgement went a moment ago and a reply is queued
+    deliver(client, bot, text="Не греет батарея")
+    ticket = Ticket.objects.get()
+    outbox_send_due()
+    reply = ticket_reply(ticket=ticket, author=agent, body="Ответ")
+    # when: the worker finds it may not go yet
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_send_due()
+    # then: a send of that row is in the queue's schedule, for the moment it may go
+    row = OutboxMessage.objects.get(article=reply)
+    # (queued with its eta; the consumer keeps it in the schedule until then)
+    [task] = [t for t in HUEY.pending() + HUEY.scheduled() if t.name.endswith("outbox_send_task")]
+    assert task.args == (row.pk,)
+    assert abs((task.eta.replace(tzinfo=UTC) - row.next_attempt_at).total_seconds()) < 1
 
 
 def test_a_message_queued_behind_one_waiting_for_a_retry_keeps_its_place(
