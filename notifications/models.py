@@ -127,6 +127,10 @@ class OutboxMessage(models.Model):
             models.Index(fields=["recipient", "kind", "created_at"], name="outbox_recipient_recent"),
             # WhatsApp statuses and email bounces find the row by the provider's message id.
             models.Index(fields=["message_id"], name="outbox_message_id"),
+            # Telegram's 30-a-second limit reads the last second's sends before each message.
+            models.Index(
+                fields=["sent_at"], name="outbox_telegram_sent", condition=Q(channel="telegram", status="sent")
+            ),
         ]
 
     def __str__(self) -> str:
