@@ -18,6 +18,15 @@ from core.http import parse_id
 _UNENCODED_PLUS_RE = re.compile(r"^(\S+T[\d:.]+) (\d{2}:?\d{2})$")
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def iso_datetime(value: Any) -> str | None:
+    """A datetime as DRF's DateTimeField writes it (current time zone, ISO 8601, "Z" for UTC), for
+    representations built by hand; None stays None."""
+    return _DATETIME.to_representation(value) if value else None
+
+
 def context_user(serializer: serializers.BaseSerializer) -> Any:
     """The user a serializer works for; None when it is instantiated without a request (schema
     generation), in which case viewer-scoped querysets stay empty."""

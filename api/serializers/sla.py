@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from accounts.choices import ASSIGNABLE_ROLES
 from accounts.models import Team, User
-from api.serializers.common import CodeNameRefSerializer, IdOrCodeRelatedField
+from api.serializers.common import CodeNameRefSerializer, IdOrCodeRelatedField, iso_datetime
 from contracts.models import Contract
 from customers.models import Company, CompanyCategory, Site
 from sla.clock import BREACHED, MET, PAUSED, RUNNING
@@ -54,20 +54,17 @@ class TicketSlaSerializer(serializers.Serializer):
     def to_representation(self, ticket: Ticket) -> dict[str, Any]:
         return {
             "policy": _policy_ref(ticket),
-            "first_response": {"due": _iso(ticket.sla_first_response_due), "state": ticket.sla_first_response_state},
-            "next_response": {"due": _iso(ticket.sla_next_response_due), "state": ticket.sla_next_response_state},
-            "resolution": {"due": _iso(ticket.sla_resolution_due), "state": ticket.sla_resolution_state},
-            "due": _iso(ticket.sla_due),
+            **{
+                target: {
+                    "due": iso_datetime(getattr(ticket, f"sla_{target}_due")),
+                    "state": getattr(ticket, f"sla_{target}_state"),
+                }
+                for target in ("first_response", "next_response", "resolution")
+            },
+            "due": iso_datetime(ticket.sla_due),
             "breached": ticket.sla_breached,
             "paused_seconds": ticket.sla_paused_seconds,
         }
-
-
-_DATETIME = serializers.DateTimeField()
-
-
-def _iso(value: Any) -> str | None:
-    return _DATETIME.to_representation(value) if value is not None else None
 
 
 def _policy_ref(ticket: Ticket) -> dict[str, Any] | None:

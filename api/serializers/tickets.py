@@ -29,6 +29,7 @@ from api.serializers.common import (
     UserRefSerializer,
     ViewerAwareSerializer,
     context_user,
+    iso_datetime,
     scope_related_field,
 )
 from api.serializers.sla import SlaStateParamField, TicketSlaSerializer
@@ -94,7 +95,6 @@ class TicketOutputSerializer(ViewerAwareSerializer):
         return super().to_representation(instance)
 
 
-_DATETIME = serializers.DateTimeField()
 _SLA = TicketSlaSerializer()
 
 
@@ -102,63 +102,37 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _when(value: Any) -> str | None:
-    # DRF's DateTimeField: in the current time zone, ISO 8601, "Z" for UTC.
-    return _DATETIME.to_representation(value) if value else None
-
-
-def _code_name(ref: Any) -> dict[str, Any] | None:
-    return None if ref is None else {"id": ref.id, "code": _text(ref.code), "name": _text(ref.name)}
+def _ref(row: Any, *names: str) -> dict[str, Any] | None:
+    """A related row as its Ref serializer writes it: id, then each field as text; None for none."""
+    return None if row is None else {"id": row.id, **{name: _text(getattr(row, name)) for name in names}}
 
 
 def ticket_representation(ticket: Any, *, staff: bool) -> dict[str, Any]:
     """What TicketOutputSerializer answers for `ticket` (tags, contract and SLA only for staff)."""
-    status, company, contact, site = ticket.status, ticket.company, ticket.contact, ticket.site
-    equipment, assignee = ticket.equipment, ticket.assignee
     data: dict[str, Any] = {
         "id": ticket.id,
         "number": ticket.number,
         "title": _text(ticket.title),
         "description": _text(ticket.description),
-        "status": None
-        if status is None
-        else {
-            "id": status.id,
-            "code": _text(status.code),
-            "name": _text(status.name),
-            "category": _text(status.category),
-        },
-        "delayed_until": _when(ticket.delayed_until),
-        "priority": _code_name(ticket.priority),
-        "type": _code_name(ticket.type),
-        "category": _code_name(ticket.category),
-        "company": None if company is None else {"id": company.id, "name": _text(company.name)},
-        "contact": None if contact is None else {"id": contact.id, "full_name": _text(contact.full_name)},
-        "site": None if site is None else {"id": site.id, "name": _text(site.name)},
-        "equipment": None
-        if equipment is None
-        else {
-            "id": equipment.id,
-            "name": _text(equipment.name),
-            "inventory_number": _text(equipment.inventory_number),
-        },
+        "status": _ref(ticket.status, "code", "name", "category"),
+        "delayed_until": iso_datetime(ticket.delayed_until),
+        "priority": _ref(ticket.priority, "code", "name"),
+        "type": _ref(ticket.type, "code", "name"),
+        "category": _ref(ticket.category, "code", "name"),
+        "company": _ref(ticket.company, "name"),
+        "contact": _ref(ticket.contact, "full_name"),
+        "site": _ref(ticket.site, "name"),
+        "equipment": _ref(ticket.equipment, "name", "inventory_number"),
     }
     if staff:
-        contract = ticket.contract
-        data["contract"] = None if contract is None else {"id": contract.id, "number": _text(contract.number)}
-    data["team"] = _code_name(ticket.team)
-    data["assignee"] = None if assignee is None else {"id": assignee.id, "full_name": _text(assignee.full_name)}
+        data["contract"] = _ref(ticket.contract, "number")
+    data["team"] = _ref(ticket.team, "code", "name")
+    data["assignee"] = _ref(ticket.assignee, "full_name")
     if staff:
         data["tags"] = sorted(tag.name for tag in ticket.tags.all())
-    data.update(
-        channel=ticket.channel,
-        created_at=_when(ticket.created_at),
-        updated_at=_when(ticket.updated_at),
-        received_at=_when(ticket.received_at),
-        first_response_at=_when(ticket.first_response_at),
-        resolved_at=_when(ticket.resolved_at),
-        closed_at=_when(ticket.closed_at),
-    )
+    data["channel"] = ticket.channel
+    for name in ("created_at", "updated_at", "received_at", "first_response_at", "resolved_at", "closed_at"):
+        data[name] = iso_datetime(getattr(ticket, name))
     if staff:
         data["sla"] = _SLA.to_representation(ticket)
     return data
