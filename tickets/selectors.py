@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -207,6 +209,27 @@ def latest_event_id() -> int:
 
 def ticket_prefetch_tags(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return qs.prefetch_related(Prefetch("tags"))
+
+
+def ticket_counts_capped(querysets: list[QuerySet[Ticket]], *, cap: int) -> list[int]:
+    """How many rows each queryset has, counting no further than cap + 1 — all in one statement
+    (a SELECT of sub-selects: one round trip for the queue's view counters, not one per view).
+    A queryset that can match nothing (a filter on no teams at all) is 0 without asking."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, qs in enumerate(querysets):
+        try:
+            sql, qs_params = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{index})")
+        params.extend(qs_params)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return [int(n) for n in cursor.fetchone()]
 
 
 def ticket_search_for_user(*, user: User, query: str, number: int | None = None, limit: int = 50) -> list[Ticket]:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,13 +15,18 @@ from django.views.decorators.http import require_POST
 
 from core.http import AuthedHttpRequest
 from core.keyset import paginate
-from customers.models import Company, Contact, Site
 from tickets import services
 from tickets.choices import Sort
 from tickets.forms import BulkForm, QueueFilterForm
-from tickets.models import SavedView, Tag, Ticket
+from tickets.models import SavedView, Ticket
 from tickets.reference import reference
-from tickets.selectors import SORT_FIELDS, TicketFilters, latest_event_id, ticket_list_for_user
+from tickets.selectors import (
+    SORT_FIELDS,
+    TicketFilters,
+    latest_event_id,
+    ticket_counts_capped,
+    ticket_list_for_user,
+)
 from tickets.views.common import agent_required, local_back
 
 PAGE_SIZE = 50
@@ -100,52 +100,11 @@ def _filters_from(
     return filters, form, view_key, saved
 
 
-def _capped_counts(querysets: list[QuerySet[Ticket]]) -> list[str]:
-    """How many rows each queryset has, "1000+" past the cap — all in one statement (one round trip
-    and one SELECT of sub-selects, rather than a query per view)."""
-    parts: list[str] = []
-    params: list[Any] = []
-    empty: set[int] = set()
-    for index, qs in enumerate(querysets):
-        try:
-            sql, qs_params = qs.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
-        except EmptyResultSet:  # the viewer may see nothing at all
-            empty.add(index)
-            continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS view_{index})")
-        params.extend(qs_params)
-    counts: Iterator[Any] = iter(())
-    if parts:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(parts), params)
-            counts = iter(cursor.fetchone())
-    result = []
-    for index in range(len(querysets)):
-        n = 0 if index in empty else int(next(counts))
-        result.append(f"{COUNT_CAP}+" if n > COUNT_CAP else str(n))
-    return result
-
-
-# What a queue row shows of the client-side rows and tags (tickets_extras.queue_rows): names only,
-# so fifty rows do not build fifty full companies, contacts and sites.
-QUEUE_ROW_PREFETCHES = (
-    Prefetch("company", queryset=Company.objects.only("id", "name")),
-    Prefetch("contact", queryset=Contact.objects.only("id", "full_name")),
-    Prefetch("site", queryset=Site.objects.only("id", "name")),
-    Prefetch("tags", queryset=Tag.objects.only("id", "name")),
-)
-
-
 def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) -> dict:
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
     # A row shows no description: leave the longest column in the database.
-    qs = (
-        ticket_list_for_user(user=request.user, filters=filters)
-        .prefetch_related(None)
-        .prefetch_related(*QUEUE_ROW_PREFETCHES)
-        .defer("description")
-    )
+    qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags").defer("description")
     order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
     page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
     base_params = params.copy()
@@ -194,8 +153,9 @@ def queue_view(request: AuthedHttpRequest) -> HttpResponse:
         for key, (_label, spec) in SYSTEM_VIEWS.items()
         if key != "all"  # "All tickets" shows no count: it would be most of the table
     }
-    counts = dict(zip(counted, _capped_counts(list(counted.values())), strict=True))
-    system_counts = [(key, label, counts.get(key, "")) for key, (label, _spec) in SYSTEM_VIEWS.items()]
+    counts = dict(zip(counted, ticket_counts_capped(list(counted.values()), cap=COUNT_CAP), strict=True))
+    shown = {key: f"{COUNT_CAP}+" if n > COUNT_CAP else str(n) for key, n in counts.items()}
+    system_counts = [(key, label, shown.get(key, "")) for key, (label, _spec) in SYSTEM_VIEWS.items()]
     context.update(
         nav="queue",
         system_views=system_counts,
