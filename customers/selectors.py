@@ -22,6 +22,16 @@ def company_list_for_user(*, user: User) -> QuerySet[Company]:
     return Company.objects.none()
 
 
+def company_search_for_user(*, user: User, query: str, limit: int = 10) -> list[Company]:
+    """Companies whose name contains `query` (a trigram index answers it on PostgreSQL), by name;
+    only id and name loaded, for a list of links."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    matching = company_list_for_user(user=user).filter(icontains_q("name", query))
+    return list(matching.only("pk", "name").order_by("name")[:limit])
+
+
 def company_get_for_user(*, user: User, company_id: int) -> Company:
     try:
         return company_list_for_user(user=user).get(pk=company_id)

@@ -203,11 +203,12 @@ def search_ticket_ids(query: str, *, limit: int = 50, candidate_ids_sql: tuple[s
                 f" WHERE s.document @@ {tsquery} AND s.ticket_id > %s{restrict}"
                 " ORDER BY s.ticket_id DESC LIMIT %s) r"
             )
-            match: str = query
+            matches = [query, query]  # ranked by, and filtered by
         else:
             match = _fts5_query(query)
             if not match:
                 return []
+            matches = [match]
             column, restrict = "rowid", f" AND rowid IN ({restrict_sql})" if restrict_sql else ""
             # bm25 rank: lower is better; negated so both engines sort "higher is better".
             sql = (
@@ -219,8 +220,7 @@ def search_ticket_ids(query: str, *, limit: int = 50, candidate_ids_sql: tuple[s
         rows: list[tuple[int, float]] = []
         for span in SEARCH_WINDOWS:
             lower = max(top - span, 0) if span else 0
-            both = [match, match] if is_postgres() else [match]
-            cursor.execute(sql, [*both, lower, *restrict_params, RANK_WINDOW])
+            cursor.execute(sql, [*matches, lower, *restrict_params, RANK_WINDOW])
             rows = cursor.fetchall()
             if len(rows) >= limit or lower == 0:
                 break

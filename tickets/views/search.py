@@ -2,7 +2,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from core.http import AuthedHttpRequest
-from customers.selectors import company_list_for_user, contact_search_for_user, icontains_q
+from customers.selectors import company_search_for_user, contact_search_for_user
 from tickets.selectors import ticket_search_for_user
 from tickets.views.common import agent_required
 
@@ -17,10 +17,7 @@ def search_view(request: AuthedHttpRequest) -> HttpResponse:
             return redirect("tickets:detail", number=int(number))
     tickets = ticket_search_for_user(user=request.user, query=query) if query else []
     contacts = contact_search_for_user(user=request.user, query=query, limit=8) if query else []
-    companies = []
-    if len(query) >= 2:
-        matching = company_list_for_user(user=request.user).filter(icontains_q("name", query))
-        companies = list(matching.only("pk", "name")[:8])
+    companies = company_search_for_user(user=request.user, query=query, limit=8)
     return render(
         request,
         "tickets/search.html",
