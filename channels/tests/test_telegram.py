@@ -467,25 +467,31 @@ def test_a_message_queued_behind_one_waiting_for_a_retry_keeps_its_place(
     assert sent_texts(standin)[-2:] == ["Первый ответ", "Второй ответ"]
 
 
+def _other_chats(key, first_chat, fields):  # type: ignore[no-untyped-def]
+    """Thirty outbox rows to thirty other chats; `fields(n)` gives the n-th its state."""
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                channel="telegram",
+                kind="chat",
+                dedup_key=f"{key}:{n}",
+                recipient=str(first_chat + n),
+                payload=b"{}",
+                **fields(n),
+            )
+            for n in range(30)
+        ]
+    )
+
+
 def test_thirty_messages_in_the_last_second_hold_the_next_one_back(client, bot, standin, linked, agent):
     # given: thirty messages to other chats went out within the last second
     deliver(client, bot, text="Не греет батарея")
     ticket = Ticket.objects.get()
     now = timezone.now() + timedelta(seconds=5)
     outbox_send_due(now=now)
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                channel="telegram",
-                kind="chat",
-                dedup_key=f"other:{n}",
-                recipient=str(9000 + n),
-                payload=b"{}",
-                status=OutboxStatus.SENT,
-                sent_at=now - timedelta(milliseconds=900 - n * 10),
-            )
-            for n in range(30)
-        ]
+    _other_chats(
+        "other", 9000, lambda n: {"status": OutboxStatus.SENT, "sent_at": now - timedelta(milliseconds=900 - n * 10)}
     )
     ticket_reply(ticket=ticket, author=agent, body="Ответ")
     # when
@@ -495,19 +501,7 @@ def test_thirty_messages_in_the_last_second_hold_the_next_one_back(client, bot, 
     assert row.next_attempt_at == now + timedelta(milliseconds=100)
 
     # when: thirty more messages to other chats wait in the outbox, and then one more is queued
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                channel="telegram",
-                kind="chat",
-                dedup_key=f"waiting:{n}",
-                recipient=str(8000 + n),
-                payload=b"{}",
-                next_attempt_at=now + timedelta(minutes=5),
-            )
-            for n in range(30)
-        ]
-    )
+    _other_chats("waiting", 8000, lambda n: {"next_attempt_at": now + timedelta(minutes=5)})
     request = {"bot": bot.pk, "method": "sendMessage", "chat_id": 7777, "text": "Другому"}
     latest = OutboxMessage.objects.create(
         channel="telegram", kind="chat", dedup_key="latest", recipient="7777", payload=json.dumps(request).encode()
