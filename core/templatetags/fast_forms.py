@@ -39,7 +39,7 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
             plain = f'<option value="{html.escape(value)}">'
             html_options = html_options.replace(plain, plain[:-1] + " selected>", 1)
         if form_field.empty_label is not None and not multiple:
-            html_options = f'<option value="">{html.escape(str(form_field.empty_label))}</option>' + html_options
+            html_options = _option("", form_field.empty_label) + html_options
         return _select(field, multiple, size, mark_safe(html_options))  # noqa: S308 - escaped above
     if isinstance(form_field, forms.ModelChoiceField):
         # One plain fetch (ModelChoiceIterator would stream it through .iterator()).
@@ -57,10 +57,14 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
     parts = []
     for raw_value, label in choices:
         value = str(getattr(raw_value, "value", raw_value))
-        marker = " selected" if value in selected else ""
-        parts.append(f'<option value="{html.escape(value)}"{marker}>{html.escape(str(label))}</option>')
-    options = mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
+        parts.append(_option(value, label, selected=value in selected))
+    options = mark_safe("".join(parts))  # noqa: S308 - every value and label escaped by _option
     return _select(field, multiple, size, options)
+
+
+def _option(value: str, label: object, *, selected: bool = False) -> str:
+    marker = " selected" if selected else ""
+    return f'<option value="{html.escape(value)}"{marker}>{html.escape(str(label))}</option>'
 
 
 # (id of the list, language) → (the list itself, its options): holding the list keeps its id from
@@ -73,10 +77,7 @@ def _shared_options(objects: list[Any], form_field: forms.ModelChoiceField) -> s
     hit = _SHARED.get(key)
     if hit is not None and hit[0] is objects:
         return hit[1]
-    options = "".join(
-        f'<option value="{html.escape(str(obj.pk))}">{html.escape(str(form_field.label_from_instance(obj)))}</option>'
-        for obj in objects
-    )
+    options = "".join(_option(str(obj.pk), form_field.label_from_instance(obj)) for obj in objects)
     if len(_SHARED) >= 16:
         _SHARED.clear()
     _SHARED[key] = (objects, options)
