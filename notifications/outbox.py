@@ -34,12 +34,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from channels.choices import TransportSecurity
 from channels.models import Mailbox
+from core.db import insert_or_skip
 from notifications.models import OutboxMessage, OutboxStatus
 
 # Minutes to wait after the 1st, 2nd, … failed attempt; one more failure after the last → FAILED.
@@ -95,33 +96,31 @@ def outbox_enqueue(
     mailbox: Mailbox | None = None,
     route: str = "",
 ) -> tuple[OutboxMessage, bool]:
-    """Queue one message, composed by `compose()` only when `dedup_key` is new.
+    """Queue one message under `dedup_key`, once: a key queued before keeps its row.
 
     Returns (row, created). The row is sent by a task after the current transaction commits
     (nothing is sent if it rolls back). Call it inside the transaction that made the reason to
     send (the reply, the ticket), so the two commit together. `route`: why the message takes
-    another path than the ticket's channel (OutboxRoute), shown on the article."""
-    existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
-    if existing is not None:
-        return existing, False
+    another path than the ticket's channel (OutboxRoute), shown on the article.
+
+    `compose()` runs before the insert — a new key is the common case, and the insert is then one
+    statement (`insert_or_skip`) — and what it made is dropped when the key was queued before."""
     email = compose()
-    try:
-        with transaction.atomic():
-            row = OutboxMessage.objects.create(
-                channel=channel,
-                kind=kind,
-                dedup_key=dedup_key[:255],
-                ticket=ticket,
-                article=article,
-                mailbox=mailbox,
-                recipient=email.recipient[:500],
-                subject=email.subject[:500],
-                message_id=email.message_id[:500],
-                payload=email.payload,
-                route=route,
-            )
-    except IntegrityError:
-        return OutboxMessage.objects.get(dedup_key=dedup_key), False
+    row = OutboxMessage(
+        channel=channel,
+        kind=kind,
+        dedup_key=dedup_key[:255],
+        ticket=ticket,
+        article=article,
+        mailbox=mailbox,
+        recipient=email.recipient[:500],
+        subject=email.subject[:500],
+        message_id=email.message_id[:500],
+        payload=email.payload,
+        route=route,
+    )
+    if not insert_or_skip(row):
+        return OutboxMessage.objects.get(dedup_key=dedup_key[:255]), False
     _send_after_commit(row.pk)
     return row, True
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -359,8 +359,20 @@ def ticket_create(
         data={"channel": channel, "title": ticket.title, "team": _ref(team), "assignee": _ref(assignee)},
     )
     search.index_ticket(ticket.pk)
+    ticket._first_article = article  # type: ignore[attr-defined]  # for ticket_first_article()
     hooks_run("created", ticket=ticket, actor=actor, article=article)
     return ticket
+
+
+def ticket_first_article(ticket: Ticket) -> Article:
+    """The article a ticket opened with: kept on the instance ticket_create returned (the
+    channels read it right after creating), else read."""
+    article = getattr(ticket, "_first_article", None)
+    if article is None:
+        article = Article.objects.filter(ticket=ticket).order_by("id").first()
+    if article is None:
+        raise Article.DoesNotExist(f"ticket {ticket.pk} has no article")
+    return article
 
 
 @dataclass(frozen=True)
@@ -425,6 +437,17 @@ UPDATABLE_FIELDS = (
 )
 # A change of any of these re-evaluates which contract covers the ticket.
 COVERAGE_FIELDS = frozenset({"category", "company", "site", "equipment"})
+# Who and where: they must agree with each other (_check_consistency).
+CLIENT_SIDE_FIELDS = frozenset({"company", "contact", "site", "equipment"})
+
+
+def _differs(ticket: Ticket, name: str, value: Any) -> bool:
+    """Whether setting `name` to `value` changes the ticket; a relation is compared by key,
+    without reading the row it points to."""
+    field = Ticket._meta.get_field(name)
+    if isinstance(field, models.ForeignKey):
+        return bool(getattr(ticket, field.attname) != getattr(value, "pk", None))
+    return bool(getattr(ticket, name) != value)
 
 
 @transaction.atomic
@@ -440,22 +463,28 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes: Any) -> list
         changes["title"] = (changes["title"] or "").strip()[:255]
         if not changes["title"]:
             raise ValidationError({"title": _("A subject is required.")})
-    company = changes.get("company", ticket.company)
-    contact = changes.get("contact", ticket.contact)
-    site = changes.get("site", ticket.site)
-    equipment = changes.get("equipment", ticket.equipment)
-    if "contact" in changes and contact is not None and "company" not in changes and contact.company_id:
-        company = contact.company
-        changes["company"] = company
-    _check_consistency(company=company, contact=contact, site=site, equipment=equipment, ticket=ticket)
-    if COVERAGE_FIELDS & {name for name, value in changes.items() if getattr(ticket, name) != value}:
+    if CLIENT_SIDE_FIELDS & changes.keys():
+        # Checked only when one of them changes: a priority or a team is set whatever became of
+        # the ticket's contact since (and without reading the four rows).
+        company = changes.get("company", ticket.company)
+        contact = changes.get("contact", ticket.contact)
+        site = changes.get("site", ticket.site)
+        equipment = changes.get("equipment", ticket.equipment)
+        if "contact" in changes and contact is not None and "company" not in changes and contact.company_id:
+            company = contact.company
+            changes["company"] = company
+        _check_consistency(company=company, contact=contact, site=site, equipment=equipment, ticket=ticket)
+    if COVERAGE_FIELDS & {name for name, value in changes.items() if _differs(ticket, name, value)}:
         changes["contract"] = _covering_contract(
-            company=company, site=site, equipment=equipment, category=changes.get("category", ticket.category)
+            company=changes.get("company", ticket.company),
+            site=changes.get("site", ticket.site),
+            equipment=changes.get("equipment", ticket.equipment),
+            category=changes.get("category", ticket.category),
         )
     for name, value in changes.items():
-        old = getattr(ticket, name)
-        if old == value:
+        if not _differs(ticket, name, value):
             continue
+        old = getattr(ticket, name)
         setattr(ticket, name, value)
         changed.append(name)
         if name in ("title", "description"):

@@ -30,7 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.functional import cached_property
 
-from automation.rules.actions import ACTIONS, Change
+from automation.rules.actions import ACTIONS, UPDATE_SETTERS, Change, apply_updates, plan_updates
 from automation.rules.choices import RuleTrigger
 from automation.rules.conditions import Check, Context, compile_condition
 from tickets.choices import AuthorKind, EventKind
@@ -176,33 +176,68 @@ def evaluate(ctx: Context, rules: list[CompiledRule], *, dry_run: bool) -> list[
         if not compiled.matches(ctx):
             continue
         changes: list[Change] = []
-        for code, value in compiled.actions:
+        actions = list(compiled.actions)
+        index = 0
+        while index < len(actions):
+            code, value = actions[index]
             spec = ACTIONS[code]
+            index += 1
             if dry_run:
                 assert spec.plan is not None
                 changes += spec.plan(ctx, value)
-            else:
-                assert spec.apply is not None
+                continue
+            run = _setter_run(actions, index - 1)
+            if len(run) > 1:
+                # Several fields set by one rule: one ticket_update for all of them. Should it fail,
+                # the actions are applied one by one below, so the failing one is found and recorded.
+                if not plan_updates(ctx, run):
+                    index += len(run) - 1
+                    continue
                 try:
-                    # A savepoint: a failing action (a stale choice the service refuses, a bad
-                    # template) is undone alone and recorded; the ticket's own change goes on.
                     with transaction.atomic():
-                        done = spec.apply(ctx, value, compiled.rule)
-                except Exception as exc:
-                    logger.exception("rule %s: action %s failed on ticket %s", compiled.rule.pk, code, ctx.ticket.pk)
-                    message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                    done = [{"action": code, "error": message[:300]}]
-                    ctx.refresh()
+                        done = apply_updates(ctx, run)
+                except Exception:
+                    logger.info("rule %s: applying %s together failed; one by one", compiled.rule.pk, run)
+                else:
+                    index += len(run) - 1
+                    if done:
+                        ctx.refresh()
                     changes += done
                     continue
-                if done:
-                    # The services saved (and nested rules may have changed) the ticket.
-                    ctx.refresh()
+            if spec.kind == "ref" and spec.plan is not None and not spec.plan(ctx, value):
+                continue  # the field has that value already: nothing to write
+            assert spec.apply is not None
+            try:
+                # A savepoint: a failing action (a stale choice the service refuses, a bad
+                # template) is undone alone and recorded; the ticket's own change goes on.
+                with transaction.atomic():
+                    done = spec.apply(ctx, value, compiled.rule)
+            except Exception as exc:
+                logger.exception("rule %s: action %s failed on ticket %s", compiled.rule.pk, code, ctx.ticket.pk)
+                message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                done = [{"action": code, "error": message[:300]}]
+                ctx.refresh()
                 changes += done
+                continue
+            if done:
+                # The services saved (and nested rules may have changed) the ticket.
+                ctx.refresh()
+            changes += done
         firings.append(Firing(rule=compiled.rule, changes=changes))
         if compiled.rule.stop_processing:
             break
     return firings
+
+
+def _setter_run(actions: list[tuple[str, Any]], start: int) -> list[tuple[str, Any]]:
+    """The consecutive set_<field> actions from `start` that one ticket_update can apply
+    (UPDATE_SETTERS, each field once)."""
+    run: list[tuple[str, Any]] = []
+    for code, value in actions[start:]:
+        if code not in UPDATE_SETTERS or any(code == seen for seen, _value in run):
+            break
+        run.append((code, value))
+    return run
 
 
 def _record_fired(ticket: Ticket, trigger: str, firing: Firing) -> None:

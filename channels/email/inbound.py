@@ -35,7 +35,7 @@ from intake.models import InboundMessage
 from notifications.models import OutboxMessage, OutboxStatus
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
-from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_create
+from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_create, ticket_first_article
 
 logger = logging.getLogger(__name__)
 
@@ -313,8 +313,7 @@ def _ticket_open(
         attachments=attachments,
         email=email,
     )
-    article = Article.objects.filter(ticket=ticket).order_by("id").first()
-    assert article is not None  # ticket_create always writes the first article
+    article = ticket_first_article(ticket)
     return ticket, article
 
 

@@ -25,13 +25,19 @@ from django.utils.translation import gettext as _
 from channels.choices import TelegramChatState
 from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram import api, staff
-from channels.telegram.outbound import chat_language, chat_message_enqueue
+from channels.telegram.outbound import chat_language, chat_message_enqueue, origin_chat
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
 from intake.models import InboundMessage
 from tickets.choices import OPEN_CATEGORIES, Channel
 from tickets.models import Article, Ticket
-from tickets.services import UploadedFileData, article_create, article_edit_by_client, ticket_create
+from tickets.services import (
+    UploadedFileData,
+    article_create,
+    article_edit_by_client,
+    ticket_create,
+    ticket_first_article,
+)
 
 TITLE_LENGTH = 120
 # The reply keyboard's button that lists the client's open requests (besides /status).
@@ -223,23 +229,22 @@ def _article(
         first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
         with translation.override(chat_language(chat)):
             title = first_line[:TITLE_LENGTH] or _("Message in Telegram")
-        ticket = ticket_create(
-            actor=None,
-            title=title,
-            description=body,
-            channel=Channel.TELEGRAM,
-            contact=chat.contact,
-            team=chat.bot.team,
-            category=chat.bot.category,
-            received_at=inbound.received_at,
-            attachments=attachments,
-        )
-        found = Article.objects.filter(ticket=ticket).order_by("id").first()
-        assert found is not None  # ticket_create always writes the first article
-        article = found
+        # The acknowledgement queued by the ticket's "created" hooks goes to this chat.
+        with origin_chat(chat):
+            ticket = ticket_create(
+                actor=None,
+                title=title,
+                description=body,
+                channel=Channel.TELEGRAM,
+                contact=chat.contact,
+                team=chat.bot.team,
+                category=chat.bot.category,
+                received_at=inbound.received_at,
+                attachments=attachments,
+            )
+        article = ticket_first_article(ticket)
         chat.ticket = ticket
         chat.save(update_fields=["ticket"])
-        # The acknowledgement was queued by ticket_create's "created" hook (notifications/notices.py).
     if message.get("message_id") is not None:
         # One INSERT; a message seen before (it cannot be: the update is stored once) keeps its article.
         TelegramMessageRef.objects.bulk_create(

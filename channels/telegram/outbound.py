@@ -16,6 +16,9 @@ Rules:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +40,21 @@ OVERALL_PER_SECOND = 30
 ORDER_RECHECK = timedelta(milliseconds=500)
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
+# The chat whose message is being turned into a new ticket (channels/telegram/inbound.py): the
+# ticket's chat before TelegramChat.ticket is set, so the acknowledgement queued by the ticket's
+# "created" hooks goes there without looking for it.
+_origin: ContextVar[TelegramChat | None] = ContextVar("telegram_origin_chat", default=None)
+
+
+@contextmanager
+def origin_chat(chat: TelegramChat) -> Iterator[None]:
+    """Within the block, a Telegram ticket of `chat`'s contact answers to `chat`."""
+    token = _origin.set(chat)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
 
 def chat_language(chat: TelegramChat) -> str:
     """The contact's language, else what the client's Telegram app uses, else the bot's."""
@@ -50,6 +68,9 @@ def chat_for_ticket(ticket: Ticket) -> TelegramChat | None:
     """The chat replies on `ticket` go to (see the module's rule), or None."""
     if ticket.channel != Channel.TELEGRAM:
         return None
+    origin = _origin.get()
+    if origin is not None and origin.contact_id == ticket.contact_id and origin.bot.is_active:
+        return origin
     chats = TelegramChat.objects.filter(bot__is_active=True).select_related("bot", "contact")
     chat = chats.filter(ticket=ticket).first()
     if chat is None and ticket.contact_id:
@@ -68,10 +89,26 @@ def chat_message_enqueue(
     article: Article | None = None,
 ) -> OutboxMessage:
     """Queue one sendMessage to `chat` (sent after the current transaction commits)."""
+    row, _created = _chat_message_enqueue(
+        chat=chat, text=text, dedup_key=dedup_key, kind=kind, reply_markup=reply_markup, ticket=ticket, article=article
+    )
+    return row
+
+
+def _chat_message_enqueue(
+    *,
+    chat: TelegramChat,
+    text: str,
+    dedup_key: str,
+    kind: str,
+    reply_markup: dict[str, Any] | None = None,
+    ticket: Ticket | None = None,
+    article: Article | None = None,
+) -> tuple[OutboxMessage, bool]:
     request: dict[str, Any] = {"bot": chat.bot_id, "method": "sendMessage", "chat_id": chat.chat_id, "text": text}
     if reply_markup is not None:
         request["reply_markup"] = reply_markup
-    row, _created = outbox_enqueue(
+    return outbox_enqueue(
         kind=kind,
         dedup_key=dedup_key,
         channel=Channel.TELEGRAM,
@@ -79,7 +116,6 @@ def chat_message_enqueue(
         article=article,
         compose=lambda: ComposedChatMessage(recipient=str(chat.chat_id), payload=json.dumps(request).encode()),
     )
-    return row
 
 
 def telegram_reply_enqueue(*, article: Article) -> list[OutboxMessage]:
@@ -125,11 +161,10 @@ def telegram_notice_enqueue(*, ticket: Ticket, notice: Notice) -> tuple[OutboxMe
     chat = chat_for_ticket(ticket)
     if chat is None:
         return None
-    dedup_key = f"telegram:notice:{notice.dedup_key}"
-    existed = OutboxMessage.objects.filter(dedup_key=dedup_key).exists()
     kind = OutboxKind.ACKNOWLEDGEMENT if notice.kind == NoticeKind.ACKNOWLEDGEMENT else OutboxKind.NOTICE
-    row = chat_message_enqueue(chat=chat, text=notice.body, dedup_key=dedup_key, kind=kind, ticket=ticket)
-    return row, not existed
+    return _chat_message_enqueue(
+        chat=chat, text=notice.body, dedup_key=f"telegram:notice:{notice.dedup_key}", kind=kind, ticket=ticket
+    )
 
 
 # ---------------------------------------------------------------- sending (the outbox's sender)

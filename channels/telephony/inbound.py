@@ -19,7 +19,7 @@ from customers.models import Contact, ContactPhone, normalize_phone
 from intake.models import InboundMessage
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
-from tickets.services import article_create, ticket_create
+from tickets.services import article_create, ticket_create, ticket_first_article
 
 
 def contact_by_phone(number: str) -> Contact | None:
@@ -102,6 +102,5 @@ def _missed_call_ticket(*, call: Call, received_at: object) -> tuple[Ticket, Art
         contact=call.contact,
         received_at=call.started_at,
     )
-    article = Article.objects.filter(ticket=ticket).order_by("id").first()
-    assert article is not None
+    article = ticket_first_article(ticket)
     return ticket, article

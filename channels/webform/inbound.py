@@ -20,7 +20,7 @@ from customers.services import contact_create
 from intake.models import InboundMessage
 from tickets.choices import Channel
 from tickets.models import Article, ServiceCategory, Ticket
-from tickets.services import UploadedFileData, ticket_create
+from tickets.services import UploadedFileData, ticket_create, ticket_first_article
 
 
 def webform_process(inbound: InboundMessage) -> tuple[Ticket, Article]:
@@ -67,8 +67,7 @@ def webform_process(inbound: InboundMessage) -> tuple[Ticket, Article]:
     # The ticket keeps its own copies; the staged uploads go once this is committed (kept on failure
     # so that a re-process finds them).
     transaction.on_commit(lambda: _delete(staged))
-    article = Article.objects.filter(ticket=ticket).order_by("id").first()
-    assert article is not None  # ticket_create always writes the first article
+    article = ticket_first_article(ticket)
     return ticket, article
 
 

@@ -31,7 +31,7 @@ from customers.services import contact_create
 from intake.models import InboundMessage
 from tickets.choices import OPEN_CATEGORIES, Channel
 from tickets.models import Article, Ticket
-from tickets.services import UploadedFileData, article_create, ticket_create
+from tickets.services import UploadedFileData, article_create, ticket_create, ticket_first_article
 
 TITLE_LENGTH = 120
 # type → (default file name, default content type); the name gets the extension of the real type.
@@ -166,8 +166,7 @@ def _article(
         received_at=received_at,
         attachments=attachments,
     )
-    found = Article.objects.filter(ticket=ticket).order_by("id").first()
-    assert found is not None  # ticket_create always writes the first article
+    found = ticket_first_article(ticket)
     sender.ticket = ticket
     sender.save(update_fields=["ticket"])
     # The acknowledgement was queued by ticket_create's "created" hook (notifications/notices.py;

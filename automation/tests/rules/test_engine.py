@@ -505,3 +505,83 @@ def test_a_failing_action_is_recorded_and_the_ticket_is_still_created(db):
         {"action": "set_assignee", "error": "Only active staff members can be assigned."},
         {"action": "add_tags", "tags": ["принято"]},
     ]
+
+
+def test_fields_one_rule_sets_together_are_one_update_with_an_event_each(db):
+    # given: a rule setting priority, type and team — three fields ticket_update can change at once
+    from tickets.hooks import hook_register, hook_unregister
+
+    team = TeamFactory(name_ru="Аварийная", name_en="Emergency")
+    make_rule(
+        name="Авария",
+        conditions=[cond("text", "any", "затопило")],
+        actions=[act("set_priority", priority("high").pk), act("set_team", team.pk)],
+    )
+    updates = []
+
+    def heard(*, changed, **_kwargs):
+        updates.append(sorted(changed))
+
+    hook_register("updated", heard)
+    try:
+        # when
+        ticket = make_ticket(title="Затопило подвал")
+    finally:
+        hook_unregister("updated", heard)
+    # then: one "updated" round for both fields (one locked read, save and SLA refresh)
+    assert updates == [["priority", "team"]]
+    ticket.refresh_from_db()
+    assert (ticket.priority.code, ticket.team_id) == ("high", team.pk)
+    fields = [
+        e["field"]
+        for e in TicketEvent.objects.filter(ticket=ticket, kind=EventKind.FIELD_CHANGED)
+        .order_by("id")
+        .values_list("data", flat=True)
+    ]
+    assert fields == ["priority", "team"]
+    assert [change["action"] for change in _fired(ticket)[0]["changes"]] == ["set_priority", "set_team"]
+
+
+def test_when_fields_set_together_fail_they_are_applied_one_by_one_and_the_failure_recorded(db):
+    # given: something refuses the team change (here a hook raising on it), not the priority
+    from django.core.exceptions import ValidationError
+
+    from tickets.hooks import hook_register, hook_unregister
+
+    team = TeamFactory(name_ru="Закрытая", name_en="Closed")
+    make_rule(
+        name="Авария",
+        conditions=[cond("text", "any", "затопило")],
+        actions=[act("set_priority", priority("high").pk), act("set_team", team.pk), act("add_tags", "авария")],
+    )
+
+    def refuse_team(*, changed, **_kwargs):
+        if "team" in changed:
+            raise ValidationError("The team takes no tickets now.")
+
+    hook_register("updated", refuse_team)
+    try:
+        # when
+        ticket = make_ticket(title="Затопило подвал")
+    finally:
+        hook_unregister("updated", refuse_team)
+    # then: the priority and the tag are set, the team is not, and the rule says why
+    ticket.refresh_from_db()
+    assert (ticket.priority.code, ticket.team_id) == ("high", None)
+    assert list(ticket.tags.values_list("name", flat=True)) == ["авария"]
+    changes = _fired(ticket)[0]["changes"]
+    assert [change["action"] for change in changes] == ["set_priority", "set_team", "add_tags"]
+    assert changes[1] == {"action": "set_team", "error": "The team takes no tickets now."}
+
+
+def test_a_field_that_has_the_value_already_costs_no_savepoint(db, django_assert_num_queries):
+    # given: the rule would set the priority the ticket has
+    from automation.rules.engine import run_rules
+
+    rule = make_rule(name="Высокий", actions=[act("set_priority", priority("high").pk)])
+    ticket = make_ticket(title="Заявка", priority=priority("high"))
+    ctx = Context(ticket=Ticket.objects.get(pk=ticket.pk), trigger="created", article=None, changed=frozenset())
+    # when / then: nothing is written, not even a savepoint
+    with django_assert_num_queries(0):
+        firings = run_rules(ctx, [compile_rule(rule)])
+    assert [firing.changes for firing in firings] == [[]]
