@@ -27,7 +27,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import ForeignKey, Model
 from django.db.models.query import ModelIterable
 from django.db.models.signals import post_delete, post_save
 
@@ -167,6 +167,19 @@ def _attach(ticket: Ticket, pairs: list[tuple[Any, dict[int, Any]]]) -> None:
         key = getattr(ticket, field.attname)
         if key is not None and key in rows:
             field.set_cached_value(ticket, rows[key])
+
+
+def ticket_refresh(ticket: Ticket) -> None:
+    """`ticket.refresh_from_db()` that keeps the related rows it had loaded whose keys did not
+    change (the contact, the company…) and attaches reference rows from the snapshot, instead of
+    reading each again when next used."""
+    related = [f for f in Ticket._meta.concrete_fields if isinstance(f, ForeignKey)]
+    kept = {f: (getattr(ticket, f.attname), f.get_cached_value(ticket)) for f in related if f.is_cached(ticket)}
+    ticket.refresh_from_db()
+    for f, (key, row) in kept.items():
+        if getattr(ticket, f.attname) == key and not f.is_cached(ticket):
+            f.set_cached_value(ticket, row)
+    _attach(ticket, _field_rows(reference()))
 
 
 class TicketReferenceIterable(ModelIterable):

@@ -41,7 +41,7 @@ from tickets.models import (
     TicketPresence,
     TicketType,
 )
-from tickets.reference import reference
+from tickets.reference import TicketReferenceIterable, reference
 
 
 @dataclass(frozen=True)
@@ -441,6 +441,14 @@ COVERAGE_FIELDS = frozenset({"category", "company", "site", "equipment"})
 CLIENT_SIDE_FIELDS = frozenset({"company", "contact", "site", "equipment"})
 
 
+def _locked(pk: int) -> Ticket:
+    """The ticket's row locked for the transaction, its status, priority, type, category, team
+    and assignee attached from the reference snapshot (tickets/reference.py) instead of read."""
+    qs = Ticket.objects.select_for_update().filter(pk=pk)
+    qs._iterable_class = TicketReferenceIterable
+    return qs.get()
+
+
 def _differs(ticket: Ticket, name: str, value: Any) -> bool:
     """Whether setting `name` to `value` changes the ticket; a relation is compared by key,
     without reading the row it points to."""
@@ -457,7 +465,7 @@ def ticket_update(*, ticket: Ticket, actor: User | None, **changes: Any) -> list
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"ticket_update cannot change {sorted(unknown)}")
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket.pk)
     changed: list[str] = []
     if "title" in changes:
         changes["title"] = (changes["title"] or "").strip()[:255]
@@ -509,7 +517,7 @@ def ticket_set_status(
 ) -> bool:
     """Move a ticket to `status`. A "delayed" status needs a future `delayed_until`; the
     reopen job brings the ticket back then. Returns False when nothing changed."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket.pk)
     if status.is_delay:
         if delayed_until is None or delayed_until <= timezone.now():
             raise ValidationError({"delayed_until": _("Choose a date and time in the future.")})
@@ -570,7 +578,7 @@ def ticket_assign(
     Assigning a "new" ticket moves it to the first "open" status. `auto`: how an automatic
     strategy chose the assignee (automation/assignment), kept in the event for the history."""
     _check_assignee(assignee)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket.pk)
     changed: list[str] = []
     if team is not None and ticket.team_id != team.pk:
         old_team = ticket.team
@@ -630,7 +638,7 @@ def article_create(
         raise ValidationError({"kind": _("Clients cannot write internal notes.")})
     if author is not None and author.is_client:
         author_contact = author.contact
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket.pk)
     now = timezone.now()
     article = Article.objects.create(
         ticket=ticket,
@@ -731,7 +739,7 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_set_tags(*, ticket: Ticket, actor: User | None, tags: Iterable[str]) -> bool:
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket.pk)
     new = _tags(tags)
     old_names = sorted(ticket.tags.values_list("name", flat=True))
     new_names = sorted(t.name for t in new)
@@ -747,7 +755,7 @@ def ticket_set_tags(*, ticket: Ticket, actor: User | None, tags: Iterable[str]) 
 
 @transaction.atomic
 def ticket_set_observers(*, ticket: Ticket, actor: User | None, observers: Iterable[User]) -> bool:
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket.pk)
     new = [u for u in observers if u.is_agent_side]
     old_ids = set(ticket.observers.values_list("id", flat=True))
     if old_ids == {u.pk for u in new}:
@@ -786,7 +794,7 @@ def ticket_unlink(*, ticket: Ticket, actor: User | None, other: Ticket) -> bool:
 @transaction.atomic
 def ticket_set_parent(*, ticket: Ticket, actor: User | None, parent: Ticket | None) -> bool:
     """Make `ticket` a child of `parent` (or detach it). Cycles are refused."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = _locked(ticket.pk)
     if parent is not None:
         # Walk the ancestors as stored (not the caller's possibly stale objects).
         node_id: int | None = parent.pk
@@ -822,8 +830,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None) -> Ticke
     if source.pk == target.pk:
         raise ValidationError({"target": _("A ticket cannot be merged into itself.")})
     # Check the locked rows, not the caller's copies: those may predate an earlier merge.
-    source = Ticket.objects.select_for_update().get(pk=source.pk)
-    target = Ticket.objects.select_for_update().get(pk=target.pk)
+    source = _locked(source.pk)
+    target = _locked(target.pk)
     if source.merged_into_id:
         raise ValidationError({"source": _("This ticket was already merged.")})
     if target.merged_into_id:

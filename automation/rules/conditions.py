@@ -108,7 +108,9 @@ class Context:
 
     def refresh(self) -> None:
         """The ticket changed under us (a rule's actions): read it again, forget what was derived."""
-        self.ticket.refresh_from_db()
+        from tickets.reference import ticket_refresh
+
+        ticket_refresh(self.ticket)
         for name in ("company", "contract", "tag_keys", "text", "words", "_counts"):
             self.__dict__.pop(name, None)
 
