@@ -29,7 +29,12 @@ def ticket_auto_assign(*, ticket: Ticket) -> User | None:
     across processes: a round-robin turn is never handed out twice, and least-loaded sees the
     previous choice's ticket. Returns the assignee, or None when the ticket is assigned already,
     has no team, the strategy is manual, or nobody fits (the ticket waits for a person).
-    Runs on every new ticket: when there is nothing to do it costs one query."""
+    Runs on every new ticket: when there is nothing to do it costs one query, or none for a ticket
+    without a team or with an assignee."""
+    if ticket.team_id is None or ticket.assignee_id is not None:
+        # `ticket` is current here: the services hand the hooks the row they wrote, and the rules
+        # (order 100) re-read it after changing it (automation/rules/conditions.py, refresh).
+        return None
     # The row as stored now (a rule may have changed team or assignee on its own copy), with
     # the team's strategy, in one query.
     current = (

@@ -585,3 +585,18 @@ def test_a_field_that_has_the_value_already_costs_no_savepoint(db, django_assert
     with django_assert_num_queries(0):
         firings = run_rules(ctx, [compile_rule(rule)])
     assert [firing.changes for firing in firings] == [[]]
+
+
+def test_a_team_a_rule_routes_a_new_ticket_to_assigns_it_by_its_strategy(team, engineers):
+    # given: a round-robin team, and a rule sending leaks to it
+    from automation.assignment.services import team_assignment_set
+
+    team_assignment_set(team=team, strategy="round_robin", priority_weights={})
+    make_rule(name="Протечки", conditions=[cond("text", "any", "протечка")], actions=[act("set_team", team.pk)])
+    # when
+    ticket = make_ticket(title="Протечка в подвале")
+    # then: the rule's team chose its member, once; the ticket the hooks saw knows it too
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.team_id, stored.assignee_id) == (team.pk, engineers[0].pk)
+    assert (ticket.team_id, ticket.assignee_id) == (team.pk, engineers[0].pk)
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.ASSIGNED).count() == 1
