@@ -89,3 +89,15 @@ def empty_search_index_afterwards(live_server):
 
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {search.TABLE}")
+
+
+@pytest.fixture
+def no_chat_pacing(monkeypatch):
+    """Telegram's one message a second to a chat, lifted: tests that send a chat several messages
+    in a row look at what was sent, not when (the pacing has tests of its own). Here, not in
+    channels/tests, because the notices' tests and the Telegram journey use it too."""
+    from datetime import timedelta
+
+    from channels.telegram import outbound
+
+    monkeypatch.setattr(outbound, "PER_CHAT_INTERVAL", timedelta(0))

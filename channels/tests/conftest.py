@@ -1,5 +1,4 @@
 import itertools
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -150,12 +149,3 @@ def migration_data(migration_data_of_module, transactional_db):
         for item in serializers.deserialize("json", migration_data_of_module):
             if item.object._meta.label_lower not in skipped:
                 item.save()
-
-
-@pytest.fixture
-def no_chat_pacing(monkeypatch):
-    """Telegram's one message a second to a chat, lifted: tests that send a chat several messages
-    in a row look at what was sent, not when (the pacing has tests of its own)."""
-    from channels.telegram import outbound
-
-    monkeypatch.setattr(outbound, "PER_CHAT_INTERVAL", timedelta(0))

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from channels.models import TelegramBot, TelegramChat
-from channels.tests.conftest import deliver, no_chat_pacing, raw_email  # noqa: F401 (no_chat_pacing: a fixture)
+from channels.tests.conftest import deliver, raw_email
 from channels.tests.telegram_standin import TelegramStandIn
 from notifications.choices import NoticeKind
 from notifications.models import NoticeTemplate, OutboxKind, OutboxMessage

@@ -10,7 +10,6 @@ from django.test import Client
 
 from accounts.choices import Role
 from channels.models import TelegramBot
-from channels.tests.conftest import no_chat_pacing  # noqa: F401 (a fixture: the journey sends one chat several messages in a row)
 from channels.tests.telegram_standin import TelegramStandIn
 from customers.models import ContactPhone
 from intake.models import InboundMessage
