@@ -41,7 +41,8 @@ from tickets.models import (
     TicketPresence,
     TicketType,
 )
-from tickets.reference import TicketReferenceIterable, reference
+from tickets.reference import reference
+from tickets.selectors import with_reference
 
 
 @dataclass(frozen=True)
@@ -444,9 +445,7 @@ CLIENT_SIDE_FIELDS = frozenset({"company", "contact", "site", "equipment"})
 def _locked(pk: int) -> Ticket:
     """The ticket's row locked for the transaction, its status, priority, type, category, team
     and assignee attached from the reference snapshot (tickets/reference.py) instead of read."""
-    qs = Ticket.objects.select_for_update().filter(pk=pk)
-    qs._iterable_class = TicketReferenceIterable
-    return qs.get()
+    return with_reference(Ticket.objects.select_for_update().filter(pk=pk)).get()
 
 
 def _differs(ticket: Ticket, name: str, value: Any) -> bool:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from core.http import AuthedHttpRequest
 from core.keyset import paginate
-from customers.models import Company, Contact, Site
 from tickets import services
 from tickets.choices import Sort
 from tickets.forms import BulkForm, QueueFilterForm
@@ -102,26 +100,11 @@ def _filters_from(
     return filters, form, view_key, saved
 
 
-# What a queue row shows of the client side is names: prefetched without the other columns
-# (fifty companies, contacts and sites of full rows cost more to build than the rows themselves).
-QUEUE_ROW_RELATED = (
-    Prefetch("company", queryset=Company.objects.only("id", "name")),
-    Prefetch("contact", queryset=Contact.objects.only("id", "full_name")),
-    Prefetch("site", queryset=Site.objects.only("id", "name")),
-    "tags",
-)
-
-
 def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) -> dict:
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
     # A row shows no description: leave the longest column in the database.
-    qs = (
-        ticket_list_for_user(user=request.user, filters=filters)
-        .prefetch_related(None)
-        .prefetch_related(*QUEUE_ROW_RELATED)
-        .defer("description")
-    )
+    qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags").defer("description")
     order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
     page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
     base_params = params.copy()
