@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -79,6 +79,7 @@ class ArticleEmail:
         }
 
 
+P = ParamSpec("P")
 PG_NUMBER_SEQUENCE = "tickets_ticket_number_seq"
 
 
@@ -253,7 +254,7 @@ def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[Uplo
 
 
 @transaction.atomic
-def ticket_create(
+def ticket_open(
     *,
     actor: User | None,
     title: str,
@@ -274,8 +275,9 @@ def ticket_create(
     received_at: datetime | None = None,
     attachments: Iterable[UploadedFileData] = (),
     email: ArticleEmail | None = None,
-) -> Ticket:
-    """Open a ticket and its first article (the description, from the contact when there is one).
+) -> tuple[Ticket, Article]:
+    """Open a ticket and its first article (the description, from the contact when there is one);
+    returns both — the channels answer with the article. `ticket_create` returns the ticket alone.
 
     The team defaults to the service category's default team, then the site's; the company to
     the contact's (or the site's, or the unit's); the site to the unit's. The ticket remembers the
@@ -360,20 +362,20 @@ def ticket_create(
         data={"channel": channel, "title": ticket.title, "team": _ref(team), "assignee": _ref(assignee)},
     )
     search.index_ticket(ticket.pk)
-    ticket._first_article = article  # type: ignore[attr-defined]  # for ticket_first_article()
     hooks_run("created", ticket=ticket, actor=actor, article=article)
-    return ticket
+    return ticket, article
 
 
-def ticket_first_article(ticket: Ticket) -> Article:
-    """The article a ticket opened with: kept on the instance ticket_create returned (the
-    channels read it right after creating), else read."""
-    article = getattr(ticket, "_first_article", None)
-    if article is None:
-        article = Article.objects.filter(ticket=ticket).order_by("id").first()
-    if article is None:
-        raise Article.DoesNotExist(f"ticket {ticket.pk} has no article")
-    return article
+def _ticket_only(open_: Callable[P, tuple[Ticket, Article]]) -> Callable[P, Ticket]:
+    def create(*args: P.args, **kwargs: P.kwargs) -> Ticket:
+        return open_(*args, **kwargs)[0]
+
+    create.__doc__ = "`ticket_open` (same arguments), returning the ticket alone."
+    create.__name__ = create.__qualname__ = "ticket_create"
+    return create
+
+
+ticket_create = _ticket_only(ticket_open)
 
 
 @dataclass(frozen=True)

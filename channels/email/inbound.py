@@ -35,7 +35,7 @@ from intake.models import InboundMessage
 from notifications.models import OutboxMessage, OutboxStatus
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
-from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_create, ticket_first_article
+from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_open
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def _ticket_open(
 ) -> tuple[Ticket, Article]:
     first_line = next((line.strip() for line in parsed.text.splitlines() if line.strip()), "")
     title = parsed.subject.strip() or first_line[:120] or _("(no subject)")
-    ticket = ticket_create(
+    ticket, article = ticket_open(
         actor=people.sender_staff,
         title=title,
         description=parsed.text.strip(),
@@ -313,7 +313,6 @@ def _ticket_open(
         attachments=attachments,
         email=email,
     )
-    article = ticket_first_article(ticket)
     return ticket, article
 
 

@@ -35,8 +35,7 @@ from tickets.services import (
     UploadedFileData,
     article_create,
     article_edit_by_client,
-    ticket_create,
-    ticket_first_article,
+    ticket_open,
 )
 
 TITLE_LENGTH = 120
@@ -231,7 +230,7 @@ def _article(
             title = first_line[:TITLE_LENGTH] or _("Message in Telegram")
         # The acknowledgement queued by the ticket's "created" hooks goes to this chat.
         with origin_chat(chat):
-            ticket = ticket_create(
+            ticket, article = ticket_open(
                 actor=None,
                 title=title,
                 description=body,
@@ -242,7 +241,6 @@ def _article(
                 received_at=inbound.received_at,
                 attachments=attachments,
             )
-        article = ticket_first_article(ticket)
         chat.ticket = ticket
         chat.save(update_fields=["ticket"])
     if message.get("message_id") is not None:

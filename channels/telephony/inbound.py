@@ -19,7 +19,7 @@ from customers.models import Contact, ContactPhone, normalize_phone
 from intake.models import InboundMessage
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
-from tickets.services import article_create, ticket_create, ticket_first_article
+from tickets.services import article_create, ticket_open
 
 
 def contact_by_phone(number: str) -> Contact | None:
@@ -94,7 +94,7 @@ def _missed_call_ticket(*, call: Call, received_at: object) -> tuple[Ticket, Art
         "number": call.caller or _("an unknown number"),
         "called": call.extension or call.called or "?",
     }
-    ticket = ticket_create(
+    ticket, article = ticket_open(
         actor=None,
         title=title,
         description=description,
@@ -102,5 +102,4 @@ def _missed_call_ticket(*, call: Call, received_at: object) -> tuple[Ticket, Art
         contact=call.contact,
         received_at=call.started_at,
     )
-    article = ticket_first_article(ticket)
     return ticket, article

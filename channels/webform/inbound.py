@@ -20,7 +20,7 @@ from customers.services import contact_create
 from intake.models import InboundMessage
 from tickets.choices import Channel
 from tickets.models import Article, ServiceCategory, Ticket
-from tickets.services import UploadedFileData, ticket_create, ticket_first_article
+from tickets.services import UploadedFileData, ticket_open
 
 
 def webform_process(inbound: InboundMessage) -> tuple[Ticket, Article]:
@@ -50,7 +50,7 @@ def webform_process(inbound: InboundMessage) -> tuple[Ticket, Article]:
             for f in files
         ]
         try:
-            ticket = ticket_create(
+            ticket, article = ticket_open(
                 actor=None,
                 title=first_line[:120] or _("Request from the web form"),
                 description=description,
@@ -67,7 +67,6 @@ def webform_process(inbound: InboundMessage) -> tuple[Ticket, Article]:
     # The ticket keeps its own copies; the staged uploads go once this is committed (kept on failure
     # so that a re-process finds them).
     transaction.on_commit(lambda: _delete(staged))
-    article = ticket_first_article(ticket)
     return ticket, article
 
 

@@ -31,7 +31,7 @@ from customers.services import contact_create
 from intake.models import InboundMessage
 from tickets.choices import OPEN_CATEGORIES, Channel
 from tickets.models import Article, Ticket
-from tickets.services import UploadedFileData, article_create, ticket_create, ticket_first_article
+from tickets.services import UploadedFileData, article_create, ticket_open
 
 TITLE_LENGTH = 120
 # type → (default file name, default content type); the name gets the extension of the real type.
@@ -155,7 +155,7 @@ def _article(
     first_line = next((line.strip() for line in body.splitlines() if line.strip()), "")
     with translation.override(contact_language(sender)):
         title = first_line[:TITLE_LENGTH] or _("Message in WhatsApp")
-    ticket = ticket_create(
+    ticket, found = ticket_open(
         actor=None,
         title=title,
         description=body,
@@ -166,7 +166,6 @@ def _article(
         received_at=received_at,
         attachments=attachments,
     )
-    found = ticket_first_article(ticket)
     sender.ticket = ticket
     sender.save(update_fields=["ticket"])
     # The acknowledgement was queued by ticket_create's "created" hook (notifications/notices.py;

@@ -66,6 +66,22 @@ def test_ticket_create_opens_the_first_article_from_the_contact(contact):
     assert ticket.received_at == received
 
 
+def test_ticket_open_returns_the_ticket_and_the_article_it_wrote(contact, django_assert_num_queries):
+    # given
+    from tickets.services import ticket_open
+
+    # when
+    ticket, article = ticket_open(actor=None, title="Протечка", description="Течёт с потолка", contact=contact)
+    # then: the article is the stored first one, and nothing needs reading to know it
+    assert article == Article.objects.filter(ticket=ticket).order_by("id").first()
+    with django_assert_num_queries(0):
+        assert (article.ticket_id, article.body, article.author_contact_id) == (
+            ticket.pk,
+            "Течёт с потолка",
+            contact.pk,
+        )
+
+
 def test_ticket_create_by_an_agent_writes_the_first_article_as_the_agent(agent, contact):
     # when
     ticket = ticket_create(actor=agent, title="Звонок клиента", contact=contact)
