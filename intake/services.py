@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from channels.models import Mailbox
+from core.db import insert_or_skip
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 
@@ -76,22 +77,12 @@ def inbound_store(
         status=status,
         error=error,
     )
-    # Insert first: a new message (the common case) costs one INSERT; a duplicate trips the unique
-    # constraint and the stored row is returned. Outside a transaction (a webhook request) the
-    # INSERT commits by itself — one round trip, durable when it returns; inside one (an IMAP
-    # fetch) it runs in a savepoint, so a duplicate does not break the caller's transaction.
-    try:
-        if connection.in_atomic_block:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        else:
-            row.save(force_insert=True)
-    except IntegrityError:
-        # Stored before (a re-fetch, a retry), or by another connection a moment ago.
-        existing = InboundMessage.objects.filter(channel=channel, dedup_key=dedup_key[:500]).first()
-        if existing is None:
-            raise
-        return existing, False
+    # One statement whether new (the common case) or stored before (a re-fetch, a retry, another
+    # connection a moment ago): INSERT … ON CONFLICT DO NOTHING. Outside a transaction (a webhook
+    # request) it commits by itself — durable when it returns; inside one (an IMAP fetch) a
+    # duplicate does not break the caller's transaction, and needs no savepoint.
+    if not insert_or_skip(row):
+        return InboundMessage.objects.get(channel=channel, dedup_key=dedup_key[:500]), False
     if status == InboundStatus.RECEIVED:
         _enqueue(row.pk)
     return row, True

@@ -101,33 +101,28 @@ def _setter(field: str) -> tuple[Callable[[Context, Any], list[Change]], Callabl
 UPDATE_SETTERS = {f"set_{field}": field for field in REF_ATTRS}
 
 
-def plan_updates(ctx: Context, actions: list[tuple[str, Any]]) -> list[tuple[str, list[Change]]]:
-    """(field, changes) for each of `actions` (UPDATE_SETTERS, distinct fields) that would change
-    the ticket as it is now."""
+def plan_updates(ctx: Context, actions: list[tuple[str, Any]]) -> list[tuple[str, Any, list[Change]]]:
+    """(field, new row, changes) for each of `actions` (UPDATE_SETTERS, distinct fields) that would
+    change the ticket as it is now."""
     planned = []
     for code, value in actions:
         spec = ACTIONS[code]
         assert spec.plan is not None
         changes = spec.plan(ctx, value)
         if changes:
-            planned.append((UPDATE_SETTERS[code], changes))
+            field = UPDATE_SETTERS[code]
+            planned.append((field, _reference_row(field, value), changes))
     return planned
 
 
-def apply_updates(ctx: Context, actions: list[tuple[str, Any]]) -> list[Change]:
-    """Apply set_priority/type/category/team actions in one ticket_update — one locked read, one
-    save, one SLA refresh and one round of hooks instead of one each, an event per field as
-    before. Returns the changes made."""
+def apply_updates(ctx: Context, planned: list[tuple[str, Any, list[Change]]]) -> list[Change]:
+    """Apply what `plan_updates` planned in one ticket_update — one locked read, one save, one SLA
+    refresh and one round of hooks instead of one each, an event per field as before. Returns the
+    changes made."""
     from tickets import services
 
-    planned = plan_updates(ctx, actions)
-    if not planned:
-        return []
-    values = {field: _reference_row(field, value) for (code, value) in actions for field in [UPDATE_SETTERS[code]]}
-    changed = services.ticket_update(
-        ticket=ctx.ticket, actor=None, **{field: values[field] for field, _changes in planned}
-    )
-    return [change for field, changes in planned if field in changed for change in changes]
+    changed = services.ticket_update(ticket=ctx.ticket, actor=None, **{field: row for field, row, _c in planned})
+    return [change for field, _row, changes in planned if field in changed for change in changes]
 
 
 # ── tags ───────────────────────────────────────────────────────────────────────────────────────

@@ -190,12 +190,13 @@ def evaluate(ctx: Context, rules: list[CompiledRule], *, dry_run: bool) -> list[
             if len(run) > 1:
                 # Several fields set by one rule: one ticket_update for all of them. Should it fail,
                 # the actions are applied one by one below, so the failing one is found and recorded.
-                if not plan_updates(ctx, run):
+                planned = plan_updates(ctx, run)
+                if not planned:
                     index += len(run) - 1
                     continue
                 try:
                     with transaction.atomic():
-                        done = apply_updates(ctx, run)
+                        done = apply_updates(ctx, planned)
                 except Exception:
                     logger.info("rule %s: applying %s together failed; one by one", compiled.rule.pk, run)
                 else:

@@ -87,24 +87,9 @@ def chat_message_enqueue(
     reply_markup: dict[str, Any] | None = None,
     ticket: Ticket | None = None,
     article: Article | None = None,
-) -> OutboxMessage:
-    """Queue one sendMessage to `chat` (sent after the current transaction commits)."""
-    row, _created = _chat_message_enqueue(
-        chat=chat, text=text, dedup_key=dedup_key, kind=kind, reply_markup=reply_markup, ticket=ticket, article=article
-    )
-    return row
-
-
-def _chat_message_enqueue(
-    *,
-    chat: TelegramChat,
-    text: str,
-    dedup_key: str,
-    kind: str,
-    reply_markup: dict[str, Any] | None = None,
-    ticket: Ticket | None = None,
-    article: Article | None = None,
 ) -> tuple[OutboxMessage, bool]:
+    """Queue one sendMessage to `chat` (sent after the current transaction commits). Returns
+    (row, created), as outbox_enqueue."""
     request: dict[str, Any] = {"bot": chat.bot_id, "method": "sendMessage", "chat_id": chat.chat_id, "text": text}
     if reply_markup is not None:
         request["reply_markup"] = reply_markup
@@ -127,16 +112,15 @@ def telegram_reply_enqueue(*, article: Article) -> list[OutboxMessage]:
         return []
     rows = []
     if article.body.strip():
-        rows.append(
-            chat_message_enqueue(
-                chat=chat,
-                text=article.body,
-                dedup_key=f"telegram:reply:{article.pk}",
-                kind=OutboxKind.REPLY,
-                ticket=article.ticket,
-                article=article,
-            )
+        row, _created = chat_message_enqueue(
+            chat=chat,
+            text=article.body,
+            dedup_key=f"telegram:reply:{article.pk}",
+            kind=OutboxKind.REPLY,
+            ticket=article.ticket,
+            article=article,
         )
+        rows.append(row)
     for attachment in Attachment.objects.filter(article=article).order_by("id"):
         method = "sendPhoto" if attachment.content_type in PHOTO_TYPES else "sendDocument"
         request = {"bot": chat.bot_id, "method": method, "chat_id": chat.chat_id, "attachment": attachment.pk}
@@ -162,7 +146,7 @@ def telegram_notice_enqueue(*, ticket: Ticket, notice: Notice) -> tuple[OutboxMe
     if chat is None:
         return None
     kind = OutboxKind.ACKNOWLEDGEMENT if notice.kind == NoticeKind.ACKNOWLEDGEMENT else OutboxKind.NOTICE
-    return _chat_message_enqueue(
+    return chat_message_enqueue(
         chat=chat, text=notice.body, dedup_key=f"telegram:notice:{notice.dedup_key}", kind=kind, ticket=ticket
     )
 
