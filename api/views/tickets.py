@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import operator
 from functools import reduce
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import transaction
-from django.db.models import ForeignKey, QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -33,7 +33,8 @@ from sla.policy_selectors import ticket_sla_state_q
 from tickets import search
 from tickets.choices import Channel
 from tickets.models import Ticket
-from tickets.selectors import ticket_get_for_user, ticket_list_for_user, with_reference
+from tickets.reference import ticket_refresh
+from tickets.selectors import ticket_get_for_user, ticket_list_for_user
 from tickets.services import (
     UPDATABLE_FIELDS,
     ticket_assign,
@@ -74,24 +75,17 @@ def _search(tickets: QuerySet[Ticket], query: str) -> list[Ticket]:
     return [found[ticket_id] for ticket_id in ids if ticket_id in found]
 
 
-# Client-side rows the answer shows; after a write they are usually the ones already in memory.
-_AFTER_WRITE_RELATED = ("company", "contact", "site", "equipment", "contract")
-
-
 def _ticket_after_write(ticket: Ticket) -> Ticket:
     """The ticket as stored after the write — hooks (rules, assignment, SLA) may have changed it.
 
     Read by id alone on purpose: the caller was allowed this ticket when the request began and
     has just written it; a change of team may have taken it out of their queues, and the answer
-    still shows the result of their own write. One single-table read: the company, contact, site,
-    unit and contract rows the written instance already holds are reused while their keys still
-    match (five joins cost PostgreSQL more to plan than the row costs to read)."""
-    fresh = with_reference(Ticket.objects.filter(pk=ticket.pk)).prefetch_related("tags").get()
-    for name in _AFTER_WRITE_RELATED:
-        field = cast("ForeignKey[Any, Any]", Ticket._meta.get_field(name))
-        if field.is_cached(ticket) and getattr(fresh, field.attname) == getattr(ticket, field.attname):
-            field.set_cached_value(fresh, field.get_cached_value(ticket))
-    return fresh
+    still shows the result of their own write. One single-table read (`ticket_refresh`: the
+    related rows the written instance holds are kept while their keys still match — five joins
+    cost PostgreSQL more to plan than the row costs to read), and the tags."""
+    ticket_refresh(ticket)
+    prefetch_related_objects([ticket], "tags")
+    return ticket
 
 
 def _ticket_url(ticket: Ticket) -> str:
