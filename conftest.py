@@ -80,8 +80,9 @@ def migrated_data_restored_afterwards(django_db_blocker):
 
 
 @pytest.fixture
-def empty_search_index_afterwards(live_server):
-    """Empty the search table before the live server's flush (torn down first)."""
+def search_index_emptied_afterwards():
+    """For transactional tests: the flush after one cannot empty tickets on PostgreSQL while
+    search rows point at them (the search table is not a model), so it is emptied first."""
     yield
     from django.db import connection
 
@@ -89,6 +90,12 @@ def empty_search_index_afterwards(live_server):
 
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {search.TABLE}")
+
+
+@pytest.fixture
+def empty_search_index_afterwards(live_server, search_index_emptied_afterwards):
+    """The search table emptied before the live server's flush (set up after it, so torn down first)."""
+    yield
 
 
 @pytest.fixture

@@ -542,7 +542,7 @@ def profile(*, messages: int, database_url: str, seed: int, top: int) -> None:
     from channels.email.parsing import dedup_key_for
     from channels.models import Mailbox
     from customers.models import Company
-    from intake.services import inbound_process, inbound_store
+    from intake.services import inbound_process, inbound_process_batch, inbound_store
 
     call_command("migrate", verbosity=0)
     team = Team.objects.create(code="support", name_ru="Поддержка", name_en="Support")
@@ -572,14 +572,15 @@ def profile(*, messages: int, database_url: str, seed: int, top: int) -> None:
     connection.queries_log = deque(maxlen=100 * messages)  # Django keeps 9,000 by default
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as stored_queries:
-        ids = [store(raw) for raw in timed]
+        for raw in timed:
+            store(raw)
     store_seconds = time.perf_counter() - started
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
         profiler.enable()
-        for inbound_id in ids:
-            inbound_process(inbound_id=inbound_id)
+        while inbound_process_batch():  # as the worker does: batches of whatever waits
+            pass
         profiler.disable()
         seconds = time.perf_counter() - started
     per_store = len(stored_queries) / messages

@@ -372,7 +372,7 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     from channels.telegram.intake import telegram_update_store
     from customers.models import Contact
     from intake.choices import InboundSource
-    from intake.services import inbound_process
+    from intake.services import inbound_process_batch
 
     call_command("migrate", verbosity=0)
     team = Team.objects.create(code="support", name_ru="Поддержка", name_en="Support")
@@ -388,15 +388,16 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     connection.queries_log = deque(maxlen=100 * messages)
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as stored_queries:
-        ids = [telegram_update_store(bot=bot, raw=body, source=InboundSource.WEBHOOK)[0].pk for body in bodies]
+        for body in bodies:
+            telegram_update_store(bot=bot, raw=body, source=InboundSource.WEBHOOK)
     store_seconds = time.perf_counter() - started
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
         started, cpu_started = time.perf_counter(), time.process_time()
         if use_cprofile:
             profiler.enable()
-        for inbound_id in ids:
-            inbound_process(inbound_id=inbound_id)
+        while inbound_process_batch():  # as the worker does: batches of whatever waits
+            pass
         profiler.disable()
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     print(
@@ -416,6 +417,7 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     if use_cprofile:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(r"^/work/main/(?!\.venv)", top)
         stats.sort_stats("tottime").print_stats(top)
     shutil.rmtree(work, ignore_errors=True)
 

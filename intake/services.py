@@ -4,17 +4,20 @@ the outcome. See DESIGN.md "The flow of a request" and docs/architecture/email.m
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from channels.models import Mailbox
+from core.bulk import bulk_update_rows
 from core.db import insert_or_skip
+from intake.batch import batch_memo
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 
@@ -89,36 +92,115 @@ def inbound_store(
 
 
 def inbound_process(*, inbound_id: int) -> InboundMessage | None:
-    """Turn a stored message into an article (idempotent: a processed row is left alone).
+    """Turn one stored message into an article now (idempotent: a processed row is left alone);
+    for callers that need the outcome at once (the web form shows the ticket number). The worker
+    processes in batches (inbound_process_batch).
 
     Processing runs in one transaction: on any error nothing of it stays, and the row is marked
     FAILED with the error for the administrators' failed-inbound list."""
-    try:
-        with transaction.atomic():
-            row = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
-            if row is None or row.status != InboundStatus.RECEIVED:
-                return row
-            ticket, article = _processor(row.channel)(row)
-            row.status = InboundStatus.PROCESSED
-            row.error = ""
-            row.attempts += 1
-            row.processed_at = timezone.now()
-            row.ticket_id = getattr(ticket, "pk", None)
-            row.article_id = getattr(article, "pk", None)
-            row.save(update_fields=["status", "error", "attempts", "processed_at", "ticket", "article"])
-            return row
-    except Exception as exc:
-        logger.exception("inbound message %s failed", inbound_id)
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        detail = traceback.format_exc(limit=8)
-        with transaction.atomic():
-            InboundMessage.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).update(
-                status=InboundStatus.FAILED,
-                error=f"{error}\n\n{detail}"[:20000],
-                processed_at=timezone.now(),
-                attempts=F("attempts") + 1,
-            )
-        return InboundMessage.objects.filter(pk=inbound_id).first()
+    inbound_process_batch(ids=[inbound_id], limit=1)
+    return InboundMessage.objects.filter(pk=inbound_id).first()
+
+
+# A batch is one transaction: one commit (and one WAL flush) for many messages, and one claim and
+# one status update for all of them. It holds its locks (the claimed rows, the tickets and chats it
+# wrote) until it commits, so it stops taking new messages after BATCH_SECONDS.
+BATCH_SIZE = 25
+BATCH_SECONDS = 0.5
+# A batch reads the raw bytes of at most this much mail at once (the rest in further reads).
+BATCH_READ_BYTES = 16 * 1024 * 1024
+# A message whose processing keeps meeting a transient database error (a deadlock with another
+# batch, a lock timeout) is retried this many times before it is recorded as failed.
+TRANSIENT_ATTEMPTS = 5
+
+
+def inbound_process_batch(*, ids: Iterable[int] | None = None, limit: int = BATCH_SIZE) -> int:
+    """Process stored messages in one transaction, each in a savepoint of its own, oldest first:
+    the given ids, or (ids=None) whatever is waiting. Returns how many were finished (processed
+    or failed).
+
+    Rows another worker is processing are skipped (FOR UPDATE SKIP LOCKED): several workers drain
+    a backlog side by side, and the queued task of a message a batch already took finds nothing
+    left to do. A message that raises is rolled back to its savepoint alone and recorded FAILED
+    with the error; one that meets a transient database error (a deadlock) is left RECEIVED and
+    queued again. Messages claimed but not reached within BATCH_SECONDS are queued again too."""
+    processor_of: dict[str, Callable[[InboundMessage], tuple[object | None, object | None]]] = {}
+    again: list[int] = []
+    finished = 0
+    with transaction.atomic(), batch_memo():
+        # Named messages are waited for (the caller wants their outcome); otherwise a message another
+        # batch holds is left to it.
+        claim = InboundMessage.objects.select_for_update(skip_locked=ids is None).filter(status=InboundStatus.RECEIVED)
+        if ids is not None:
+            claim = claim.filter(pk__in=list(ids))
+        claimed = list(claim.order_by("received_at", "id").values_list("id", "size")[:limit])
+        deadline = time.monotonic() + BATCH_SECONDS
+        outcomes: list[InboundMessage] = []
+        for chunk in _read_chunks(claimed):
+            for row in InboundMessage.objects.filter(pk__in=chunk).order_by("received_at", "id"):
+                if outcomes and time.monotonic() > deadline:
+                    again.append(row.pk)
+                    continue
+                if row.channel not in processor_of:
+                    processor_of[row.channel] = _processor(row.channel)
+                try:
+                    with transaction.atomic():
+                        ticket, article = processor_of[row.channel](row)
+                except OperationalError as exc:
+                    if row.attempts + 1 < TRANSIENT_ATTEMPTS:
+                        logger.warning("inbound message %s met a transient error, queued again: %s", row.pk, exc)
+                        InboundMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+                        again.append(row.pk)
+                        continue
+                    _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
+                except Exception as exc:
+                    _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
+                else:
+                    _finish(
+                        row,
+                        InboundStatus.PROCESSED,
+                        ticket_id=getattr(ticket, "pk", None),
+                        article_id=getattr(article, "pk", None),
+                    )
+                outcomes.append(row)
+        # One UPDATE for the batch (its rows are locked by it), two when some messages made no
+        # article: those keep the ticket and article a later message of the batch may have given
+        # them (a Telegram chat's first words become the ticket once the client shares their number).
+        fields = ["status", "error", "attempts", "processed_at"]
+        bulk_update_rows(InboundMessage, [row for row in outcomes if row.article_id], [*fields, "ticket", "article"])
+        bulk_update_rows(InboundMessage, [row for row in outcomes if not row.article_id], fields)
+        finished = len(outcomes)
+        for inbound_id in again:
+            _enqueue(inbound_id)
+    return finished
+
+
+def _read_chunks(claimed: list[tuple[int, int]]) -> Iterable[list[int]]:
+    chunk: list[int] = []
+    size = 0
+    for inbound_id, row_size in claimed:
+        if chunk and size + row_size > BATCH_READ_BYTES:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(inbound_id)
+        size += row_size
+    if chunk:
+        yield chunk
+
+
+def _failure(inbound_id: int, exc: Exception) -> str:
+    logger.error("inbound message %s failed", inbound_id, exc_info=exc)
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8))
+    return f"{error}\n\n{detail}"[:20000]
+
+
+def _finish(
+    row: InboundMessage, status: str, *, error: str = "", ticket_id: int | None = None, article_id: int | None = None
+) -> None:
+    row.status, row.error, row.ticket_id, row.article_id = status, error, ticket_id, article_id
+    row.attempts += 1
+    row.processed_at = timezone.now()
 
 
 @transaction.atomic

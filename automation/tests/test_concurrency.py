@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 
 from automation.assignment.services import team_assignment_set
 from tests.factories import make_ticket
@@ -23,17 +23,8 @@ pytestmark = [
         reason="concurrent writers need PostgreSQL (SQLite serialises them)",
     ),
     pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
-    pytest.mark.usefixtures("migration_data", "search_rows_removed_afterwards"),
+    pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards"),
 ]
-
-
-@pytest.fixture
-def search_rows_removed_afterwards():
-    yield
-    from tickets import search
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {search.TABLE}")
 
 
 def _create_at_once(team, count, texts=None, **fields):

@@ -31,6 +31,7 @@ from channels.models import EmailMessageRef, Mailbox
 from customers.models import Contact, ContactEmail
 from customers.selectors import companies_by_email_domain
 from customers.services import EmailPerson, contacts_create_from_email
+from intake.batch import batch_cached
 from intake.models import InboundMessage
 from notifications.models import OutboxMessage, OutboxStatus
 from tickets.choices import ArticleKind, Channel
@@ -60,7 +61,7 @@ def email_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | Non
 
 def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tuple[Ticket | None, Article | None]:
     """email_process after parsing (the parser's result is its whole input)."""
-    mailboxes = list(Mailbox.objects.select_related("team", "category"))
+    mailboxes = batch_cached("mailboxes", lambda: list(Mailbox.objects.select_related("team", "category")))
     mailbox = _mailbox_of(inbound, parsed, mailboxes)
     own_key = parsed.message_id or inbound.dedup_key
     bounce = parsed.bounce

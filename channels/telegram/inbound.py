@@ -28,6 +28,7 @@ from channels.telegram import api, staff
 from channels.telegram.outbound import chat_language, chat_message_enqueue, origin_chat
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
+from intake.batch import batch_cached
 from intake.models import InboundMessage
 from tickets.choices import OPEN_CATEGORIES, Channel
 from tickets.models import Article, Ticket
@@ -49,7 +50,10 @@ def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
     update = json.loads(bytes(inbound.raw))
     if not isinstance(update, dict):
         raise ValueError("the update is not a JSON object")
-    bot = TelegramBot.objects.select_related("team", "category").get(pk=int(inbound.dedup_key.split(":", 1)[0]))
+    bot_id = int(inbound.dedup_key.split(":", 1)[0])
+    bot = batch_cached(
+        ("telegram-bot", bot_id), lambda: TelegramBot.objects.select_related("team", "category").get(pk=bot_id)
+    )
     if isinstance(update.get("edited_message"), dict):
         return _edit(bot, update["edited_message"])
     message = update.get("message")

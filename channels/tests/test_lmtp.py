@@ -20,17 +20,6 @@ pytestmark = [
 
 
 @pytest.fixture
-def search_index_emptied_afterwards():
-    yield
-    from django.db import connection
-
-    from tickets import search
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {search.TABLE}")
-
-
-@pytest.fixture
 def processing_inline():
     previous = HUEY.immediate
     HUEY.immediate = True

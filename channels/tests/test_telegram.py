@@ -17,7 +17,7 @@ from channels.tests.telegram_standin import TelegramStandIn
 from customers.models import ContactPhone
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
-from intake.services import inbound_process
+from intake.services import inbound_process, inbound_process_batch
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.outbox import outbox_send_due
 from tests.factories import ContactFactory
@@ -185,6 +185,30 @@ def test_first_message_is_kept_until_the_phone_is_shared_then_becomes_the_ticket
     assert sent_texts(standin)[-1] == (
         f"Ваша заявка №{ticket.number} «Течёт крыша» принята. Мы ответим как можно скорее."
     )
+
+
+def test_words_kept_and_the_shared_phone_in_one_batch_make_the_ticket_and_both_rows_say_so(client, bot, standin):
+    # given: the client wrote, then shared their number, before the worker got to either update
+    for update in (
+        {"update_id": next(_updates), "message": message(text="Течёт крыша")},
+        {"update_id": next(_updates), "message": message(contact={"phone_number": "+79123456789", "user_id": USER_ID})},
+    ):
+        assert post(client, bot, update).status_code == 200
+
+    # when: one batch processes both
+    assert inbound_process_batch() == 2
+
+    # then: the kept words are the ticket, and the row of the words records it (the batch's own
+    # status update does not wipe what the second message wrote to the first row)
+    ticket = Ticket.objects.get()
+    words, shared = InboundMessage.objects.order_by("id")
+    assert ticket.title == "Течёт крыша"
+    assert (words.status, words.ticket_id, words.article_id) == (
+        InboundStatus.PROCESSED,
+        ticket.pk,
+        ticket.articles.get().pk,
+    )
+    assert (shared.status, shared.ticket_id) == (InboundStatus.PROCESSED, ticket.pk)
 
 
 def test_sharing_someone_elses_contact_does_not_link(client, bot, standin):

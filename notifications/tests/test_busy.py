@@ -170,19 +170,8 @@ def test_the_sweep_query_count_does_not_grow_with_idle_teams(contact, team, mail
         busy_replies_send()
 
 
-@pytest.fixture
-def empty_search_index_afterwards():
-    """The flush after a transactional test cannot empty tickets on PostgreSQL while search rows
-    point at them (the search table is not a model): empty it first (see conftest.py)."""
-    yield
-    from tickets import search
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {search.TABLE}")
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True, available_apps=list(settings.INSTALLED_APPS))
-@pytest.mark.usefixtures("migrated_data_restored_afterwards", "empty_search_index_afterwards")
+@pytest.mark.usefixtures("migrated_data_restored_afterwards", "search_index_emptied_afterwards")
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL")
 def test_two_workers_at_once_send_it_exactly_once(contact, team, mailbox):
     # given an overdue request

@@ -23,16 +23,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def empty_search_afterwards():
-    yield
-    from tickets import search
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {search.TABLE}")
-
-
-def test_two_workers_fire_each_ticket_once(empty_search_afterwards):
+def test_two_workers_fire_each_ticket_once(search_index_emptied_afterwards):
     # given: 30 tickets due for a time rule
     from automation.models import Rule
 

@@ -1,0 +1,228 @@
+"""The worker's batches (intake.services.inbound_process_batch): many stored messages in one
+transaction, each in its own savepoint — a failure stays with its message, a transient database
+error leaves the message to be tried again, and a batch stops taking messages after its time."""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import OperationalError, connections, transaction
+
+from channels.email.headers import headline
+from channels.email.parsing import dedup_key_for
+from channels.tests.conftest import raw_email
+from intake import services
+from intake.choices import InboundStatus
+from intake.models import InboundMessage
+from intake.services import inbound_process_batch, inbound_store
+from tickets.models import Article, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def unhurried_batches(monkeypatch):
+    """A batch stops taking messages after BATCH_SECONDS; a test's first message (imports, caches)
+    may take longer than that, and these tests are about the batch's content, not its time."""
+    monkeypatch.setattr(services, "BATCH_SECONDS", 60)
+
+
+def processing_tasks(callbacks):
+    """The processing tasks among what runs after commit (acknowledgements are queued too)."""
+    return [callback for callback in callbacks if callback.__qualname__.startswith("_enqueue.")]
+
+
+def store(raw: bytes, mailbox) -> InboundMessage:
+    """Store as the listener does, without processing (the worker's queue is not run in tests)."""
+    from_address, subject = headline(raw)
+    row, created = inbound_store(
+        channel="email", source="lmtp", raw=raw, dedup_key=dedup_key_for(raw), mailbox=mailbox,
+        from_address=from_address, subject=subject,
+    )  # fmt: skip
+    assert created
+    return row
+
+
+def store_broken_update() -> InboundMessage:
+    """A stored Telegram update whose body is not an update object (processing raises ValueError)."""
+    row, _created = inbound_store(channel="telegram", source="webhook", raw=b"[1, 2]", dedup_key="1:1")
+    return row
+
+
+def statuses() -> list[str]:
+    return list(InboundMessage.objects.order_by("id").values_list("status", flat=True))
+
+
+def test_a_batch_processes_what_waits_in_order_and_a_failure_stays_with_its_message(mailbox, contact):
+    # given: a new request, a broken update, a reply to the request and another request, all waiting
+    first = store(raw_email(message_id="<first@romashka.test>", subject="Не работает лифт"), mailbox)
+    broken = store_broken_update()
+    reply = store(raw_email(in_reply_to="<first@romashka.test>", text="Лифт так и стоит."), mailbox)
+    second = store(raw_email(subject="Нет света в подъезде"), mailbox)
+
+    # when: one batch runs
+    finished = inbound_process_batch()
+
+    # then: all four are finished; the reply (stored after the request) threads to its ticket
+    assert finished == 4
+    assert statuses() == ["processed", "failed", "processed", "processed"]
+    rows = {row.pk: row for row in InboundMessage.objects.all()}
+    lift = Ticket.objects.get(title="Не работает лифт")
+    assert rows[first.pk].ticket_id == lift.pk == rows[reply.pk].ticket_id
+    assert Article.objects.get(pk=rows[reply.pk].article_id).body == "Лифт так и стоит."
+    assert Ticket.objects.get(pk=rows[second.pk].ticket_id).title == "Нет света в подъезде"
+    # and the broken one carries its error and nothing of it was written
+    assert "the update is not a JSON object" in rows[broken.pk].error
+    assert (rows[broken.pk].attempts, rows[broken.pk].ticket_id) == (1, None)
+    assert Ticket.objects.count() == 2
+
+
+def test_a_message_processed_by_another_batch_is_not_processed_again(mailbox, contact):
+    # given: a message processed already
+    row = store(raw_email(subject="Не работает лифт"), mailbox)
+    assert inbound_process_batch() == 1
+
+    # when: its queued task runs a batch later
+    assert inbound_process_batch() == 0
+
+    # then
+    assert (Ticket.objects.count(), Article.objects.count()) == (1, 1)
+    assert InboundMessage.objects.get(pk=row.pk).attempts == 1
+
+
+def test_a_transient_database_error_leaves_the_message_waiting_and_queued_again(
+    mailbox, contact, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: processing that meets a deadlock with another worker, twice
+    real = services._processor
+    deadlocks = {"left": 2}
+
+    def flaky(channel):
+        process = real(channel)
+
+        def run(row):
+            if deadlocks["left"]:
+                deadlocks["left"] -= 1
+                InboundMessage.objects.filter(pk=row.pk).update(subject="half-done")  # rolled back
+                raise OperationalError("deadlock detected")
+            return process(row)
+
+        return run
+
+    monkeypatch.setattr(services, "_processor", flaky)
+    row = store(raw_email(subject="Не работает лифт"), mailbox)
+
+    # when: the batch meets the error
+    with django_capture_on_commit_callbacks() as queued:
+        assert inbound_process_batch() == 0
+
+    # then: the message waits, nothing of the attempt stays, and it is queued again
+    waiting = InboundMessage.objects.get(pk=row.pk)
+    assert (waiting.status, waiting.attempts, waiting.error) == (InboundStatus.RECEIVED, 1, "")
+    assert waiting.subject == "Не работает лифт"
+    assert Ticket.objects.count() == 0
+    assert len(processing_tasks(queued)) == 1
+
+    # when: the next tries meet it once more, then get through
+    assert inbound_process_batch() == 0
+    assert inbound_process_batch() == 1
+
+    # then
+    done = InboundMessage.objects.get(pk=row.pk)
+    assert (done.status, done.attempts) == (InboundStatus.PROCESSED, 3)
+    assert Ticket.objects.get().title == "Не работает лифт"
+
+
+def test_a_transient_error_that_keeps_coming_ends_as_a_failure(mailbox, contact, monkeypatch):
+    # given: a message whose every try meets a lock timeout
+    def always(channel):
+        def run(row):
+            raise OperationalError("canceling statement due to lock timeout")
+
+        return run
+
+    monkeypatch.setattr(services, "_processor", always)
+    row = store(raw_email(), mailbox)
+
+    # when: it is tried as often as allowed
+    for _try in range(services.TRANSIENT_ATTEMPTS):
+        inbound_process_batch()
+
+    # then: it is in the failed list with the error, not retried for ever
+    failed = InboundMessage.objects.get(pk=row.pk)
+    assert (failed.status, failed.attempts) == (InboundStatus.FAILED, services.TRANSIENT_ATTEMPTS)
+    assert "lock timeout" in failed.error
+
+
+def test_a_batch_past_its_time_leaves_the_rest_waiting_and_queued(
+    mailbox, contact, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: three waiting messages and a batch whose time is up after the first
+    monkeypatch.setattr(services, "BATCH_SECONDS", 0)
+    for n in range(3):
+        store(raw_email(subject=f"Заявка {n}"), mailbox)
+
+    # when
+    with django_capture_on_commit_callbacks() as queued:
+        assert inbound_process_batch() == 1
+
+    # then: the first is processed, the others wait with a task queued for each
+    assert statuses() == ["processed", "received", "received"]
+    assert len(processing_tasks(queued)) == 2
+
+
+def test_a_batch_takes_at_most_its_size(mailbox, contact):
+    for n in range(4):
+        store(raw_email(subject=f"Заявка {n}"), mailbox)
+
+    assert inbound_process_batch(limit=3) == 3
+    assert statuses() == ["processed", "processed", "processed", "received"]
+
+
+def test_messages_are_read_in_chunks_of_bounded_size(mailbox, contact, monkeypatch, django_assert_num_queries):
+    # given: a read budget smaller than two messages
+    rows = [store(raw_email(subject=f"Заявка {n}"), mailbox) for n in range(3)]
+    monkeypatch.setattr(services, "BATCH_READ_BYTES", rows[0].size + 1)
+
+    # then: every message is processed, each read on its own
+    chunks = list(services._read_chunks([(row.pk, row.size) for row in rows]))
+    assert chunks == [[rows[0].pk], [rows[1].pk], [rows[2].pk]]
+    assert inbound_process_batch() == 3
+    assert set(statuses()) == {"processed"}
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks held by another connection need PostgreSQL (SQLite locks the whole database)",
+)
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+def test_a_batch_skips_a_message_another_worker_holds(mailbox, contact):
+    # given: two waiting messages, the first held by another worker's open batch
+    held, free = (store(raw_email(subject=f"Заявка {n}"), mailbox) for n in range(2))
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                InboundMessage.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert locked.wait(timeout=30)
+
+    # when: this worker runs a batch meanwhile
+    try:
+        finished = inbound_process_batch()
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+    # then: it took the free message without waiting, and left the held one to its holder
+    assert finished == 1
+    assert InboundMessage.objects.get(pk=free.pk).status == InboundStatus.PROCESSED
+    assert InboundMessage.objects.get(pk=held.pk).status == InboundStatus.RECEIVED
