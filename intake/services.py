@@ -15,9 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels.models import Mailbox
+from core.batch_memo import batch_memo
 from core.bulk import bulk_update_rows
 from core.db import insert_or_skip
-from intake.batch import batch_memo
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Team, User
+from core.batch_memo import batch_cached
 from notifications.choices import KIND_WEIGHT, AlertKind
 from notifications.models import Notification
 from notifications.services import notify_many
@@ -71,12 +72,16 @@ TEXTS = {
 
 
 def _team_members(team_id: int) -> list[User]:
-    """The people a new ticket in the team is announced to (module rule), in one query."""
+    """The people a new ticket in the team is announced to (module rule), in one query, once per
+    batch of the inbound worker (core/batch_memo.py)."""
     supervisor = Team.objects.filter(pk=team_id).values("supervisor_id")
-    return list(
-        User.objects.filter(Q(teams__id=team_id) | Q(pk__in=supervisor), is_active=True, role__in=NEW_TICKET_ROLES)
-        .distinct()
-        .order_by("pk")
+    return batch_cached(
+        ("team-announced", team_id),
+        lambda: list(
+            User.objects.filter(Q(teams__id=team_id) | Q(pk__in=supervisor), is_active=True, role__in=NEW_TICKET_ROLES)
+            .distinct()
+            .order_by("pk")
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.batch_memo import batch_cached
 from notifications.choices import NoticeKind
 from notifications.notice_defaults import DEFAULT_TEMPLATES
 from tickets.choices import Channel, EventKind, StatusCategory
@@ -91,10 +92,14 @@ def placeholders_fill(text: str, values: dict[str, str]) -> str:
 
 
 def notice_template(kind: str, language: str) -> tuple[str, str]:
-    """(subject, body) of the kind in the language: the edited template, else the built-in one."""
+    """(subject, body) of the kind in the language: the edited template, else the built-in one.
+    Read once per batch of the inbound worker (core/batch_memo.py)."""
     from notifications.models import NoticeTemplate
 
-    found = NoticeTemplate.objects.filter(kind=kind, language=language).values_list("subject", "body").first()
+    found = batch_cached(
+        ("notice-template", kind, language),
+        lambda: NoticeTemplate.objects.filter(kind=kind, language=language).values_list("subject", "body").first(),
+    )
     if found is not None:
         return found
     default = DEFAULT_TEMPLATES[kind][language if language in DEFAULT_TEMPLATES[kind] else "ru"]

@@ -286,6 +286,15 @@ def clock_fields(
     return _fields(rule, result, next_check)
 
 
+def _holds(ticket: Ticket, fields: dict[str, Any]) -> bool:
+    for name, value in fields.items():
+        field = Ticket._meta.get_field(name)
+        wanted = value.pk if field.is_relation and value is not None else value
+        if getattr(ticket, field.attname) != wanted:  # type: ignore[union-attr]
+            return False
+    return True
+
+
 def ticket_sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> ClockResult | None:
     """Recompute and store `ticket`'s clocks from its history. Call after any change that can
     move them; cheap (three small queries and one UPDATE). Many tickets at once:
@@ -295,8 +304,11 @@ def ticket_sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> ClockR
     fields = clock_fields(rule, result, moments, fired)
     # Only a row whose clocks moved is written: most refreshes (a reply on a ticket without a
     # policy, a note) change nothing, and a rewritten row costs a new version of it in every index
-    # of the ticket table (sla_due is indexed, so it is never a HOT update).
-    Ticket.objects.filter(pk=ticket.pk).exclude(**fields).update(**fields)
+    # of the ticket table (sla_due is indexed, so it is never a HOT update). `ticket` is the row
+    # the ticket services locked (or just inserted) in this transaction, so when it holds these
+    # values already there is nothing to send; otherwise the UPDATE still compares with the row.
+    if not _holds(ticket, fields):
+        Ticket.objects.filter(pk=ticket.pk).exclude(**fields).update(**fields)
     for name, value in fields.items():
         setattr(ticket, name, value)
     return result

@@ -28,10 +28,10 @@ from channels.choices import MessageDirection
 from channels.email.hooks import acknowledgement_hooks
 from channels.email.parsing import Address, ParsedEmail, parse_email
 from channels.models import EmailMessageRef, Mailbox
+from core.batch_memo import batch_cached
 from customers.models import Contact, ContactEmail
 from customers.selectors import companies_by_email_domain
 from customers.services import EmailPerson, contacts_create_from_email
-from intake.batch import batch_cached
 from intake.models import InboundMessage
 from notifications.models import OutboxMessage, OutboxStatus
 from tickets.choices import ArticleKind, Channel

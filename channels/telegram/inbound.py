@@ -26,9 +26,9 @@ from channels.choices import TelegramChatState
 from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram import api, staff
 from channels.telegram.outbound import chat_language, chat_message_enqueue, origin_chat
+from core.batch_memo import batch_cached
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
-from intake.batch import batch_cached
 from intake.models import InboundMessage
 from tickets.choices import OPEN_CATEGORIES, Channel
 from tickets.models import Article, Ticket

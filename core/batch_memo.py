@@ -1,12 +1,13 @@
-"""What the messages of one processing batch share (intake.services.inbound_process_batch).
-
-A processor reads some rows for every message it handles — the Telegram bot an update came to,
-the mailboxes — that no message changes. Within a batch (one transaction) they are read once:
+"""Rows read once per unit of work instead of once per item: within a batch of the inbound
+worker (intake.services.inbound_process_batch, one transaction) the Telegram bot an update came
+to, the mailboxes, a notice's template or a team's members are read for the first message and
+reused for the rest.
 
     bot = batch_cached(("telegram-bot", bot_id), lambda: TelegramBot.objects.get(pk=bot_id))
 
-Outside a batch `batch_cached` simply calls the loader. Only rows the processing does not write
-belong here: a savepoint rolled back for one message does not roll back what is cached."""
+Outside a `batch_memo()` block `batch_cached` simply calls the loader. Only what the work does not
+write belongs here: a savepoint rolled back for one item does not roll back what is cached, and
+a change made by someone else during the batch (a second or so) is seen by the next batch."""
 
 from __future__ import annotations
 
