@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -103,10 +103,13 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
 
 
 # A batch is one transaction: one commit (and one WAL flush) for many messages, and one claim and
-# one status update for all of them. It holds its locks (the claimed rows, the tickets and chats it
-# wrote) until it commits, so it stops taking new messages after BATCH_SECONDS.
+# one status update for all of them. It holds its locks until it commits, so it stops taking new
+# messages after BATCH_SECONDS: on PostgreSQL those are row locks (the claimed messages, the
+# tickets and chats written), which intake never waits for; on SQLite the transaction holds the
+# database's one write lock, which the mail listener and the webhooks wait for to store what
+# arrives — there a batch is kept short.
 BATCH_SIZE = 25
-BATCH_SECONDS = 0.5
+BATCH_SECONDS = {"postgresql": 0.5, "sqlite": 0.1}
 # A batch reads the raw bytes of at most this much mail at once (the rest in further reads).
 BATCH_READ_BYTES = 16 * 1024 * 1024
 # A message whose processing keeps meeting a transient database error (a deadlock with another
@@ -123,7 +126,7 @@ def inbound_process_batch(*, ids: Iterable[int] | None = None, limit: int = BATC
     a backlog side by side, and the queued task of a message a batch already took finds nothing
     left to do. A message that raises is rolled back to its savepoint alone and recorded FAILED
     with the error; one that meets a transient database error (a deadlock) is left RECEIVED and
-    queued again. Messages claimed but not reached within BATCH_SECONDS are queued again too."""
+    queued again. Messages claimed but not reached in the batch's time (BATCH_SECONDS) are queued again too."""
     processor_of: dict[str, Callable[[InboundMessage], tuple[object | None, object | None]]] = {}
     again: list[int] = []
     finished = 0
@@ -134,7 +137,7 @@ def inbound_process_batch(*, ids: Iterable[int] | None = None, limit: int = BATC
         if ids is not None:
             claim = claim.filter(pk__in=list(ids))
         claimed = list(claim.order_by("received_at", "id").values_list("id", "size")[:limit])
-        deadline = time.monotonic() + BATCH_SECONDS
+        deadline = time.monotonic() + BATCH_SECONDS.get(connection.vendor, 0.5)
         outcomes: list[InboundMessage] = []
         for chunk in _read_chunks(claimed):
             for row in InboundMessage.objects.filter(pk__in=chunk).order_by("received_at", "id"):

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def unhurried_batches(monkeypatch):
     """A batch stops taking messages after BATCH_SECONDS; a test's first message (imports, caches)
     may take longer than that, and these tests are about the batch's content, not its time."""
-    monkeypatch.setattr(services, "BATCH_SECONDS", 60)
+    monkeypatch.setattr(services, "BATCH_SECONDS", {"postgresql": 60, "sqlite": 60})
 
 
 def processing_tasks(callbacks):
@@ -158,7 +158,7 @@ def test_a_batch_past_its_time_leaves_the_rest_waiting_and_queued(
     mailbox, contact, monkeypatch, django_capture_on_commit_callbacks
 ):
     # given: three waiting messages and a batch whose time is up after the first
-    monkeypatch.setattr(services, "BATCH_SECONDS", 0)
+    monkeypatch.setattr(services, "BATCH_SECONDS", {"postgresql": 0, "sqlite": 0})
     for n in range(3):
         store(raw_email(subject=f"Заявка {n}"), mailbox)
 
