@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from channels.models import Mailbox
 from core.batch_memo import batch_memo
-from core.bulk import bulk_update_rows
 from core.db import insert_or_skip
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
@@ -92,22 +91,53 @@ def inbound_store(
 
 
 def inbound_process(*, inbound_id: int) -> InboundMessage | None:
-    """Turn one stored message into an article now (idempotent: a processed row is left alone);
-    for callers that need the outcome at once (the web form shows the ticket number). The worker
-    processes in batches (inbound_process_batch).
+    """Turn one stored message into an article now, in a transaction of its own (idempotent: a
+    processed row is left alone; a row a worker is processing is waited for). For callers that
+    need the outcome at once — the web form shows the ticket number — and for a batch that failed
+    as a whole. The worker processes in batches (inbound_process_batch).
 
-    Processing runs in one transaction: on any error nothing of it stays, and the row is marked
-    FAILED with the error for the administrators' failed-inbound list."""
-    inbound_process_batch(ids=[inbound_id], limit=1)
-    return InboundMessage.objects.filter(pk=inbound_id).first()
+    On any error nothing of the processing stays, and the row is marked FAILED with the error for
+    the administrators' failed-inbound list."""
+    try:
+        with transaction.atomic():
+            row = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
+            if row is None or row.status != InboundStatus.RECEIVED:
+                return row
+            ticket, article = _processor(row.channel)(row)
+            _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
+            return row
+    except ProcessLater as exc:
+        logger.warning("inbound message %s queued again: %s", inbound_id, exc)
+        InboundMessage.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).update(attempts=F("attempts") + 1)
+        _enqueue(inbound_id)
+        return InboundMessage.objects.filter(pk=inbound_id).first()
+    except Exception as exc:
+        error = _failure(inbound_id, exc)
+        with transaction.atomic():
+            InboundMessage.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).update(
+                status=InboundStatus.FAILED, error=error, processed_at=timezone.now(), attempts=F("attempts") + 1
+            )
+        return InboundMessage.objects.filter(pk=inbound_id).first()
 
 
-# A batch is one transaction: one commit (and one WAL flush) for many messages, and one claim and
-# one status update for all of them. It holds its locks until it commits, so it stops taking new
-# messages after BATCH_SECONDS: on PostgreSQL those are row locks (the claimed messages, the
-# tickets and chats written), which intake never waits for; on SQLite the transaction holds the
-# database's one write lock, which the mail listener and the webhooks wait for to store what
-# arrives — there a batch is kept short.
+class ProcessLater(Exception):
+    """Raised by a processor when a message must wait for another one still being processed —
+    an email reply whose original is stored but not processed yet (in another worker's batch)
+    would otherwise open a ticket of its own. The message stays RECEIVED (its `attempts` counted)
+    and is queued again; the processor decides how many times it asks (PROCESS_LATER_ATTEMPTS)."""
+
+
+# Every other batch running meanwhile tries a deferred message again (it is the oldest waiting),
+# so this allows for a few seconds of other workers' batches.
+PROCESS_LATER_ATTEMPTS = 20
+
+
+# A batch is one transaction: one commit (and one WAL flush) for many messages, and one claim of
+# all of them. It holds its locks until it commits, so it stops taking new messages after
+# BATCH_SECONDS: on PostgreSQL those are row locks (the claimed messages, the tickets and chats
+# written), which intake never waits for; on SQLite the transaction holds the database's one write
+# lock, which the mail listener and the webhooks wait for to store what arrives — there a batch is
+# kept short.
 BATCH_SIZE = 25
 BATCH_SECONDS = {"postgresql": 0.5, "sqlite": 0.1}
 # A batch reads the raw bytes of at most this much mail at once (the rest in further reads).
@@ -117,62 +147,64 @@ BATCH_READ_BYTES = 16 * 1024 * 1024
 TRANSIENT_ATTEMPTS = 5
 
 
-def inbound_process_batch(*, ids: Iterable[int] | None = None, limit: int = BATCH_SIZE) -> int:
-    """Process stored messages in one transaction, each in a savepoint of its own, oldest first:
-    the given ids, or (ids=None) whatever is waiting. Returns how many were finished (processed
-    or failed).
+def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
+    """Process what waits, oldest first, in one transaction, each message in a savepoint of its
+    own (its outcome written there too, so later messages of the batch see it). Returns how many
+    were finished (processed or failed).
 
     Rows another worker is processing are skipped (FOR UPDATE SKIP LOCKED): several workers drain
     a backlog side by side, and the queued task of a message a batch already took finds nothing
     left to do. A message that raises is rolled back to its savepoint alone and recorded FAILED
-    with the error; one that meets a transient database error (a deadlock) is left RECEIVED and
-    queued again. Messages claimed but not reached in the batch's time (BATCH_SECONDS) are queued again too."""
-    processor_of: dict[str, Callable[[InboundMessage], tuple[object | None, object | None]]] = {}
+    with the error; one that meets a transient database error (a deadlock) or asks to wait
+    (ProcessLater) is left RECEIVED and queued again, as are the messages not reached in the
+    batch's time (BATCH_SECONDS). Should the batch fail as a whole (its COMMIT refused, the
+    connection lost), its messages are processed again one by one."""
+    claimed: list[tuple[int, int]] = []
+    try:
+        return _batch(limit, claimed)
+    except Exception:
+        if not claimed:
+            raise
+        logger.exception("a batch of %s inbound messages failed; processing them one by one", len(claimed))
+        for inbound_id, _size in claimed:
+            inbound_process(inbound_id=inbound_id)
+        return len(claimed)
+
+
+def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
     again: list[int] = []
     finished = 0
     with transaction.atomic(), batch_memo():
-        # Named messages are waited for (the caller wants their outcome); otherwise a message another
-        # batch holds is left to it.
-        claim = InboundMessage.objects.select_for_update(skip_locked=ids is None).filter(status=InboundStatus.RECEIVED)
-        if ids is not None:
-            claim = claim.filter(pk__in=list(ids))
-        claimed = list(claim.order_by("received_at", "id").values_list("id", "size")[:limit])
+        claimed += (
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=InboundStatus.RECEIVED)
+            .order_by("received_at", "id")
+            .values_list("id", "size")[:limit]
+        )
         deadline = time.monotonic() + BATCH_SECONDS.get(connection.vendor, 0.5)
-        outcomes: list[InboundMessage] = []
+        tried = False
         for chunk in _read_chunks(claimed):
             for row in InboundMessage.objects.filter(pk__in=chunk).order_by("received_at", "id"):
-                if outcomes and time.monotonic() > deadline:
+                if tried and time.monotonic() > deadline:
                     again.append(row.pk)
                     continue
-                if row.channel not in processor_of:
-                    processor_of[row.channel] = _processor(row.channel)
+                tried, attempts = True, row.attempts
                 try:
                     with transaction.atomic():
-                        ticket, article = processor_of[row.channel](row)
-                except OperationalError as exc:
-                    if row.attempts + 1 < TRANSIENT_ATTEMPTS:
-                        logger.warning("inbound message %s met a transient error, queued again: %s", row.pk, exc)
+                        ticket, article = _processor(row.channel)(row)
+                        _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
+                except (OperationalError, ProcessLater) as exc:
+                    row.attempts = attempts  # as stored: the savepoint took back what _finish wrote
+                    if attempts + 1 < TRANSIENT_ATTEMPTS or isinstance(exc, ProcessLater):
+                        logger.warning("inbound message %s queued again: %s", row.pk, exc)
                         InboundMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
                         again.append(row.pk)
                         continue
                     _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
                 except Exception as exc:
+                    row.attempts = attempts
                     _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
-                else:
-                    _finish(
-                        row,
-                        InboundStatus.PROCESSED,
-                        ticket_id=getattr(ticket, "pk", None),
-                        article_id=getattr(article, "pk", None),
-                    )
-                outcomes.append(row)
-        # One UPDATE for the batch (its rows are locked by it), two when some messages made no
-        # article: those keep the ticket and article a later message of the batch may have given
-        # them (a Telegram chat's first words become the ticket once the client shares their number).
-        fields = ["status", "error", "attempts", "processed_at"]
-        bulk_update_rows(InboundMessage, [row for row in outcomes if row.article_id], [*fields, "ticket", "article"])
-        bulk_update_rows(InboundMessage, [row for row in outcomes if not row.article_id], fields)
-        finished = len(outcomes)
+                finished += 1
         for inbound_id in again:
             _enqueue(inbound_id)
     return finished
@@ -199,11 +231,20 @@ def _failure(inbound_id: int, exc: Exception) -> str:
 
 
 def _finish(
-    row: InboundMessage, status: str, *, error: str = "", ticket_id: int | None = None, article_id: int | None = None
+    row: InboundMessage, status: str, *, ticket: object = None, article: object = None, error: str = ""
 ) -> None:
-    row.status, row.error, row.ticket_id, row.article_id = status, error, ticket_id, article_id
+    """Record the message's outcome (its row is locked by the caller)."""
+    row.status, row.error = status, error
+    row.ticket_id, row.article_id = getattr(ticket, "pk", None), getattr(article, "pk", None)
     row.attempts += 1
     row.processed_at = timezone.now()
+    fields = ["status", "error", "attempts", "processed_at"]
+    if row.ticket_id or row.article_id:
+        # A message that made no article keeps the ticket and article another message may have
+        # given it (a Telegram chat's first words become the ticket once the client shares
+        # their number).
+        fields += ["ticket", "article"]
+    row.save(update_fields=fields)
 
 
 @transaction.atomic

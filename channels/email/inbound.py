@@ -32,7 +32,9 @@ from core.batch_memo import batch_cached
 from customers.models import Contact, ContactEmail
 from customers.selectors import companies_by_email_domain
 from customers.services import EmailPerson, contacts_create_from_email
+from intake.choices import InboundStatus
 from intake.models import InboundMessage
+from intake.services import PROCESS_LATER_ATTEMPTS, ProcessLater
 from notifications.models import OutboxMessage, OutboxStatus
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
@@ -78,6 +80,10 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
         return _bounce_attach(inbound=inbound, parsed=parsed, refs=refs, own_key=own_key, mailbox=mailbox)
 
     ticket = _thread(parsed=parsed, refs=refs, mailbox=mailbox)
+    if ticket is None and inbound.attempts < PROCESS_LATER_ATTEMPTS and _original_waiting(parsed, inbound):
+        # The message it answers is stored but not processed yet (another worker's batch has it,
+        # or it arrived after this one): threading waits for it rather than opening a second ticket.
+        raise ProcessLater("the message it replies to is still being processed")
     people = _People.identify(parsed=parsed, mailboxes=mailboxes)
     email = ArticleEmail(
         body_html=parsed.html,
@@ -219,6 +225,17 @@ class _People:
             sender_staff=staff.get(sender),
             participants={o.address for o in others},
         )
+
+
+def _original_waiting(parsed: ParsedEmail, inbound: InboundMessage) -> bool:
+    named = {*parsed.in_reply_to, *parsed.references[-REFERENCES_LOOKED_UP:]} - {inbound.dedup_key}
+    if not named:
+        return False
+    return (
+        InboundMessage.objects.filter(channel="email", dedup_key__in=named, status=InboundStatus.RECEIVED)
+        .exclude(pk=inbound.pk)
+        .exists()
+    )
 
 
 def _guess_language(text: str) -> str:

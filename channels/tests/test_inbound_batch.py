@@ -10,11 +10,13 @@ from django.db import OperationalError, connections, transaction
 
 from channels.email.headers import headline
 from channels.email.parsing import dedup_key_for
+from channels.models import EmailMessageRef
 from channels.tests.conftest import raw_email
 from intake import services
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from intake.services import inbound_process_batch, inbound_store
+from tests.factories import make_ticket
 from tickets.models import Article, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +228,122 @@ def test_a_batch_skips_a_message_another_worker_holds(mailbox, contact):
     assert finished == 1
     assert InboundMessage.objects.get(pk=free.pk).status == InboundStatus.PROCESSED
     assert InboundMessage.objects.get(pk=held.pk).status == InboundStatus.RECEIVED
+
+
+def test_a_reply_whose_original_waits_unprocessed_waits_for_it_and_then_threads(
+    mailbox, contact, django_capture_on_commit_callbacks
+):
+    # given: a reply stored before the message it answers (another worker's batch holds the
+    # original, or the mail arrived out of order)
+    reply = store(raw_email(in_reply_to="<first@romashka.test>", text="Лифт так и стоит."), mailbox)
+    store(raw_email(message_id="<first@romashka.test>", subject="Не работает лифт"), mailbox)
+
+    # when: a batch meets the reply first
+    with django_capture_on_commit_callbacks() as queued:
+        assert inbound_process_batch() == 1
+
+    # then: the reply waits (queued again) instead of opening a ticket; the original is processed
+    assert InboundMessage.objects.get(pk=reply.pk).status == InboundStatus.RECEIVED
+    assert len(processing_tasks(queued)) == 1
+    assert Ticket.objects.count() == 1
+
+    # when: the next batch runs
+    assert inbound_process_batch() == 1
+
+    # then: the reply is in the original's ticket
+    ticket = Ticket.objects.get()
+    assert InboundMessage.objects.get(pk=reply.pk).ticket_id == ticket.pk
+    assert list(ticket.articles.order_by("id").values_list("body", flat=True))[-1] == "Лифт так и стоит."
+
+
+def test_a_reply_stops_waiting_for_an_original_that_never_gets_processed(mailbox, contact, monkeypatch):
+    # given: a reply stored before its original, and batches of one message, so the original
+    # stays waiting (as behind a worker that died holding it)
+    monkeypatch.setattr("channels.email.inbound.PROCESS_LATER_ATTEMPTS", 2)
+    reply = store(raw_email(in_reply_to="<stuck@romashka.test>", subject="Re: Лифт"), mailbox)
+    store(raw_email(message_id="<stuck@romashka.test>", subject="Лифт"), mailbox)
+
+    # when: the reply is tried as often as it may wait, and once more
+    for _try in range(3):
+        inbound_process_batch(limit=1)
+
+    # then: it opened a ticket of its own rather than wait for ever
+    done = InboundMessage.objects.get(pk=reply.pk)
+    assert (done.status, done.attempts) == (InboundStatus.PROCESSED, 3)
+    assert Ticket.objects.get(pk=done.ticket_id).title == "Re: Лифт"
+
+
+def test_a_message_of_a_channel_without_a_processor_fails_alone_and_intake_goes_on(mailbox, contact):
+    # given: a stored row no processor handles (written by a version that had one), then mail
+    odd, _created = inbound_store(channel="sms", source="webhook", raw=b"hello", dedup_key="sms:1")
+    store(raw_email(subject="Не работает лифт"), mailbox)
+
+    # when
+    assert inbound_process_batch() == 2
+
+    # then: the odd row is in the failed list, and the mail behind it became a ticket
+    assert InboundMessage.objects.get(pk=odd.pk).status == InboundStatus.FAILED
+    assert "sms" in InboundMessage.objects.get(pk=odd.pk).error
+    assert Ticket.objects.get().title == "Не работает лифт"
+
+
+def test_a_message_that_names_a_ticket_without_an_article_records_the_ticket(mailbox, contact):
+    # given: one of our notices (its Message-ID known, pointing at a ticket, no article) comes back
+    ticket = make_ticket(title="Заявка")
+    EmailMessageRef.objects.create(message_id="notice-1@otklik.test", direction="out", ticket=ticket, article=None)
+    row = store(raw_email(message_id="<notice-1@otklik.test>", subject="Заявка принята"), mailbox)
+
+    # when
+    assert inbound_process_batch() == 1
+
+    # then: nothing new, and the row says which ticket it belongs to
+    done = InboundMessage.objects.get(pk=row.pk)
+    assert (done.status, done.ticket_id, done.article_id) == (InboundStatus.PROCESSED, ticket.pk, None)
+    assert Ticket.objects.count() == 1
+
+
+def test_later_messages_of_a_batch_see_the_outcome_of_earlier_ones(mailbox, contact):
+    # given: a request and a reply to it in one batch
+    first = store(raw_email(message_id="<first@romashka.test>", subject="Не работает лифт"), mailbox)
+    store(raw_email(in_reply_to="<first@romashka.test>", text="Лифт так и стоит."), mailbox)
+    seen = []
+    real = services._processor
+
+    def watching(channel):
+        process = real(channel)
+
+        def run(row):
+            seen.append(InboundMessage.objects.filter(pk=first.pk).values_list("status", "ticket_id").get())
+            return process(row)
+
+        return run
+
+    # when
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "_processor", watching)
+        assert inbound_process_batch() == 2
+
+    # then: while the reply was processed, the request's row already named its ticket (what the
+    # outbound part reads to find a ticket's mailbox)
+    ticket = Ticket.objects.get()
+    assert seen == [("received", None), ("processed", ticket.pk)]
+
+
+def test_a_batch_that_fails_as_a_whole_is_processed_one_by_one(mailbox, contact, monkeypatch):
+    # given: three waiting messages and a batch that breaks after claiming them (as when its
+    # COMMIT is refused or the connection drops)
+    for n in range(3):
+        store(raw_email(subject=f"Заявка {n}"), mailbox)
+
+    def broken(claimed):
+        raise OperationalError("server closed the connection unexpectedly")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(services, "_read_chunks", broken)
+
+    # when
+    assert inbound_process_batch() == 3
+
+    # then: each was processed in a transaction of its own
+    assert statuses() == ["processed", "processed", "processed"]
+    assert Ticket.objects.count() == 3
