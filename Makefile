@@ -7,6 +7,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/otklik_test
 UV = $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),uv)
 MANAGE = $(UV) run --locked python manage.py
 PYTEST_ARGS ?=
+# pytest-xdist processes per run (auto = one per core); each has its own test database.
+TEST_WORKERS ?= auto
 
 .PHONY: setup sync run test test-sqlite test-postgres lint format bench-seed bench bench-import bench-sla bench-rules bench-email bench-webhook browser-deps pdf-deps imap-deps
 
@@ -61,12 +63,12 @@ test: setup browser-deps pdf-deps imap-deps
 
 test-sqlite:
 	@echo "== tests on SQLite =="
-	@env -u DATABASE_URL $(UV) run --locked pytest -q $(PYTEST_ARGS)
+	@env -u DATABASE_URL $(UV) run --locked pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres:
 	@if $(UV) run --locked python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== tests on PostgreSQL ($(TEST_DATABASE_URL)) =="; \
-		DATABASE_URL=$(TEST_DATABASE_URL) $(UV) run --locked pytest -q $(PYTEST_ARGS); \
+		DATABASE_URL=$(TEST_DATABASE_URL) $(UV) run --locked pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL does not answer at $(TEST_DATABASE_URL) and CI=true: failing"; exit 1; \
 	else \

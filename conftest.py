@@ -53,6 +53,23 @@ _SERIALIZED: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _stray_sessions_ended_before_the_drop(django_db_setup, django_db_blocker):
+    """On PostgreSQL, ends the test database's other sessions before it is dropped: a thread that
+    finished without closing its connection (a browser journey's) would otherwise keep the
+    database "being accessed by other users" and leave it behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _remember_migrated_data(django_db_setup):
     """Keep the test databases' serialized migration data (statuses, priorities, calendars …)
     from the moment they were made: a later live-server module may see another connection object
