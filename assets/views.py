@@ -83,7 +83,7 @@ def _ancestors(unit: Equipment) -> list[Equipment]:
 @dispatcher_required
 def equipment_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     unit = equipment_get_for_user(user=request.user, equipment_id=pk)
-    tickets = ticket_list_for_user(user=request.user).filter(equipment=unit).prefetch_related("tags")[:50]
+    tickets = ticket_list_for_user(user=request.user).filter(equipment=unit)[:50]
     return render(
         request,
         "assets/detail.html",

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from functools import cache
+from itertools import islice
+from typing import Any, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import ForeignKey, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Team, User
+from assets.models import Equipment
+from contracts.models import Contract
 from customers.models import Company, Contact, Site
 from tickets.choices import OPEN_CATEGORIES, ArticleKind, SlaFilter, Sort
 from tickets.models import Article, ServiceCategory, Tag, Ticket, TicketEvent
@@ -33,21 +38,88 @@ def with_reference(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return qs
 
 
-def with_related(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """For lists: client-side rows prefetched (one small IN query each), not joined — with seven
-    to nine joins over the ticket table PostgreSQL spent 20-40 ms *planning* a filtered, sorted
-    page that runs in 1 ms (bench/README.md). A list shows their names only (the queue's rows,
-    the company, contact and unit pages, the API's references), so only id and name are read:
-    fifty full companies, contacts and sites cost more to build than the rows themselves.
+# The rows a list shows by name, read in one small IN query per kind and attached to the tickets:
+# relation -> (model, fields read).
+LIST_NAMES: dict[str, tuple[type[Any], tuple[str, ...]]] = {
+    "company": (Company, ("id", "name")),
+    "contact": (Contact, ("id", "full_name")),
+    "site": (Site, ("id", "name")),
+}
+LIST_EXTRA_NAMES: dict[str, tuple[type[Any], tuple[str, ...]]] = {
+    "equipment": (Equipment, ("id", "name", "inventory_number")),
+    "contract": (Contract, ("id", "number")),
+}
+LIST_CHUNK = 500
+
+
+class TicketListIterable(TicketReferenceIterable):
+    """Tickets of a list with the reference rows attached (`with_reference`), then, a chunk of
+    rows at a time, the company, contact and site (plus the `extras`) read by name and set as
+    each ticket's related objects, and with `tags` each ticket's `tag_names`, sorted. Django's
+    prefetch_related does the same reads but builds a manager and a queryset per ticket and
+    relation: 8 of the 13 ms a queue page's fifty rows cost (bench/README.md)."""
+
+    extras: tuple[str, ...] = ()
+    tags: bool = False
+
+    def __iter__(self) -> Iterator[Any]:
+        rows = super().__iter__()
+        while chunk := list(islice(rows, LIST_CHUNK)):
+            self._attach(chunk)  # type: ignore[arg-type]
+            yield from chunk
+
+    def _attach(self, tickets: list[Ticket]) -> None:
+        for name in (*LIST_NAMES, *self.extras):
+            model, fields = LIST_NAMES.get(name) or LIST_EXTRA_NAMES[name]
+            field = cast(ForeignKey, Ticket._meta.get_field(name))
+            keys = {getattr(t, field.attname) for t in tickets} - {None}
+            if not keys:
+                continue
+            rows = model._base_manager.using(self.queryset.db).only(*fields).filter(pk__in=keys)
+            found = {row.pk: row for row in rows}
+            for t in tickets:
+                row = found.get(getattr(t, field.attname))
+                if row is not None:
+                    field.set_cached_value(t, row)
+        if self.tags:
+            names: dict[int, list[str]] = {t.pk: [] for t in tickets}
+            through = Ticket.tags.through.objects.using(self.queryset.db)
+            for ticket_id, name in through.filter(ticket_id__in=list(names)).values_list("ticket_id", "tag__name"):
+                names[ticket_id].append(name)
+            for t in tickets:
+                t.tag_names = sorted(names[t.pk])  # type: ignore[attr-defined]
+
+
+@cache
+def _list_iterable(extras: tuple[str, ...], tags: bool) -> type[TicketListIterable]:
+    return type("TicketListIterable", (TicketListIterable,), {"extras": extras, "tags": tags})
+
+
+def with_related(qs: QuerySet[Ticket], *, extras: tuple[str, ...] = (), tags: bool = False) -> QuerySet[Ticket]:
+    """For lists: the client-side rows read by name after the tickets (`TicketListIterable`),
+    not joined — with seven to nine joins over the ticket table PostgreSQL spent 20-40 ms
+    *planning* a filtered, sorted page that runs in 1 ms (bench/README.md). A list shows their
+    names only (the queue's rows, the company, contact and unit pages, the API's references), so
+    only those are read: fifty full companies, contacts and sites cost more to build than the rows
+    themselves. `extras` adds the unit and the contract, `tags` each ticket's `tag_names`.
     A single ticket by key joins them whole instead (`with_related_joined`): one cheap-to-plan
     query beats three round trips there."""
-    return with_reference(
-        qs.prefetch_related(
-            Prefetch("company", queryset=Company.objects.only("id", "name")),
-            Prefetch("contact", queryset=Contact.objects.only("id", "full_name")),
-            Prefetch("site", queryset=Site.objects.only("id", "name")),
-        )
-    )
+    qs = qs.all()
+    qs._iterable_class = _list_iterable(tuple(sorted(extras)), tags)
+    return qs
+
+
+def list_extras(qs: QuerySet[Ticket], *, extras: tuple[str, ...] = (), tags: bool = False) -> QuerySet[Ticket]:
+    """`qs` (from `ticket_list_for_user`) also reading the `extras` and tags of its tickets."""
+    current = qs._iterable_class
+    have = getattr(current, "extras", ())
+    return with_related(qs, extras=tuple(set(have) | set(extras)), tags=tags or getattr(current, "tags", False))
+
+
+def ticket_tag_names(ticket: Ticket) -> list[str]:
+    """A ticket's tag names, sorted: read with the list (`with_related(tags=True)`) or queried."""
+    names = getattr(ticket, "tag_names", None)
+    return names if names is not None else sorted(tag.name for tag in ticket.tags.all())
 
 
 def with_related_joined(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -40,6 +40,7 @@ from customers.models import Company, Contact, Site
 from customers.selectors import company_list_for_user, contact_list_for_user, site_list_for_user
 from tickets.choices import Channel, StatusCategory
 from tickets.models import Priority, ServiceCategory, Status, TicketType
+from tickets.selectors import ticket_tag_names
 
 CLIENT_FORBIDDEN = _("Client contacts cannot set this field.")
 SEARCH_LIMIT = 50
@@ -129,7 +130,7 @@ def ticket_representation(ticket: Any, *, staff: bool) -> dict[str, Any]:
     data["team"] = _ref(ticket.team, "code", "name")
     data["assignee"] = _ref(ticket.assignee, "full_name")
     if staff:
-        data["tags"] = sorted(tag.name for tag in ticket.tags.all())
+        data["tags"] = ticket_tag_names(ticket)
     data["channel"] = ticket.channel
     for name in ("created_at", "updated_at", "received_at", "first_response_at", "resolved_at", "closed_at"):
         data[name] = iso_datetime(getattr(ticket, name))

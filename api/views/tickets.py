@@ -34,7 +34,7 @@ from tickets import search
 from tickets.choices import Channel
 from tickets.models import Ticket
 from tickets.reference import ticket_refresh
-from tickets.selectors import ticket_get_for_user, ticket_list_for_user
+from tickets.selectors import list_extras, ticket_get_for_user, ticket_list_for_user
 from tickets.services import (
     UPDATABLE_FIELDS,
     ticket_assign,
@@ -110,8 +110,8 @@ class TicketListCreateView(ApiView):
         params = self.validated_input(data=request.query_params, serializer_class=TicketListParamsSerializer)
         filters = ticket_filters_from_params(user=self.viewer, params=params)
         # The unit and contract rows are prefetched like the company, contact and site (not joined).
-        tickets = ticket_list_for_user(user=self.viewer, filters=filters).prefetch_related(
-            "tags", "equipment", "contract"
+        tickets = list_extras(
+            ticket_list_for_user(user=self.viewer, filters=filters), extras=("equipment", "contract"), tags=True
         )
         if params.get("sla_state"):
             states = [ticket_sla_state_q(state) for state in params["sla_state"]]

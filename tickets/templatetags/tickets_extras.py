@@ -283,7 +283,7 @@ def queue_rows(tickets: list[Ticket], flash_after: datetime | None = None) -> Sa
                 url=_esc(ticket_url(t.number)),
                 title=_esc(t.title),
                 meta=_esc(meta),
-                tags="".join(f' <span class="tag">{_esc(tag.name)}</span>' for tag in t.tags.all()),
+                tags="".join(f' <span class="tag">{_esc(tag)}</span>' for tag in t.tag_names),  # type: ignore[attr-defined]
                 status_colour=_esc(t.status.colour),
                 status=_esc(t.status.name),
                 priority_colour=_esc(t.priority.colour),

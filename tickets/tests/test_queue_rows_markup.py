@@ -71,7 +71,7 @@ def test_rows_equal_the_format_html_reference(language):
     )
     ticket_assign(ticket=full, actor=None, assignee=engineer)
     ticket_set_tags(ticket=full, actor=None, tags=[MARKUP, "лифт"])
-    rows = list(with_related(Ticket.objects.all()).prefetch_related("tags").order_by("id"))
+    rows = list(with_related(Ticket.objects.all(), tags=True).order_by("id"))
     flash_after = timezone.now() - timedelta(days=1)
     with translation.override(language), timezone.override("Europe/Moscow"):
         # when

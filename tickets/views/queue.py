@@ -24,6 +24,7 @@ from tickets.selectors import (
     SORT_FIELDS,
     TicketFilters,
     latest_event_id,
+    list_extras,
     ticket_counts_capped,
     ticket_list_for_user,
 )
@@ -104,7 +105,7 @@ def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) 
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
     # A row shows no description: leave the longest column in the database.
-    qs = ticket_list_for_user(user=request.user, filters=filters).prefetch_related("tags").defer("description")
+    qs = list_extras(ticket_list_for_user(user=request.user, filters=filters), tags=True).defer("description")
     order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
     page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
     base_params = params.copy()
