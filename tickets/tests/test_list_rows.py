@@ -71,7 +71,8 @@ def test_extras_add_to_a_list_and_survive_filtering(tickets, django_assert_num_q
     with django_assert_num_queries(7):
         row = qs.filter(pk=full.pk).get()
     with django_assert_num_queries(0):
-        assert (row.equipment.name, row.contract.number, row.tag_names) == ("Котёл №2", "ТО-77", ["Авария", "отопление"])
+        assert (row.equipment.name, row.contract.number) == ("Котёл №2", "ТО-77")
+        assert row.tag_names == ["Авария", "отопление"]
 
 
 def test_long_lists_are_read_a_chunk_at_a_time(tickets, monkeypatch, django_assert_num_queries):
