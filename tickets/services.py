@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -937,10 +938,20 @@ def ticket_reopen_delayed(*, now: datetime | None = None) -> int:
 
 
 def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
-    """Mark `user` as looking at (or typing in) `ticket` now."""
-    TicketPresence.objects.update_or_create(
-        ticket=ticket, user=user, defaults={"is_replying": is_replying, "seen_at": timezone.now()}
-    )
+    """Mark `user` as looking at (or typing in) `ticket` now: one upsert, on every ticket page and
+    every 2 s of its poll. On PostgreSQL without waiting for the WAL flush: a presence lost to a
+    crash is redrawn by the next poll, and the page does not wait for the disk. (Inside a caller's
+    transaction the setting would cover the caller's writes too: there the upsert commits with
+    them.)"""
+    row = TicketPresence(ticket=ticket, user=user, is_replying=is_replying, seen_at=timezone.now())
+    own_transaction = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic() if own_transaction else nullcontext():
+        if own_transaction:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        TicketPresence.objects.bulk_create(
+            [row], update_conflicts=True, unique_fields=["ticket", "user"], update_fields=["is_replying", "seen_at"]
+        )
 
 
 _UNCHANGED: Any = object()

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from tickets.choices import ArticleKind, EventKind
 from tickets.models import Article, Attachment, TicketLink, TicketPresence
 from tickets.services import (
     article_create,
+    presence_touch,
     ticket_assign,
     ticket_link,
     ticket_merge,
@@ -450,6 +452,21 @@ def test_presence_expires_after_twelve_seconds(login, agent, other_agent, team):
     response = login(agent).get(f"/tickets/{ticket.number}/live/?since={cursor}")
     # then
     assert "Борис Диспетчер" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, available_apps=list(settings.INSTALLED_APPS))
+@pytest.mark.usefixtures("migrated_data_restored_afterwards", "search_index_emptied_afterwards")
+def test_presence_is_one_row_per_person_refreshed_in_place_outside_any_transaction(agent, team):
+    # given: a presence written in its own transaction (as the page writes it, not inside a test's)
+    ticket = make_ticket(team=team)
+    presence_touch(ticket=ticket, user=agent, is_replying=True)
+    first = TicketPresence.objects.get(ticket=ticket, user=agent)
+    # when: touched again
+    presence_touch(ticket=ticket, user=agent, is_replying=False)
+    # then: the same row, refreshed
+    rows = list(TicketPresence.objects.filter(ticket=ticket, user=agent))
+    assert [(r.pk, r.is_replying) for r in rows] == [(first.pk, False)]
+    assert rows[0].seen_at >= first.seen_at
 
 
 def test_one_does_not_see_oneself_as_present(agent_client, team):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -112,6 +112,8 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
     visible = ticket_list_for_user(user=user)
     links = TicketLink.objects.filter(source=ticket) | TicketLink.objects.filter(target=ticket)
     related_ids = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    # The related tickets and the children in one read.
+    linked = list(visible.filter(Q(pk__in=related_ids) | Q(parent=ticket)).order_by("number"))
     articles = list(article_list_for_user(user=user, ticket=ticket).prefetch_related(_deliveries()))
     # Email bodies: inline images in place, remote ones held back until asked for (?images=<id>).
     images = request.GET.get("images", "")
@@ -125,8 +127,8 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "reply_form": ReplyForm(),
         "link_form": LinkForm(),
         "merge_form": MergeForm(),
-        "related": list(visible.filter(pk__in=related_ids).order_by("number")),
-        "children": list(visible.filter(parent=ticket).order_by("number")),
+        "related": [t for t in linked if t.pk in related_ids],
+        "children": [t for t in linked if t.parent_id == ticket.pk],
         "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
         "merged_into": visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None,
         "present": _others_present(ticket, user),
