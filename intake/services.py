@@ -17,6 +17,7 @@ from django.utils import timezone
 from channels.models import Mailbox
 from core.batch_memo import batch_memo
 from core.db import insert_or_skip
+from core.text import nul_free
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 
@@ -64,6 +65,8 @@ def inbound_store(
     Returns (row, created). A new RECEIVED row is queued for processing after commit; a message
     delivered twice (IMAP re-fetch, MTA retry, webhook retry) is stored once. The caller
     acknowledges the sender only after this returns (the row is committed then)."""
+    # What a sender wrote is made storable (core/text.py); the raw bytes are kept as received.
+    dedup_key = nul_free(dedup_key)
     row = InboundMessage(
         channel=channel,
         source=source,
@@ -71,13 +74,13 @@ def inbound_store(
         dedup_key=dedup_key[:500],
         raw=raw,
         size=len(raw),
-        envelope_from=envelope_from[:500],
-        envelope_to=list(envelope_to),
-        from_address=from_address[:500],
-        subject=subject[:500],
+        envelope_from=nul_free(envelope_from)[:500],
+        envelope_to=nul_free(list(envelope_to)),
+        from_address=nul_free(from_address)[:500],
+        subject=nul_free(subject)[:500],
         received_at=received_at or timezone.now(),
         status=status,
-        error=error,
+        error=nul_free(error),
     )
     # One statement whether new (the common case) or stored before (a re-fetch, a retry, another
     # connection a moment ago): INSERT … ON CONFLICT DO NOTHING. Outside a transaction (a webhook
@@ -227,7 +230,7 @@ def _failure(inbound_id: int, exc: Exception) -> str:
     logger.error("inbound message %s failed", inbound_id, exc_info=exc)
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8))
-    return f"{error}\n\n{detail}"[:20000]
+    return nul_free(f"{error}\n\n{detail}")[:20000]
 
 
 def _finish(

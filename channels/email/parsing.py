@@ -43,6 +43,7 @@ from channels.email.sanitize import (
     normalize_html,
     sanitize_html,
 )
+from core.text import nul_free
 
 __all__ = [
     "Address",
@@ -111,7 +112,7 @@ def dedup_key_for(raw: bytes) -> str:
         value = str(message.get("Message-ID", "") or "")
     except Exception:
         value = ""
-    ids = _message_ids(value)
+    ids = _message_ids(nul_free(value))
     return ids[0] if ids else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -432,7 +433,7 @@ def parse_email(raw: bytes, *, own_domains: Iterable[str] = ()) -> ParsedEmail:
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise EmailParseError(f"expected bytes, got {type(raw).__name__}")
     try:
-        return _parse(bytes(raw), own_domains=tuple(own_domains))
+        return nul_free(_parse(bytes(raw), own_domains=tuple(own_domains)))
     except EmailParseError:
         raise
     except RecursionError as exc:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from channels.choices import CallState
 from channels.models import Call
 from channels.telephony.providers import ANSWER, END, PROVIDERS, RECORDING, RING, CallEvent
+from core.text import nul_free
 from customers.models import Contact, ContactPhone, normalize_phone
 from intake.models import InboundMessage
 from tickets.choices import ArticleKind, Channel
@@ -35,7 +36,7 @@ def call_event_process(inbound: InboundMessage) -> tuple[Ticket | None, Article 
     """Apply one stored event to its call (see the module's docstring). Ticket texts are in the
     installation's language (LANGUAGE_CODE), whichever process runs this."""
     provider = inbound.dedup_key.split(":", 1)[0]
-    events = PROVIDERS[provider].parse(body=bytes(inbound.raw))
+    events = nul_free(PROVIDERS[provider].parse(body=bytes(inbound.raw)))
     ticket = article = None
     with translation.override(settings.LANGUAGE_CODE):
         for event in events:

@@ -62,3 +62,31 @@ def test_malformed_mail_never_raises_out_of_the_pipeline_and_is_never_lost(mailb
 
     # then nothing raised, and the message is kept and finished
     _assert_kept_and_finished(bytes(earlier.raw) if earlier else raw, row)
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_headers_and_body_become_replacement_characters_not_errors(mailbox):
+    # given mail whose From name, Subject, Message-ID and body carry NUL characters (PostgreSQL
+    # keeps none in text: storing them raised, and the listener refused the mail again and again)
+    raw = (
+        b"From: =?utf-8?q?=D0=9F=D1=91=D1=82=D1=80=00?= <petr@romashka.test>\r\n"
+        b"To: support@otklik.test\r\n"
+        b"Subject: =?utf-8?q?=D0=9B=D0=B8=D1=84=D1=82=00_=D1=81=D1=82=D0=BE=D0=B8=D1=82?=\r\n"
+        b"Message-ID: <nul\x00id@client.test>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"=D0=9B=D0=B8=D1=84=D1=82=00 =D1=81=D1=82=D0=BE=D0=B8=D1=82 =D1=81 =D1=83=D1=82=D1=80=D0=B0.\r\n"
+    )
+
+    # when delivered and processed
+    row = deliver(raw, mailbox=mailbox)
+
+    # then it is kept as delivered and became a ticket; the texts show where the NULs were
+    _assert_kept_and_finished(raw, row)
+    assert row.status == InboundStatus.PROCESSED, row.error
+    assert "\x00" not in row.from_address + row.subject + row.dedup_key
+    article = Article.objects.get(pk=row.article_id)
+    assert article.body == "Лифт\ufffd стоит с утра."
+    assert article.ticket.title == "Лифт\ufffd стоит"
+    assert article.author_contact.full_name == "Пётр\ufffd"

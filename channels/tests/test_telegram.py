@@ -225,6 +225,22 @@ def test_unknown_number_creates_an_unverified_contact(client, bot, standin):
     assert chat.contact.phones.get().normalized == "9990001122"
 
 
+def test_nul_characters_in_a_message_and_a_name_are_stored_as_replacement_characters(client, bot, standin, linked):
+    # given: JSON may carry \u0000, which PostgreSQL keeps neither in text nor in jsonb
+    update = {
+        "update_id": next(_updates),
+        "message": {**message("Течёт\u0000 кран"), "from": {"id": USER_ID, "first_name": "Пётр\u0000"}},
+    }
+
+    # when
+    row = deliver(client, bot, update=update)
+
+    # then: the message became a ticket, the NUL shown as a replacement character
+    ticket = Ticket.objects.get()
+    assert (row.ticket, ticket.title) == (ticket, "Течёт\ufffd кран")
+    assert "\x00" not in row.from_address + row.subject
+
+
 def test_photo_with_caption_opens_a_ticket_with_the_largest_photo(client, bot, standin, linked):
     # given
     standin.files["small"] = ("photos/file_1.jpg", b"small-bytes")

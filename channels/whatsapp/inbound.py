@@ -26,6 +26,7 @@ from channels.whatsapp.outbound import (
     contact_language,
     whatsapp_status_apply,
 )
+from core.text import nul_free
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
 from intake.models import InboundMessage
@@ -60,7 +61,7 @@ EXTENSIONS = {
 def whatsapp_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | None]:
     """Turn one stored item (see channels/whatsapp/intake.py for its shape) into an article, a
     delivery state, or nothing (reactions, system notices)."""
-    body = json.loads(bytes(inbound.raw))
+    body = nul_free(json.loads(bytes(inbound.raw)))
     value = body["entry"][0]["changes"][0]["value"]
     if value.get("statuses"):
         whatsapp_status_apply(status=value["statuses"][0])
