@@ -11,6 +11,7 @@ message, attachment data) are kept as received."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any, TypeVar
 
 NUL = "\x00"
@@ -46,3 +47,8 @@ def _clean(value: Any) -> Any:
                 changes[field.name] = new
         return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+def json_storable(raw: bytes) -> Any:
+    """A stored webhook body (Telegram, WhatsApp, the web form) decoded, its strings `nul_free`."""
+    return nul_free(json.loads(raw))

@@ -116,10 +116,11 @@ def list_extras(qs: QuerySet[Ticket], *, extras: tuple[str, ...] = (), tags: boo
     return with_related(qs, extras=tuple(set(have) | set(extras)), tags=tags or getattr(current, "tags", False))
 
 
-def ticket_tag_names(ticket: Ticket) -> list[str]:
-    """A ticket's tag names, sorted: read with the list (`with_related(tags=True)`) or queried."""
-    names = getattr(ticket, "tag_names", None)
-    return names if names is not None else sorted(tag.name for tag in ticket.tags.all())
+def ticket_tag_names(ticket: Ticket, *, fresh: bool = False) -> list[str]:
+    """A ticket's tag names, sorted: as read with its list (`with_related(tags=True)`), or
+    queried — always when `fresh` (after a write that may have changed them)."""
+    names = None if fresh else getattr(ticket, "tag_names", None)
+    return names if names is not None else sorted(ticket.tags.values_list("name", flat=True))
 
 
 def with_related_joined(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:

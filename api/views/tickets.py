@@ -34,7 +34,7 @@ from tickets import search
 from tickets.choices import Channel
 from tickets.models import Ticket
 from tickets.reference import ticket_refresh
-from tickets.selectors import list_extras, ticket_get_for_user, ticket_list_for_user
+from tickets.selectors import list_extras, ticket_get_for_user, ticket_list_for_user, ticket_tag_names
 from tickets.services import (
     UPDATABLE_FIELDS,
     ticket_assign,
@@ -84,7 +84,7 @@ def _ticket_after_write(ticket: Ticket) -> Ticket:
     related rows the written instance holds are kept while their keys still match — five joins
     cost PostgreSQL more to plan than the row costs to read), and the tags' names."""
     ticket_refresh(ticket)
-    ticket.tag_names = sorted(ticket.tags.values_list("name", flat=True))  # type: ignore[attr-defined]
+    ticket.tag_names = ticket_tag_names(ticket, fresh=True)  # type: ignore[attr-defined]
     return ticket
 
 

@@ -15,7 +15,6 @@ be moved to another contact and company afterwards.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -27,7 +26,7 @@ from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram import api, staff
 from channels.telegram.outbound import chat_language, chat_message_enqueue, origin_chat
 from core.batch_memo import batch_cached
-from core.text import nul_free
+from core.text import json_storable
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
 from intake.models import InboundMessage
@@ -48,7 +47,7 @@ STATUS_BUTTON = {"ru": "Мои заявки", "en": "My requests"}
 def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | None]:
     """Turn one stored update into an article, a bot answer, or nothing (updates we do not handle:
     group chats, stickers, callbacks). Raises ValueError for a body that is not an update."""
-    update = nul_free(json.loads(bytes(inbound.raw)))
+    update = json_storable(bytes(inbound.raw))
     if not isinstance(update, dict):
         raise ValueError("the update is not a JSON object")
     bot_id = int(inbound.dedup_key.split(":", 1)[0])
@@ -173,7 +172,7 @@ def _contact_shared(
         chat.pending = []
         chat.save(update_fields=["pending"])
         for row in InboundMessage.objects.filter(pk__in=pending).order_by("received_at", "id"):
-            kept = nul_free(json.loads(bytes(row.raw))).get("message") or {}
+            kept = json_storable(bytes(row.raw)).get("message") or {}
             ticket, article = _article(chat, kept, row)
             InboundMessage.objects.filter(pk=row.pk).update(ticket=ticket, article=article)
     return ticket, article

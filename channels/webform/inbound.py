@@ -6,8 +6,6 @@ locked; anything raised here rolls the submission back into the failed-inbound l
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -15,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from core.text import nul_free
+from core.text import json_storable
 from customers.models import Contact, ContactEmail, ContactPhone, normalize_phone
 from customers.services import contact_create
 from intake.models import InboundMessage
@@ -27,7 +25,7 @@ from tickets.services import UploadedFileData, ticket_open
 def webform_process(inbound: InboundMessage) -> tuple[Ticket, Article]:
     """A new ticket from the submission's contact (matched by email, then phone; else a new
     unverified contact), with its uploads attached and its SLA starting at the submission."""
-    data = nul_free(json.loads(bytes(inbound.raw)))
+    data = json_storable(bytes(inbound.raw))
     language = data.get("language") if data.get("language") in ("ru", "en") else settings.LANGUAGE_CODE[:2]
     with translation.override(language):
         contact = _contact(

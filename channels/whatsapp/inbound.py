@@ -10,7 +10,6 @@ contact is found (or created, unverified) at once and the first message opens th
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +25,7 @@ from channels.whatsapp.outbound import (
     contact_language,
     whatsapp_status_apply,
 )
-from core.text import nul_free
+from core.text import json_storable
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
 from intake.models import InboundMessage
@@ -61,7 +60,7 @@ EXTENSIONS = {
 def whatsapp_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | None]:
     """Turn one stored item (see channels/whatsapp/intake.py for its shape) into an article, a
     delivery state, or nothing (reactions, system notices)."""
-    body = nul_free(json.loads(bytes(inbound.raw)))
+    body = json_storable(bytes(inbound.raw))
     value = body["entry"][0]["changes"][0]["value"]
     if value.get("statuses"):
         whatsapp_status_apply(status=value["statuses"][0])
