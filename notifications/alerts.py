@@ -172,5 +172,7 @@ def alerts_register() -> None:
     from tickets.hooks import hook_register
 
     hook_register("created", ticket_created_alerts, order=HOOK_ORDER)
-    hook_register("updated", ticket_updated_alerts, order=HOOK_ORDER)
+    # A new ticket's team and assignee, however rules and assignment set them, are announced once
+    # by ticket_created_alerts, which reads them as the "created" round leaves them.
+    hook_register("updated", ticket_updated_alerts, order=HOOK_ORDER, covered_by_created=True)
     hook_register("article_added", article_added_alerts, order=HOOK_ORDER)

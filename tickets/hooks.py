@@ -16,11 +16,19 @@ rules (automation) before assignment strategies, so a rule that routes a ticket 
 followed by that team's strategy. A hook may call ticket services itself, which run the hooks
 again: a hook that does so must guard against loops (automation keeps a depth limit).
 Each hook is called as `hook(trigger=…, ticket=…, actor=…, changed=frozenset[str], article=…)`.
+
+A hook registered for "updated" with `covered_by_created=True` is not called for a ticket whose
+"created" round is still running: a rule at order 100 that routes a new ticket to a team changes
+it (an "updated" round), and the same hook's "created" call, later in that round, sees the ticket
+as it ends up — automatic assignment and staff alerts read the current team and assignee there,
+so the nested call would only repeat their reads (and, for alerts, tell the creator of their own
+ticket).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,17 +39,22 @@ TRIGGERS = ("created", "updated", "article_added", "sla_warning", "sla_breach")
 
 TicketHook = Callable[..., Any]
 
-_hooks: dict[str, list[tuple[int, TicketHook]]] = {trigger: [] for trigger in TRIGGERS}
+_hooks: dict[str, list[tuple[int, TicketHook, bool]]] = {trigger: [] for trigger in TRIGGERS}
+# Tickets whose "created" round is running in this context (see the module's docstring).
+_creating: ContextVar[frozenset[int]] = ContextVar("tickets_hooks_creating", default=frozenset())
 
 
-def hook_register(trigger: str, hook: TicketHook, *, order: int = 100) -> None:
-    """Call `hook` on `trigger` (once, however often AppConfig.ready() runs)."""
+def hook_register(trigger: str, hook: TicketHook, *, order: int = 100, covered_by_created: bool = False) -> None:
+    """Call `hook` on `trigger` (once, however often AppConfig.ready() runs). `covered_by_created`
+    ("updated" only): skip the call while the ticket's "created" round runs (module docstring)."""
     if trigger not in _hooks:
         raise ValueError(f"unknown ticket hook trigger {trigger!r}; known: {TRIGGERS}")
+    if covered_by_created and trigger != "updated":
+        raise ValueError("covered_by_created applies to the 'updated' trigger only")
     entries = _hooks[trigger]
-    if any(existing is hook for _, existing in entries):
+    if any(existing is hook for _, existing, _covered in entries):
         return
-    entries.append((order, hook))
+    entries.append((order, hook, covered_by_created))
     entries.sort(key=lambda entry: entry[0])
 
 
@@ -61,5 +74,13 @@ def hooks_run(
     if not entries:
         return
     changed = frozenset(changed)
-    for _, hook in list(entries):
-        hook(trigger=trigger, ticket=ticket, actor=actor, changed=changed, article=article)
+    creating = _creating.get()
+    token = _creating.set(creating | {ticket.pk}) if trigger == "created" else None
+    try:
+        for _, hook, covered_by_created in list(entries):
+            if covered_by_created and ticket.pk in creating:
+                continue
+            hook(trigger=trigger, ticket=ticket, actor=actor, changed=changed, article=article)
+    finally:
+        if token is not None:
+            _creating.reset(token)

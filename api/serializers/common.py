@@ -41,6 +41,8 @@ def scope_related_field(serializer: serializers.Serializer, name: str, queryset:
         field = field.child_relation
     assert isinstance(field, serializers.RelatedField)
     field.queryset = queryset
+    if isinstance(field, ReferenceRelatedField):
+        field.rows = None  # the snapshot knows nothing of the narrower choice: ask the queryset
 
 
 class LenientDateTimeField(serializers.DateTimeField):
@@ -96,6 +98,31 @@ class IdOrCodeRelatedField(serializers.RelatedField):
 
     def to_representation(self, value: Any) -> Any:
         return value.pk
+
+
+class ReferenceRelatedField(IdOrCodeRelatedField):
+    """`IdOrCodeRelatedField` over reference data the per-process snapshot holds
+    (tickets/reference.py): an active row found there by id or code costs no query. Anything
+    else — a row created a moment ago in another process, an inactive one, a field narrowed by
+    `scope_related_field` — is looked up in `queryset`, which must select the active rows."""
+
+    def __init__(self, *, rows: str, **kwargs: Any) -> None:
+        self.rows: str | None = rows  # the snapshot's attribute: "priorities", "teams", …
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Model:
+        if self.rows is not None and isinstance(data, int | str) and not isinstance(data, bool):
+            from tickets.reference import reference
+
+            text = str(data).strip()
+            rows: dict[int, Any] = getattr(reference(), self.rows)
+            if text.isdecimal():
+                row = rows.get(parse_id(text) or 0)
+            else:
+                row = next((r for r in rows.values() if getattr(r, self.code_field) == text), None)
+            if row is not None and row.is_active:
+                return row  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 class ViewerAwareSerializer(serializers.Serializer):

@@ -21,8 +21,8 @@ from api.serializers.common import (
     ContactRefSerializer,
     ContractRefSerializer,
     EquipmentRefSerializer,
-    IdOrCodeRelatedField,
     LenientDateTimeField,
+    ReferenceRelatedField,
     SiteRefSerializer,
     StatusRefSerializer,
     TagNamesField,
@@ -147,10 +147,14 @@ class _TicketInputSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    priority = IdOrCodeRelatedField(queryset=Priority.objects.filter(is_active=True), required=False)
-    type = IdOrCodeRelatedField(queryset=TicketType.objects.filter(is_active=True), required=False, allow_null=True)
-    category = IdOrCodeRelatedField(
-        queryset=ServiceCategory.objects.filter(is_active=True), required=False, allow_null=True
+    priority = ReferenceRelatedField(
+        rows="priorities", queryset=Priority.objects.filter(is_active=True), required=False
+    )
+    type = ReferenceRelatedField(
+        rows="types", queryset=TicketType.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    category = ReferenceRelatedField(
+        rows="categories", queryset=ServiceCategory.objects.filter(is_active=True), required=False, allow_null=True
     )
     company = serializers.PrimaryKeyRelatedField(
         queryset=Company.objects.none(),  # replaced by the viewer's companies in __init__
@@ -178,7 +182,9 @@ class _TicketInputSerializer(serializers.Serializer):
         help_text="A unit of the ticket's company; the company (and the site, when none is given) default to the "
         "unit's.",
     )
-    team = IdOrCodeRelatedField(queryset=Team.objects.filter(is_active=True), required=False, allow_null=True)
+    team = ReferenceRelatedField(
+        rows="teams", queryset=Team.objects.filter(is_active=True), required=False, allow_null=True
+    )
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES),
         required=False,
@@ -186,7 +192,7 @@ class _TicketInputSerializer(serializers.Serializer):
         style={"base_template": "input.html"},
         help_text="An active staff member's user id.",
     )
-    status = IdOrCodeRelatedField(queryset=Status.objects.filter(is_active=True), required=False)
+    status = ReferenceRelatedField(rows="statuses", queryset=Status.objects.filter(is_active=True), required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

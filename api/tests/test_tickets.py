@@ -464,6 +464,48 @@ def test_unknown_priority_code_names_the_field(world, api_as):
     assert response.json() == {"priority": ['Nothing with id or code "urgentest" exists.']}
 
 
+def test_reference_fields_by_id_or_code_cost_no_query_and_refuse_what_is_switched_off(world, api_as):
+    # given the reference snapshot is loaded, and a type switched off by an administrator
+    from tickets.models import TicketType
+
+    old = TicketType.objects.create(code="old-type", name_ru="Старый", name_en="Old", is_active=True)
+    old.is_active = False
+    old.save()  # as the settings page saves it: the snapshot is told
+    reference()
+    client = api_as(world.agent)
+    plain = {"title": "Лифт", "priority": priority("high").pk, "team": world.team.code}
+    with CaptureQueriesContext(connection) as baseline:
+        assert client.post(LIST, plain, format="json").status_code == 201
+    # when the same request names the priority by code and the team by id
+    with CaptureQueriesContext(connection) as by_code:
+        response = client.post(LIST, {**plain, "priority": "high", "team": world.team.pk}, format="json")
+    # then the ticket has them, for the same queries
+    assert response.status_code == 201
+    assert (response.json()["priority"]["code"], response.json()["team"]["id"]) == ("high", world.team.pk)
+    assert len(by_code) == len(baseline)
+    read = ('FROM "tickets_priority" WHERE', 'FROM "accounts_team" WHERE')
+    assert not [q["sql"] for q in by_code.captured_queries if any(table in q["sql"] for table in read)]
+    # and the switched-off type is refused by code and by id
+    for value in ("old-type", old.pk):
+        refused = client.post(LIST, {"title": "x", "type": value}, format="json")
+        assert refused.status_code == 400
+        assert refused.json() == {"type": [f'Nothing with id or code "{value}" exists.']}
+
+
+def test_a_reference_row_created_by_another_process_is_accepted_at_once(world, api_as):
+    # given the snapshot was loaded before a priority was added where it could not hear (a plain INSERT)
+    from tickets.models import Priority
+
+    reference()
+    Priority.objects.bulk_create(
+        [Priority(code="p0", name_ru="Нулевой", name_en="Zero", order=0, colour="#000000", is_active=True)]
+    )
+    # when / then: it is looked up in the database
+    response = api_as(world.agent).post(LIST, {"title": "x", "priority": "p0"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["priority"]["code"] == "p0"
+
+
 def test_delay_status_cannot_be_given_at_creation(world, api_as):
     response = api_as(world.agent).post(LIST, {"title": "x", "status": "delayed"}, format="json")
 

@@ -16,10 +16,14 @@ def assign_on_ticket_change(*, trigger: str, ticket: Any, changed: frozenset[str
     # ticket_auto_assign re-reads the row: a rule at order 100 may have set the team (or an
     # assignee) on its own copy of it.
     from automation.assignment.services import ticket_auto_assign
+    from tickets.reference import ticket_refresh
 
-    ticket_auto_assign(ticket=ticket)
+    if ticket_auto_assign(ticket=ticket) is not None:
+        # The hooks after this one (and the caller) get the row as it is now, as after a rule.
+        ticket_refresh(ticket)
 
 
 def register() -> None:
     hook_register("created", assign_on_ticket_change, order=ORDER)
-    hook_register("updated", assign_on_ticket_change, order=ORDER)
+    # A rule routing a new ticket to a team: the "created" call below it assigns within that team.
+    hook_register("updated", assign_on_ticket_change, order=ORDER, covered_by_created=True)

@@ -56,6 +56,40 @@ def test_updates_name_the_fields_that_changed(db, heard):
     ]
 
 
+def test_an_update_hook_covered_by_created_is_skipped_only_inside_that_tickets_created_round(db):
+    # given a "rule" that, while a ticket is being created, changes it and another ticket
+    other = make_ticket(title="Другая")
+    calls: list[tuple[int, frozenset[str]]] = []
+
+    def updated(*, trigger, ticket, actor, changed, article):
+        calls.append((ticket.pk, changed))
+
+    def rule(*, trigger, ticket, actor, changed, article):
+        ticket_update(ticket=ticket, actor=None, title="Лифт стоит")
+        ticket_update(ticket=other, actor=None, title="Другая, изменена")
+
+    hook_register("updated", updated, covered_by_created=True)
+    hook_register("created", rule, order=100)
+    try:
+        # when
+        ticket = make_ticket(title="Лифт")
+        # then: the new ticket's own update is covered by its created round, the other one's is not
+        assert calls == [(other.pk, frozenset({"title"}))]
+        calls.clear()
+        # when the ticket changes later
+        ticket_update(ticket=ticket, actor=None, title="Лифт снова")
+        # then the hook hears it
+        assert calls == [(ticket.pk, frozenset({"title"}))]
+    finally:
+        hook_unregister("updated", updated)
+        hook_unregister("created", rule)
+
+
+def test_covered_by_created_is_for_updates_only(db):
+    with pytest.raises(ValueError):
+        hook_register("created", lambda **kwargs: None, covered_by_created=True)
+
+
 def test_an_article_is_heard_with_itself(db, heard):
     # given
     ticket = make_ticket(title="Дым в щитовой")

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.choices import Role
 from automation.models import Rule
 from automation.rules.actions import clean_action
 from automation.rules.conditions import Context, clean_condition
@@ -572,6 +573,23 @@ def test_when_fields_set_together_fail_they_are_applied_one_by_one_and_the_failu
     changes = _fired(ticket)[0]["changes"]
     assert [change["action"] for change in changes] == ["set_priority", "set_team", "add_tags"]
     assert changes[1] == {"action": "set_team", "error": "The team takes no tickets now."}
+
+
+def test_a_rule_routing_an_agents_new_ticket_to_their_team_alerts_the_others_once(team):
+    # given a team of three dispatchers (no automatic assignment), and a rule routing leaks to it
+    anna, boris, vera = (
+        UserFactory(email=f"{name}@otklik.test", role=Role.AGENT) for name in ("anna", "boris", "vera")
+    )
+    team.members.add(anna, boris, vera)
+    make_rule(name="Протечки", conditions=[cond("text", "any", "протечка")], actions=[act("set_team", team.pk)])
+    # when Анна herself opens a leak ticket
+    ticket = make_ticket(actor=anna, title="Протечка в подвале")
+    # then her two colleagues hear of a new ticket once each; she, its author, does not
+    assert ticket.team_id == team.pk
+    assert sorted(Notification.objects.filter(ticket=ticket).values_list("user__email", "kind")) == [
+        ("boris@otklik.test", "ticket_new"),
+        ("vera@otklik.test", "ticket_new"),
+    ]
 
 
 def test_a_field_that_has_the_value_already_costs_no_savepoint(db, django_assert_num_queries):
