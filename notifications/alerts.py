@@ -129,11 +129,10 @@ def _not_actor(users: Iterable[User], actor: User | None) -> list[User]:
 
 
 def ticket_created_alerts(*, ticket: Ticket, actor: User | None, **_context: object) -> None:
-    """A new ticket: its team hears "new ticket", its assignee "assigned to you"."""
-    current = Ticket.objects.filter(pk=ticket.pk).values_list("team_id", "assignee_id").first()
-    if current is None:
-        return
-    team_id, assignee_id = current
+    """A new ticket: its team hears "new ticket", its assignee "assigned to you" — as the "created"
+    round leaves them: the hooks before this one that change the ticket (rules, assignment) hand
+    on the row as it is now (tickets/hooks.py), so it is not read again."""
+    team_id, assignee_id = ticket.team_id, ticket.assignee_id
     wanted: dict[str, list[User]] = {}
     assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
     if assignee is not None:

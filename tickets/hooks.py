@@ -14,7 +14,10 @@ change and its events are written. Triggers and what they pass:
 Hooks are registered by other apps from their AppConfig.ready() with an order (lower runs first):
 rules (automation) before assignment strategies, so a rule that routes a ticket to a team is
 followed by that team's strategy. A hook may call ticket services itself, which run the hooks
-again: a hook that does so must guard against loops (automation keeps a depth limit).
+again: a hook that does so must guard against loops (automation keeps a depth limit), and must
+re-read the ticket it was given once it changed it (`tickets.reference.ticket_refresh`), so the
+hooks after it and the caller see the row as it is — the services write their own locked copy.
+The rules and automatic assignment do; staff alerts rely on it.
 Each hook is called as `hook(trigger=…, ticket=…, actor=…, changed=frozenset[str], article=…)`.
 
 A hook registered for "updated" with `covered_by_created=True` is not called for a ticket whose
