@@ -506,6 +506,46 @@ def test_a_reference_row_created_by_another_process_is_accepted_at_once(world, a
     assert response.json()["priority"]["code"] == "p0"
 
 
+def test_a_create_answers_with_the_ticket_as_rules_and_assignment_left_it(world, api_as, settings):
+    # given a rule sending leaks to the other team at high priority with a tag, and that team
+    # assigning by round robin to its one engineer
+    from accounts.choices import Role
+    from automation.assignment.services import team_assignment_set
+    from automation.models import Rule
+    from automation.rules.engine import rules_reset
+    from automation.tests.rules.helpers import act, cond, make_rule
+    from tests.factories import UserFactory
+
+    settings.OTKLIK_AUTOMATION_RULES = True
+    Rule.objects.exclude(code="").update(is_active=False)  # only this test's rule
+    rules_reset()
+    engineer = UserFactory(full_name="Пётр Монтёров", role=Role.ENGINEER)
+    world.other_team.members.add(engineer)
+    team_assignment_set(team=world.other_team, strategy="round_robin", priority_weights={})
+    make_rule(
+        name="Протечки",
+        conditions=[cond("text", "any", "протечка")],
+        actions=[
+            act("set_priority", priority("high").pk),
+            act("set_team", world.other_team.pk),
+            act("add_tags", ["вода"]),
+        ],
+    )
+    client = api_as(world.admin)  # who may read the ticket in its new team
+    # when
+    response = client.post(LIST, {"title": "Протечка в серверной", "priority": "low"}, format="json")
+    # then the answer is the ticket as stored: what a read of it gives
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["priority"]["code"], body["team"]["id"], body["assignee"]["id"], body["tags"]) == (
+        "high",
+        world.other_team.pk,
+        engineer.pk,
+        ["вода"],
+    )
+    assert body == client.get(response["Location"]).json()
+
+
 def test_delay_status_cannot_be_given_at_creation(world, api_as):
     response = api_as(world.agent).post(LIST, {"title": "x", "status": "delayed"}, format="json")
 

@@ -138,7 +138,10 @@ class TicketListCreateView(ApiView):
         if not is_staff_viewer(user):
             data["contact"] = user.contact
         ticket = ticket_create(actor=user, **data)
-        return self.output(_ticket_after_write(ticket), status=201, headers={"Location": _ticket_url(ticket)})
+        # Not read back: the ticket handed to the "created" hooks is kept as stored by the hooks that
+        # change it (tickets/hooks.py) — only the tags, which rules may add, are read.
+        ticket.tag_names = ticket_tag_names(ticket, fresh=True)  # type: ignore[attr-defined]
+        return self.output(ticket, status=201, headers={"Location": _ticket_url(ticket)})
 
 
 class TicketDetailView(ApiView):
