@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from itertools import islice
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import ForeignKey, Prefetch, Q, QuerySet
+from django.db.models.query import ValuesListIterable
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,8 +22,8 @@ from assets.models import Equipment
 from contracts.models import Contract
 from customers.models import Company, Contact, Site
 from tickets.choices import OPEN_CATEGORIES, ArticleKind, SlaFilter, Sort
-from tickets.models import Article, ServiceCategory, Tag, Ticket, TicketEvent
-from tickets.reference import TicketReferenceIterable
+from tickets.models import Article, Priority, ServiceCategory, Status, Tag, Ticket, TicketEvent
+from tickets.reference import TicketReferenceIterable, reference
 
 # A ticket page, queue row or API representation shows a ticket's related rows. The reference
 # rows among them (status, priority, type, category, team, assignee) come from the per-process
@@ -114,6 +115,160 @@ def list_extras(qs: QuerySet[Ticket], *, extras: tuple[str, ...] = (), tags: boo
     current = qs._iterable_class
     have = getattr(current, "extras", ())
     return with_related(qs, extras=tuple(set(have) | set(extras)), tags=tags or getattr(current, "tags", False))
+
+
+# What a queue row shows of a ticket's own columns (tickets/templatetags/tickets_extras.py,
+# queue_rows), the keys of its related rows among them.
+ROW_COLUMNS = (
+    "id",
+    "number",
+    "title",
+    "channel",
+    "created_at",
+    "updated_at",
+    "received_at",
+    "status_id",
+    "priority_id",
+    "team_id",
+    "assignee_id",
+    "company_id",
+    "contact_id",
+    "site_id",
+    "sla_policy_id",
+    "sla_due",
+    "sla_breached",
+    "sla_first_response_due",
+    "sla_first_response_state",
+    "sla_next_response_due",
+    "sla_next_response_state",
+    "sla_resolution_due",
+    "sla_resolution_state",
+)
+# Reference relation -> (its key among ROW_COLUMNS, the snapshot's rows, the model for a row the
+# snapshot does not hold yet).
+ROW_REFERENCE: dict[str, tuple[str, str, type[Any]]] = {
+    "status": ("status_id", "statuses", Status),
+    "priority": ("priority_id", "priorities", Priority),
+    "team": ("team_id", "teams", Team),
+    "assignee": ("assignee_id", "users", User),
+}
+
+
+class CompanyName(NamedTuple):
+    pk: int
+    name: str
+
+
+class ContactName(NamedTuple):
+    pk: int
+    full_name: str
+
+
+class SiteName(NamedTuple):
+    pk: int
+    name: str
+
+
+ROW_NAMES: dict[str, tuple[str, type[Any], str, type[Any]]] = {
+    "company": ("company_id", Company, "name", CompanyName),
+    "contact": ("contact_id", Contact, "full_name", ContactName),
+    "site": ("site_id", Site, "name", SiteName),
+}
+
+
+class TicketRow:
+    """A ticket as a list row shows it — not a model instance: its ROW_COLUMNS as attributes,
+    `pk`, the status, priority, team and assignee from the reference snapshot, the company,
+    contact and site as (pk, name) pairs and `tag_names`, sorted. Fifty forty-field Ticket
+    instances, and fifty of each related one, cost a queue page more CPU than reading, sorting
+    and sending it (bench/README.md). Read-only: write through the services with the ticket."""
+
+    id: int
+    number: int
+    title: str
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    received_at: datetime
+    status_id: int
+    priority_id: int
+    team_id: int | None
+    assignee_id: int | None
+    company_id: int | None
+    contact_id: int | None
+    site_id: int | None
+    sla_policy_id: int | None
+    sla_due: datetime | None
+    sla_breached: bool
+    sla_first_response_due: datetime | None
+    sla_first_response_state: str
+    sla_next_response_due: datetime | None
+    sla_next_response_state: str
+    sla_resolution_due: datetime | None
+    sla_resolution_state: str
+    status: Status
+    priority: Priority
+    team: Team | None
+    assignee: User | None
+    company: CompanyName | None
+    contact: ContactName | None
+    site: SiteName | None
+    tag_names: list[str]
+
+    def __init__(self, columns: Iterable[tuple[str, Any]]) -> None:
+        self.__dict__.update(columns)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<TicketRow #{self.number}>"
+
+
+class TicketRowIterable(ValuesListIterable):
+    """Yields `TicketRow`s of the selected ROW_COLUMNS, the related rows attached a chunk at a
+    time: reference rows from the snapshot (any it lacks read in one query per kind), names in
+    one small query per kind, the tag names in one."""
+
+    def __iter__(self) -> Iterator[Any]:
+        names = list(self.queryset._fields)  # type: ignore[attr-defined]  # (set by values_list)
+        values = super().__iter__()
+        while chunk := list(islice(values, LIST_CHUNK)):
+            rows = [TicketRow(zip(names, row, strict=True)) for row in chunk]
+            _attach_to_rows(rows, self.queryset.db)
+            yield from rows
+
+
+def _attach_to_rows(rows: list[TicketRow], db: str) -> None:
+    ref = reference()
+    for name, (key, attr, model) in ROW_REFERENCE.items():
+        known: dict[int, Any] = getattr(ref, attr)
+        missing = {getattr(r, key) for r in rows} - known.keys() - {None}
+        found = {**known, **model._base_manager.using(db).in_bulk(missing)} if missing else known
+        for r in rows:
+            pk = getattr(r, key)
+            setattr(r, name, found.get(pk) if pk is not None else None)
+    for name, (key, model, label, pair) in ROW_NAMES.items():
+        keys = {getattr(r, key) for r in rows} - {None}
+        labels = dict(model._base_manager.using(db).filter(pk__in=keys).values_list("pk", label)) if keys else {}
+        for r in rows:
+            pk = getattr(r, key)
+            setattr(r, name, pair(pk, labels[pk]) if pk in labels else None)
+    tags: dict[int, list[str]] = {r.id: [] for r in rows}
+    through = Ticket.tags.through.objects.using(db)
+    for ticket_id, tag in through.filter(ticket_id__in=list(tags)).values_list("ticket_id", "tag__name"):
+        tags[ticket_id].append(tag)
+    for r in rows:
+        r.tag_names = sorted(tags[r.id])
+
+
+def ticket_rows(qs: QuerySet[Ticket]) -> QuerySet[Any]:
+    """`qs` (from `ticket_list_for_user`, filtered and sorted) yielding `TicketRow`s: what the
+    queue shows, without model instances."""
+    rows = qs.values_list(*ROW_COLUMNS)
+    rows._iterable_class = TicketRowIterable
+    return rows
 
 
 def ticket_tag_names(ticket: Ticket, *, fresh: bool = False) -> list[str]:

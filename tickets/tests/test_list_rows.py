@@ -88,3 +88,60 @@ def test_long_lists_are_read_a_chunk_at_a_time(tickets, monkeypatch, django_asse
     with django_assert_num_queries(0):
         assert all(t.contact.full_name == "Иванов Пётр" for t in rows if t.pk != _bare.pk)
         assert [t.tag_names for t in rows if t.pk == full.pk] == [["Авария", "отопление"]]
+
+
+def test_queue_rows_are_light_rows_with_everything_a_row_shows(tickets, django_assert_num_queries):
+    # given the reference snapshot loaded, and a team, an assignee and a priority that exist
+    from tests.factories import TeamFactory, UserFactory, priority
+    from tickets.reference import reference
+    from tickets.selectors import TicketRow, ticket_rows
+    from tickets.services import ticket_assign, ticket_update
+
+    full, bare, _more = tickets
+    team, engineer = TeamFactory(name_ru="Котельщики"), UserFactory(full_name="Пётр Котельщик")
+    ticket_update(ticket=full, actor=None, team=team, priority=priority("high"))
+    ticket_assign(ticket=full, actor=None, assignee=engineer)
+    reference()
+    # when: the tickets, then companies, contacts, sites and tags — one query each
+    with django_assert_num_queries(5):
+        rows = {r.pk: r for r in ticket_rows(Ticket.objects.order_by("id"))}
+    # then: rows, not models, holding what the queue shows
+    first, empty = rows[full.pk], rows[bare.pk]
+    assert isinstance(first, TicketRow)
+    assert (first.number, first.title, first.channel) == (full.number, "Котёл не греет", full.channel)
+    assert (first.company.name, first.contact.full_name, first.site.name) == (
+        full.company.name,
+        "Иванов Пётр",
+        "Котельная",
+    )
+    assert (first.company.pk, first.contact.pk, first.site.pk) == (full.company_id, full.contact_id, full.site_id)
+    assert (first.status.code, first.priority.code) == ("open", "high")
+    assert (first.team.pk, first.team.name, first.assignee.full_name) == (team.pk, team.name, "Пётр Котельщик")
+    assert first.tag_names == ["Авария", "отопление"]
+    assert (empty.company, empty.contact, empty.site, empty.team, empty.assignee, empty.tag_names) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+        [],
+    )
+
+
+def test_a_reference_row_the_snapshot_does_not_hold_yet_is_read(tickets, django_assert_num_queries):
+    # given the snapshot loaded before a priority was added where it could not hear (a plain INSERT)
+    from tickets.models import Priority
+    from tickets.reference import reference
+    from tickets.selectors import ticket_rows
+
+    full, _bare, _more = tickets
+    reference()
+    (urgent,) = Priority.objects.bulk_create(
+        [Priority(code="p0", name_ru="Нулевой", name_en="Zero", order=0, colour="#000000", is_active=True)]
+    )
+    Ticket.objects.filter(pk=full.pk).update(priority=urgent)
+    # when: one query more, for that priority
+    with django_assert_num_queries(6):
+        row = next(r for r in ticket_rows(Ticket.objects.all()) if r.pk == full.pk)
+    # then
+    assert (row.priority.pk, row.priority.code) == (urgent.pk, "p0")

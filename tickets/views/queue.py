@@ -26,9 +26,9 @@ from tickets.selectors import (
     SORT_FIELDS,
     TicketFilters,
     latest_event_id,
-    list_extras,
     ticket_counts_capped,
     ticket_list_for_user,
+    ticket_rows,
 )
 from tickets.views.common import agent_required, local_back
 
@@ -114,8 +114,8 @@ def _filters_from(
 def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) -> dict:
     params = request.GET
     filters, form, view_key, saved = _filters_from(request, params)
-    # A row shows no description: leave the longest column in the database.
-    qs = list_extras(ticket_list_for_user(user=request.user, filters=filters), tags=True).defer("description")
+    # Rows, not model instances: only the columns a row shows (TicketRow).
+    qs = ticket_rows(ticket_list_for_user(user=request.user, filters=filters))
     order = list(SORT_FIELDS.get(filters.sort, SORT_FIELDS[Sort.UPDATED_DESC]))
     page = paginate(qs, order=order, size=PAGE_SIZE, after=params.get("after", ""), before=params.get("before", ""))
     base_params = params.copy()
