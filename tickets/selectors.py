@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import ForeignKey, Prefetch, Q, QuerySet
 from django.db.models.query import ValuesListIterable
 from django.http import Http404
@@ -249,16 +249,38 @@ def _attach_to_rows(rows: list[TicketRow], db: str) -> None:
         for r in rows:
             pk = getattr(r, key)
             setattr(r, name, found.get(pk) if pk is not None else None)
-    for name, (key, model, label, pair) in ROW_NAMES.items():
-        keys = {getattr(r, key) for r in rows} - {None}
-        labels = dict(model._base_manager.using(db).filter(pk__in=keys).values_list("pk", label)) if keys else {}
+    # The names and the tags in one statement: a UNION ALL of one small IN-list read per kind
+    # (four ORM queries cost a queue page more to build than PostgreSQL spends answering them).
+    parts: list[str] = []
+    params: list[Any] = []
+    quote = connections[db].ops.quote_name
+    for kind, (key, model, label, _pair) in enumerate(ROW_NAMES.values()):
+        keys = sorted({getattr(r, key) for r in rows} - {None})
+        if keys:
+            parts.append(
+                f"SELECT {kind}, id, {quote(label)} FROM {quote(model._meta.db_table)}"
+                f" WHERE id IN ({', '.join(['%s'] * len(keys))})"
+            )
+            params += keys
+    through, tag = quote(Ticket.tags.through._meta.db_table), quote(Tag._meta.db_table)
+    parts.append(
+        f"SELECT {len(ROW_NAMES)}, tt.ticket_id, tg.name FROM {through} tt JOIN {tag} tg ON tg.id = tt.tag_id"
+        f" WHERE tt.ticket_id IN ({', '.join(['%s'] * len(rows))})"
+    )
+    params += [r.id for r in rows]
+    labels: list[dict[int, str]] = [{} for _ in ROW_NAMES]
+    tags: dict[int, list[str]] = {r.id: [] for r in rows}
+    with connections[db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for kind, pk, text in cursor.fetchall():
+            if kind == len(ROW_NAMES):
+                tags[pk].append(text)
+            else:
+                labels[kind][pk] = text
+    for kind, (name, (key, _model, _label, pair)) in enumerate(ROW_NAMES.items()):
         for r in rows:
             pk = getattr(r, key)
-            setattr(r, name, pair(pk, labels[pk]) if pk in labels else None)
-    tags: dict[int, list[str]] = {r.id: [] for r in rows}
-    through = Ticket.tags.through.objects.using(db)
-    for ticket_id, tag in through.filter(ticket_id__in=list(tags)).values_list("ticket_id", "tag__name"):
-        tags[ticket_id].append(tag)
+            setattr(r, name, pair(pk, labels[kind][pk]) if pk in labels[kind] else None)
     for r in rows:
         r.tag_names = sorted(tags[r.id])
 
