@@ -99,6 +99,52 @@ def test_queue_counts_the_system_views(agent_client, agent, team):
     assert counts == {"mine": "1", "unassigned": "1", "all_open": "2", "all": ""}
 
 
+def _counts(response):
+    return {key: count for key, _label, count in response.context["system_views"]}
+
+
+def test_queue_counts_are_kept_until_a_ticket_or_the_agents_teams_change(agent_client, agent, team, other_team):
+    # given the counts seen once
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.services import ticket_assign
+
+    ticket = make_ticket(title="Ничья", team=team)
+    reference()
+    assert _counts(agent_client.get("/tickets/")) == {"mine": "0", "unassigned": "1", "all_open": "1", "all": ""}
+    # when the page is loaded again with nothing changed: no count is asked
+    with CaptureQueriesContext(connection) as again:
+        assert _counts(agent_client.get("/tickets/"))["all_open"] == "1"
+    assert not [q for q in again.captured_queries if "COUNT(*)" in q["sql"]]
+    # when the ticket is assigned to the agent, a new one arrives: the next load counts anew
+    ticket_assign(ticket=ticket, actor=None, assignee=agent)
+    make_ticket(title="Новая", team=team)
+    assert _counts(agent_client.get("/tickets/")) == {"mine": "1", "unassigned": "1", "all_open": "2", "all": ""}
+    # when the agent joins another team (no ticket changes): its tickets count too
+    make_ticket(title="Чужая", team=other_team)
+    seen = _counts(agent_client.get("/tickets/"))
+    other_team.members.add(agent)
+    assert _counts(agent_client.get("/tickets/"))["all_open"] == str(int(seen["all_open"]) + 1)
+
+
+def test_queue_counts_follow_a_status_moved_to_another_category(agent_client, team, django_capture_on_commit_callbacks):
+    # given an open ticket counted
+    ticket = make_ticket(title="Ждём", team=team)
+    ticket_set_status(ticket=ticket, actor=None, status=status("waiting_client"))
+    assert _counts(agent_client.get("/tickets/"))["all_open"] == "1"
+    # when an administrator moves its status to "resolved" (no ticket event: the reference data changed)
+    from tickets.services import reference_data_saved
+
+    waiting = status("waiting_client")
+    waiting.category = "resolved"
+    with django_capture_on_commit_callbacks(execute=True):  # as the settings page's transaction commits
+        waiting.save()
+        reference_data_saved(obj=waiting)
+    # then it is no longer counted as open
+    assert _counts(agent_client.get("/tickets/"))["all_open"] == "0"
+
+
 def test_queue_counts_are_capped_and_an_agent_in_no_team_counts_nothing(login, agent, team, monkeypatch):
     # given: three open tickets in the team and a cap of two; a second agent in no team at all
     from accounts.models import Role

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from core.http import AuthedHttpRequest
 from core.keyset import paginate
 from tickets import services
@@ -34,6 +36,7 @@ from tickets.views.common import agent_required, local_back
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
+COUNTS_CACHE_SECONDS = 10
 
 SYSTEM_VIEWS = {
     "mine": (gettext_lazy("My open tickets"), {"open_only": True, "assignee_me": True}),
@@ -147,12 +150,22 @@ def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) 
     }
 
 
-@agent_required
-def queue_view(request: AuthedHttpRequest) -> HttpResponse:
-    context = _queue_context(request)
-    user = request.user
+def _system_view_counts(user: User, *, event_cursor: int) -> dict[str, int]:
+    """How many tickets each system view holds for `user` (capped at COUNT_CAP + 1).
+
+    Kept in the cache under everything they depend on: who asks (role and teams), the reference
+    data (a status moved to another category changes what is open) and the newest ticket event —
+    every change of a ticket's status, team, assignee or observers, and every new ticket, writes
+    one. So a page loaded again before anything happened costs no count; the expiry only bounds
+    the rare case of an event committed after a later one was already seen."""
+    team_ids = user.team_ids()
+    key = f"queue-counts:{user.pk}:{user.role}:{','.join(map(str, sorted(team_ids)))}:"
+    key += f"{reference().version}:{event_cursor}"
+    counts: dict[str, int] | None = cache.get(key)
+    if counts is not None:
+        return counts
     counted = {
-        key: ticket_list_for_user(
+        name: ticket_list_for_user(
             user=user,
             filters=TicketFilters(
                 open_only=spec.get("open_only", False),
@@ -161,10 +174,19 @@ def queue_view(request: AuthedHttpRequest) -> HttpResponse:
                 assignee_ids=[user.pk] if spec.get("assignee_me") else [],
             ),
         )
-        for key, (_label, spec) in SYSTEM_VIEWS.items()
-        if key != "all"  # "All tickets" shows no count: it would be most of the table
+        for name, (_label, spec) in SYSTEM_VIEWS.items()
+        if name != "all"  # "All tickets" shows no count: it would be most of the table
     }
     counts = dict(zip(counted, ticket_counts_capped(list(counted.values()), cap=COUNT_CAP), strict=True))
+    cache.set(key, counts, timeout=COUNTS_CACHE_SECONDS)
+    return counts
+
+
+@agent_required
+def queue_view(request: AuthedHttpRequest) -> HttpResponse:
+    context = _queue_context(request)
+    user = request.user
+    counts = _system_view_counts(user, event_cursor=context["event_cursor"])
     shown = {key: f"{COUNT_CAP}+" if n > COUNT_CAP else str(n) for key, n in counts.items()}
     system_counts = [(key, label, shown.get(key, "")) for key, (label, _spec) in SYSTEM_VIEWS.items()]
     context.update(
