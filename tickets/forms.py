@@ -1,3 +1,4 @@
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from assets.models import Equipment
 from customers.models import Company, Site
 from tickets.choices import Channel, SlaFilter, Sort, StatusCategory
 from tickets.models import Priority, ServiceCategory, Status, TicketType
-from tickets.reference import reference
+from tickets.reference import Reference, reference
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -38,6 +39,26 @@ def _offer(form: forms.BaseForm, **objects: list) -> None:
         form.fields[name].choice_objects = rows  # type: ignore[attr-defined]
 
 
+class ReferenceMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice among reference rows, checked against the snapshot (tickets/reference.py):
+    ids of rows `rows(snapshot)` holds clean to those rows without a query; anything else — a
+    row added a moment ago in another process, a stranger's id — is checked by the queryset as
+    usual. Cleans to a list."""
+
+    def __init__(self, *, rows: Callable[[Reference], Iterable[Any]], **kwargs: Any) -> None:
+        self.rows = rows
+        super().__init__(**kwargs)
+
+    def _check_values(self, value: Any) -> Any:
+        if isinstance(value, list | tuple) and all(isinstance(v, str) and v.isdecimal() for v in value):
+            keys = {int(v) for v in value}
+            if all(str(int(v)) == v for v in value):  # as the queryset compares: "03" is no id
+                found = {row.pk: row for row in self.rows(reference())}
+                if keys <= found.keys():
+                    return [found[key] for key in sorted(keys)]
+        return super()._check_values(value)  # type: ignore[misc]  # (Django's, not in the stubs)
+
+
 def staff_queryset():  # type: ignore[no-untyped-def]
     return (
         User.objects.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES))
@@ -49,13 +70,25 @@ def staff_queryset():  # type: ignore[no-untyped-def]
 class QueueFilterForm(forms.Form):
     """Queue filters as GET parameters; every field optional."""
 
-    status = forms.ModelMultipleChoiceField(
-        label=_("Status"), queryset=Status.objects.filter(is_active=True), required=False
+    status = ReferenceMultipleChoiceField(
+        label=_("Status"),
+        queryset=Status.objects.filter(is_active=True),
+        rows=lambda ref: ref.active_statuses,
+        required=False,
     )
     category = forms.MultipleChoiceField(label=_("Status group"), choices=StatusCategory.choices, required=False)
-    priority = forms.ModelMultipleChoiceField(label=_("Priority"), queryset=Priority.objects.all(), required=False)
-    team = forms.ModelMultipleChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
-    assignee = forms.ModelMultipleChoiceField(label=_("Assignee"), queryset=staff_queryset(), required=False)
+    priority = ReferenceMultipleChoiceField(
+        label=_("Priority"),
+        queryset=Priority.objects.all(),
+        rows=lambda ref: ref.priorities.values(),
+        required=False,
+    )
+    team = ReferenceMultipleChoiceField(
+        label=_("Team"), queryset=Team.objects.filter(is_active=True), rows=lambda ref: ref.active_teams, required=False
+    )
+    assignee = ReferenceMultipleChoiceField(
+        label=_("Assignee"), queryset=staff_queryset(), rows=lambda ref: ref.staff, required=False
+    )
     company = forms.ModelMultipleChoiceField(label=_("Company"), queryset=Company.objects.all(), required=False)
     tag = forms.CharField(label=_("Tag"), required=False)
     channel = forms.MultipleChoiceField(label=_("Channel"), choices=Channel.choices, required=False)

@@ -461,3 +461,23 @@ def test_filters_in_the_address_open_the_panel_at_once(agent_client, team):
     page = agent_client.get(f"/tickets/?view=all_open&team={team.pk}").content.decode()
     # then
     assert f'<option value="{team.pk}" selected>' in page
+
+
+def test_filter_choices_of_reference_rows_clean_from_the_snapshot(team, other_team, django_assert_num_queries):
+    # given the snapshot loaded
+    from django.http import QueryDict
+
+    from tickets.forms import QueueFilterForm
+
+    reference()
+    # when / then: known ids clean to the snapshot's rows without a query
+    form = QueueFilterForm(QueryDict(f"team={other_team.pk}&team={team.pk}&priority={priority('high').pk}"))
+    with django_assert_num_queries(0):
+        assert form.is_valid()
+    assert [t.pk for t in form.cleaned_data["team"]] == sorted([team.pk, other_team.pk])
+    assert [p.code for p in form.cleaned_data["priority"]] == ["high"]
+    # an id the snapshot does not hold, or not written as an id, is checked by the database and refused
+    for value in ("999999", "0" + str(team.pk), "x"):
+        form = QueueFilterForm(QueryDict(f"team={value}"))
+        assert not form.is_valid()
+        assert "team" in form.errors
