@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from accounts.choices import Role
 from tests.factories import ContactFactory, SiteFactory, TeamFactory, UserFactory, make_ticket, priority
 from tickets.models import Ticket
-from tickets.selectors import with_related
+from tickets.selectors import ticket_rows, with_related
 from tickets.services import ticket_assign, ticket_set_tags
 from tickets.templatetags.tickets_extras import QUEUE_ROW, queue_rows, sla_badge_html, ticket_url
 
@@ -57,8 +57,9 @@ def _reference_rows(tickets, flash_after=None):  # type: ignore[no-untyped-def]
     return mark_safe("".join(rows))  # noqa: S308
 
 
+@pytest.mark.parametrize("light", [False, True], ids=["models", "light rows"])
 @pytest.mark.parametrize("language", ["ru", "en"])
-def test_rows_equal_the_format_html_reference(language):
+def test_rows_equal_the_format_html_reference(language, light):
     # given: a bare ticket, and one with every part holding markup
     team = TeamFactory(code="markup", name_ru=MARKUP, name_en=MARKUP)
     engineer = UserFactory(role=Role.ENGINEER, full_name=MARKUP)
@@ -72,11 +73,33 @@ def test_rows_equal_the_format_html_reference(language):
     ticket_assign(ticket=full, actor=None, assignee=engineer)
     ticket_set_tags(ticket=full, actor=None, tags=[MARKUP, "лифт"])
     rows = list(with_related(Ticket.objects.all(), tags=True).order_by("id"))
+    shown = list(ticket_rows(Ticket.objects.order_by("id"))) if light else rows
     flash_after = timezone.now() - timedelta(days=1)
     with translation.override(language), timezone.override("Europe/Moscow"):
-        # when
-        fast = str(queue_rows(rows, flash_after=flash_after))
+        # when (twice: the second time the times' texts are remembered)
+        fast = str(queue_rows(shown, flash_after=flash_after))
+        assert str(queue_rows(shown, flash_after=flash_after)) == fast
         reference = str(_reference_rows(rows, flash_after=flash_after))
     # then
     assert fast == reference
     assert "<script>" not in fast and "&lt;script&gt;" in fast
+
+
+def test_minute_format_is_djangos_to_the_minute_and_formats_seconds_afresh():
+    from django.utils import dateformat
+
+    from tickets.templatetags.tickets_extras import minute_format
+
+    base = timezone.localtime(timezone.now()).replace(second=5)
+    with timezone.override("Europe/Moscow"):
+        for language in ("ru", "en"):
+            with translation.override(language):
+                for moment in (base, base.replace(second=59), base + timedelta(minutes=1), base - timedelta(days=40)):
+                    local = timezone.localtime(moment)
+                    for fmt in ("DATETIME_FORMAT", "SHORT_DATETIME_FORMAT"):
+                        from django.utils.formats import get_format
+
+                        assert minute_format(local, get_format(fmt)) == date_format(local, fmt)
+                # a format showing seconds is not remembered by the minute
+                assert minute_format(base, "H:i:s") == dateformat.format(base, "H:i:s")
+                assert minute_format(base.replace(second=59), "H:i:s").endswith(":59")
