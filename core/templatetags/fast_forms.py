@@ -98,7 +98,18 @@ def _select(field: BoundField, multiple: bool, size: Any, options: SafeString) -
 
 @register.simple_tag
 def options(objects: list, label: str = "name") -> SafeString:
-    """`<option value="pk">label</option>` for each object, label read from attribute `label`."""
-    return mark_safe(  # noqa: S308 - every value and label escaped
-        "".join(f'<option value="{obj.pk}">{html.escape(str(getattr(obj, label)))}</option>' for obj in objects)
-    )
+    """`<option value="pk">label</option>` for each object, label read from attribute `label`.
+    A list kept by the reference snapshot (its staff: hundreds of people on every queue page) is
+    written once per language and kept with it, as `_shared_options` does."""
+    key = (id(objects), get_language() or "", label)
+    hit = _OPTIONS.get(key)
+    if hit is not None and hit[0] is objects:
+        return mark_safe(hit[1])  # noqa: S308 - escaped when written
+    text = "".join(f'<option value="{obj.pk}">{html.escape(str(getattr(obj, label)))}</option>' for obj in objects)
+    if len(_OPTIONS) >= 16:
+        _OPTIONS.clear()
+    _OPTIONS[key] = (objects, text)
+    return mark_safe(text)  # noqa: S308 - every value and label escaped
+
+
+_OPTIONS: dict[tuple[int, str, str], tuple[list[Any], str]] = {}

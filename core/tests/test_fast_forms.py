@@ -44,6 +44,37 @@ def test_options_escape_labels():
     assert html == '<option value="1">Иван &lt;script&gt;</option><option value="2">Anna &amp; Co</option>'
 
 
+def test_options_of_one_list_are_written_once_per_language():
+    # given a list whose labels follow the language, as the snapshot's rows do
+    from django.utils import translation
+
+    class Thing:
+        def __init__(self, pk):
+            self.pk = pk
+
+        @property
+        def name(self):
+            return f"{translation.get_language()} {self.pk}"
+
+        def __getattribute__(self, attr):
+            if attr == "name":
+                calls.append(attr)
+            return object.__getattribute__(self, attr)
+
+    calls: list[str] = []
+    things = [Thing(1), Thing(2)]
+    # when: twice in Russian, once in English
+    with translation.override("ru"):
+        first, again = str(options(things)), str(options(things))
+    with translation.override("en"):
+        english = str(options(things))
+    # then: the same text, labels read once per language; another list is written afresh
+    assert first == again == '<option value="1">ru 1</option><option value="2">ru 2</option>'
+    assert english == '<option value="1">en 1</option><option value="2">en 2</option>'
+    assert len(calls) == 4
+    assert str(options([Thing(3)])).startswith('<option value="3">')
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("multiple", [False, True])
 @pytest.mark.parametrize("chosen", [[], [1], [0, 2]])
