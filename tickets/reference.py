@@ -65,12 +65,13 @@ class Reference:
     def active_statuses(self) -> list[Status]:
         return [s for s in self.statuses.values() if s.is_active]
 
-    @property
+    @cached_property
     def settable_statuses(self) -> list[Status]:
-        """Statuses offered where no "delayed until" date can be given (reply box, bulk bar)."""
+        """Statuses offered where no "delayed until" date can be given (reply box, bulk bar). One
+        list per snapshot, like `staff`, so the option lists written from it are kept too."""
         return [s for s in self.statuses.values() if s.is_active and not s.is_delay]
 
-    @property
+    @cached_property
     def active_priorities(self) -> list[Priority]:
         return [p for p in self.priorities.values() if p.is_active]
 

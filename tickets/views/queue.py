@@ -146,7 +146,9 @@ def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) 
         "event_cursor": latest_event_id() if event_cursor is None else event_cursor,
         "now_ts": timezone.now().timestamp(),
         "flash_after": flash_after,
-        "bulk_form": BulkForm(),
+        # The bulk bar's lists: one per snapshot, their options written once (fast_forms.options).
+        "bulk_statuses": reference().settable_statuses,
+        "bulk_priorities": reference().active_priorities,
     }
 
 
