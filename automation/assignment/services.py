@@ -18,6 +18,7 @@ from automation.assignment.strategies import choose
 from automation.choices import AbsenceKind, Strategy
 from automation.models import Absence, AgentProfile, TeamAssignment, WorkShift
 from tickets.models import ServiceCategory, Ticket
+from tickets.reference import reference
 from tickets.services import ticket_assign
 
 
@@ -29,24 +30,33 @@ def ticket_auto_assign(*, ticket: Ticket) -> User | None:
     across processes: a round-robin turn is never handed out twice, and least-loaded sees the
     previous choice's ticket. Returns the assignee, or None when the ticket is assigned already,
     has no team, the strategy is manual, or nobody fits (the ticket waits for a person).
-    Runs on every new ticket: when there is nothing to do it costs one query, or none for a ticket
-    without a team or with an assignee."""
+    Runs on every new ticket: when there is nothing to do it costs no query — `ticket` is the row
+    as the hooks before this one left it (tickets/hooks.py), and which teams assign by themselves
+    is known per reference snapshot (`automatic_team_ids`); the locked choice re-reads both."""
     if ticket.team_id is None or ticket.assignee_id is not None:
-        # `ticket` is current here: the services hand the hooks the row they wrote, and the rules
-        # (order 100) re-read it after changing it (automation/rules/conditions.py, refresh).
         return None
-    # The row as stored now (a rule may have changed team or assignee on its own copy), with
-    # the team's strategy, in one query.
-    current = (
-        Ticket.objects.filter(pk=ticket.pk).values_list("team_id", "assignee_id", "team__assignment__strategy").first()
-    )
-    if current is None:
-        return None
-    team_id, assignee_id, strategy = current
-    if team_id is None or assignee_id is not None or strategy in (None, Strategy.MANUAL):
+    if ticket.team_id not in automatic_team_ids():
         return None
     with transaction.atomic():
-        return _choose_and_assign(ticket_id=ticket.pk, team_id=team_id)
+        return _choose_and_assign(ticket_id=ticket.pk, team_id=ticket.team_id)
+
+
+_automatic: tuple[Any, frozenset[int]] | None = None
+
+
+def automatic_team_ids() -> frozenset[int]:
+    """Teams whose strategy is not manual, read once per reference snapshot (tickets/reference.py):
+    a strategy saved anywhere renews the snapshot (automation/apps.py), so another process sees
+    it within about a second. A team switched to manual in that second is caught by the locked
+    re-read in `_choose_and_assign`; a team switched to automatic may leave a ticket of that
+    second unassigned, as if it had arrived just before."""
+    global _automatic
+    snapshot, known = reference(), _automatic
+    if known is not None and known[0] is snapshot:
+        return known[1]
+    teams = frozenset(TeamAssignment.objects.exclude(strategy=Strategy.MANUAL).values_list("team_id", flat=True))
+    _automatic = (snapshot, teams)
+    return teams
 
 
 def _choose_and_assign(*, ticket_id: int, team_id: int) -> User | None:
