@@ -21,7 +21,7 @@ from assets.models import Equipment
 from contracts.models import Contract
 from customers.models import Company, Contact, Site
 from tickets.choices import OPEN_CATEGORIES, ArticleKind, SlaFilter, Sort
-from tickets.models import Article, ServiceCategory, Tag, Ticket, TicketEvent
+from tickets.models import Article, Attachment, ServiceCategory, Tag, Ticket, TicketEvent
 from tickets.reference import TicketReferenceIterable
 
 # A ticket page, queue row or API representation shows a ticket's related rows. The reference
@@ -272,8 +272,53 @@ def article_list_for_user(*, user: User, ticket: Ticket) -> QuerySet[Article]:
     return qs.order_by("created_at", "id")
 
 
+# What the ticket page's conversation reads of an article's author: the name only.
+ARTICLE_AUTHOR_NAMES = ("author_user__full_name", "author_user__email", "author_contact__full_name")
+# What the conversation shows of a reply's outgoing messages (not their payload bytes).
+DELIVERY_FIELDS = (
+    "pk", "article_id", "channel", "route", "subject", "recipient", "status", "last_error", "attempts",
+    "next_attempt_at", "sent_at",
+)  # fmt: skip
+
+
+def article_thread_for_user(*, user: User, ticket: Ticket) -> list[Article]:
+    """The conversation as the ticket page shows it: `article_list_for_user`'s articles with only
+    their authors' names, and each article's `files` (its attachments) and `deliveries` (the
+    outbox rows of a reply, without the payload bytes) read in one query each and set on it.
+    Django's prefetch_related does the same reads but builds a related manager and a queryset per
+    article and relation (bench/README.md, session 16)."""
+    from notifications.models import OutboxKind, OutboxMessage
+
+    own = [f.name for f in Article._meta.concrete_fields]
+    articles = list(
+        article_list_for_user(user=user, ticket=ticket).prefetch_related(None).only(*own, *ARTICLE_AUTHOR_NAMES)
+    )
+    files: dict[int, list[Any]] = {a.pk: [] for a in articles}
+    deliveries: dict[int, list[Any]] = {a.pk: [] for a in articles}
+    if articles:
+        for attachment in Attachment.objects.filter(article_id__in=list(files)).order_by("id"):
+            files[attachment.article_id].append(attachment)
+        rows = (
+            OutboxMessage.objects.filter(kind=OutboxKind.REPLY, article_id__in=list(deliveries))
+            .only(*DELIVERY_FIELDS)
+            .order_by("id")
+        )
+        for row in rows:
+            deliveries[row.article_id].append(row)  # type: ignore[index]  # filtered on article_id above
+    for a in articles:
+        a.files = files[a.pk]  # type: ignore[attr-defined]
+        a.deliveries = deliveries[a.pk]  # type: ignore[attr-defined]
+    return articles
+
+
 def event_list_for_ticket(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
-    qs = ticket.events.select_related("actor", "actor_contact").order_by("id")
+    # The history shows who acted by name: only the names of the actors are read.
+    own = [f.name for f in TicketEvent._meta.concrete_fields]
+    qs = (
+        ticket.events.select_related("actor", "actor_contact")
+        .only(*own, "actor__full_name", "actor_contact__full_name")
+        .order_by("id")
+    )
     if not user.is_agent_side:
         qs = qs.none()
     return qs

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,11 +34,12 @@ from tickets.forms import (
     ReplyForm,
     TicketCreateForm,
     TicketPropertiesForm,
+    equipment_choice_rows,
 )
 from tickets.models import Attachment, Ticket, TicketLink, TicketPresence
 from tickets.reference import reference
 from tickets.selectors import (
-    article_list_for_user,
+    article_thread_for_user,
     event_list_for_ticket,
     intake_panel_for_user,
     ticket_get_for_user,
@@ -48,13 +49,17 @@ from tickets.selectors import (
 from tickets.views.common import agent_required, dispatcher_required, uploads
 
 PRESENCE_WINDOW = timedelta(seconds=12)
+# A work line of the side panel; of who performed it, the name.
+WORK_FIELDS = ("id", "name", "hours", "quantity", "price", "total", "is_billable", "performed_by", "performed_on")
 
 
 def _properties_form(ticket, contractor: bool = False) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
     delayed = timezone.localtime(ticket.delayed_until) if ticket.delayed_until else None
+    with_units = bool(ticket.company_id) and not contractor
     return TicketPropertiesForm(
         ticket=ticket,
         contractor=contractor,
+        equipment_rows=equipment_choice_rows(ticket) if with_units else None,
         initial={
             "equipment": ticket.equipment_id,
             "status": ticket.status,
@@ -64,8 +69,11 @@ def _properties_form(ticket, contractor: bool = False) -> TicketPropertiesForm: 
             "category": ticket.category,
             "team": ticket.team,
             "assignee": ticket.assignee,
-            "tags": ", ".join(t.name for t in ticket.tags.all()),
-            "observers": list(ticket.observers.all()),
+            # Names and ids are all the form shows of the tags and the observers.
+            "tags": ", ".join(ticket.tags.values_list("name", flat=True)),
+            "observers": list(
+                Ticket.observers.through.objects.filter(ticket_id=ticket.pk).values_list("user_id", flat=True)
+            ),
         },
     )
 
@@ -75,34 +83,9 @@ def _others_present(ticket, user) -> list[TicketPresence]:  # type: ignore[no-un
         TicketPresence.objects.filter(ticket=ticket, seen_at__gte=timezone.now() - PRESENCE_WINDOW)
         .exclude(user=user)
         .select_related("user")
+        .only("is_replying", "user", "user__full_name")  # the names, and who is writing
         .order_by("user__full_name")
     )
-
-
-def _deliveries() -> Prefetch:
-    """Each article's outgoing messages (queued / sent / delivered / read / failed / bounced, and
-    the route a reply took outside WhatsApp's 24-hour window) in one query; the
-    payload bytes stay in the database."""
-    from notifications.models import OutboxKind, OutboxMessage
-
-    rows = (
-        OutboxMessage.objects.filter(kind=OutboxKind.REPLY)
-        .only(
-            "pk",
-            "article_id",
-            "channel",
-            "route",
-            "subject",
-            "recipient",
-            "status",
-            "last_error",
-            "attempts",
-            "next_attempt_at",
-            "sent_at",
-        )
-        .order_by("id")
-    )
-    return Prefetch("outbox_messages", queryset=rows, to_attr="deliveries")
 
 
 def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
@@ -114,7 +97,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
     related_ids = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
     # The related tickets and the children in one read.
     linked = list(visible.filter(Q(pk__in=related_ids) | Q(parent=ticket)).order_by("number"))
-    articles = list(article_list_for_user(user=user, ticket=ticket).prefetch_related(_deliveries()))
+    articles = article_thread_for_user(user=user, ticket=ticket)
     # Email bodies: inline images in place, remote ones held back until asked for (?images=<id>).
     images = request.GET.get("images", "")
     articles_prepare_for_display(articles, show_images_of={int(images)} if images.isdecimal() else set())
@@ -138,7 +121,11 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         )
         if customer_base
         else None,
-        "works": list(ticket.works.select_related("performed_by").order_by("performed_on", "id")),
+        "works": list(
+            ticket.works.select_related("performed_by")
+            .only(*WORK_FIELDS, "performed_by__full_name")
+            .order_by("performed_on", "id")
+        ),
         "work_form": TicketWorkForm(price_list=ticket.contract.price_list if ticket.contract else None)
         if customer_base
         else None,

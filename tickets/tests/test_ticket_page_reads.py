@@ -1,0 +1,116 @@
+"""The ticket page's reads: what they return equals what the plain ORM reads gave, in fewer
+queries (bench/README.md, session 17)."""
+
+import pytest
+
+from assets.models import Equipment
+from notifications.models import OutboxMessage
+from tests.factories import EquipmentFactory, SiteFactory, make_ticket, upload
+from tickets.choices import ArticleKind
+from tickets.forms import equipment_choice_rows, equipment_choices
+from tickets.selectors import article_list_for_user, article_thread_for_user
+from tickets.services import article_create
+
+
+def _offered(ticket) -> list[int]:
+    return list(equipment_choices(ticket).values_list("pk", flat=True))
+
+
+def test_the_units_offered_are_read_in_one_query_in_the_order_of_the_form(company, django_assert_num_queries):
+    # given: active units of the company, one retired unit that is the ticket's, one of another company
+    site = SiteFactory(company=company)
+    b = EquipmentFactory(site=site, name="Б")
+    a = EquipmentFactory(site=site, name="А")
+    own = EquipmentFactory(site=site, name="В")
+    EquipmentFactory(site=site, name="Г", is_active=False)
+    EquipmentFactory(name="А чужой")
+    ticket = make_ticket(company=company, site=site, equipment=own)
+    Equipment.objects.filter(pk=own.pk).update(is_active=False)
+    # when
+    with django_assert_num_queries(1):
+        rows = equipment_choice_rows(ticket)
+    # then
+    assert [r.pk for r in rows] == _offered(ticket) == [a.pk, b.pk, own.pk]
+    assert [str(r) for r in rows] == ["А", "Б", "В"]
+
+
+def test_over_the_limit_the_units_offered_are_the_sites_and_the_tickets_own(company, monkeypatch):
+    # given: three active units at two sites, a limit of one
+    monkeypatch.setattr("tickets.forms.EQUIPMENT_CHOICES_MAX", 1)
+    site, other_site = SiteFactory(company=company), SiteFactory(company=company)
+    here = EquipmentFactory(site=site, name="здесь")
+    elsewhere = EquipmentFactory(site=site, name="там")
+    EquipmentFactory(site=other_site, name="ещё там")
+    ticket = make_ticket(company=company, site=site, equipment=elsewhere)
+    Equipment.objects.filter(pk=elsewhere.pk).update(site=other_site)  # the unit moved since
+    # when
+    rows = equipment_choice_rows(ticket)
+    # then
+    assert [r.pk for r in rows] == _offered(ticket) == [here.pk, elsewhere.pk]
+
+
+def test_over_the_limit_without_a_site_every_active_unit_is_offered(company, monkeypatch):
+    # given
+    monkeypatch.setattr("tickets.forms.EQUIPMENT_CHOICES_MAX", 1)
+    units = [EquipmentFactory(company=company, site=None, name=f"unit {n}") for n in range(3)]
+    ticket = make_ticket(company=company)
+    # when
+    rows = equipment_choice_rows(ticket)
+    # then
+    assert [r.pk for r in rows] == _offered(ticket) == [u.pk for u in units]
+
+
+@pytest.mark.parametrize("viewer", ["agent", "client_user"])
+def test_the_thread_is_the_visible_articles_with_files_and_deliveries(
+    request, viewer, agent, team, contact, django_assert_num_queries
+):
+    # given: the ticket's description, a client's message with two files, an agent's reply sent to
+    # two addresses, a note
+    ticket = make_ticket(team=team, contact=contact, company=contact.company)
+    asked = article_create(
+        ticket=ticket, author=None, author_contact=contact, body="help", attachments=[upload(), upload("b.png")]
+    )
+    answer = article_create(ticket=ticket, author=agent, body="on it")
+    article_create(ticket=ticket, author=agent, body="psst", kind=ArticleKind.NOTE)
+    OutboxMessage.objects.filter(article=answer).delete()
+    sent = [
+        OutboxMessage.objects.create(
+            kind="reply", channel="email", dedup_key=key, ticket=ticket, article=answer, recipient=f"{key}@x.ru"
+        )
+        for key in ("one", "two")
+    ]
+    OutboxMessage.objects.create(
+        kind="ack", channel="email", dedup_key="ack", ticket=ticket, article=asked, recipient="a"
+    )
+    user = request.getfixturevalue(viewer) if viewer == "agent" else _client_of(contact)
+    # when
+    with django_assert_num_queries(3):
+        thread = article_thread_for_user(user=user, ticket=ticket)
+    # then: the articles the plain selector gives, with their authors' names at no query
+    assert [a.pk for a in thread] == [a.pk for a in article_list_for_user(user=user, ticket=ticket)]
+    with django_assert_num_queries(0):
+        names = [a.author_name for a in thread]
+        files = [[f.filename for f in a.files] for a in thread]
+        deliveries = [[d.pk for d in a.deliveries] for a in thread]
+    expected_names = [contact.full_name, contact.full_name, agent.full_name, agent.full_name]
+    expected_files = [[], ["photo.png", "b.png"], [], []]
+    expected_deliveries = [[], [], [s.pk for s in sent], []]
+    count = 4 if viewer == "agent" else 3
+    assert (names, files, deliveries) == (expected_names[:count], expected_files[:count], expected_deliveries[:count])
+
+
+def _client_of(contact):
+    from tests.factories import ClientUserFactory
+
+    return ClientUserFactory(contact=contact)
+
+
+def test_a_thread_without_articles_costs_one_query(agent, team, django_assert_num_queries):
+    # given
+    ticket = make_ticket(team=team)
+    ticket.articles.all().delete()
+    # when
+    with django_assert_num_queries(1):
+        thread = article_thread_for_user(user=agent, ticket=ticket)
+    # then
+    assert thread == []
