@@ -114,3 +114,56 @@ def test_a_thread_without_articles_costs_one_query(agent, team, django_assert_nu
         thread = article_thread_for_user(user=agent, ticket=ticket)
     # then
     assert thread == []
+
+
+def _rich_ticket(company, contact, team, agent, engineer, other_agent, *, messages: int):
+    """A ticket with everything the page shows: client, site, unit, contract with a price list,
+    works, tags, observers, a related and a child ticket, a colleague viewing, and `messages`
+    client messages with a file each plus as many replies sent by email."""
+    from contracts.models import PriceList, TicketWork
+    from tests.factories import ContractFactory
+    from tickets.models import TicketPresence
+    from tickets.services import ticket_link, ticket_set_observers, ticket_set_parent, ticket_set_tags
+
+    site = SiteFactory(company=company)
+    unit = EquipmentFactory(site=site)
+    contract = ContractFactory(company=company, price_list=PriceList.objects.create(name="Базовый"))
+    ticket = make_ticket(company=company, contact=contact, site=site, equipment=unit, team=team)
+    ticket.contract = contract
+    ticket.save(update_fields=["contract"])
+    ticket_set_tags(ticket=ticket, actor=agent, tags=["vip"])
+    ticket_set_observers(ticket=ticket, actor=agent, observers=[engineer])
+    ticket_link(ticket=ticket, actor=agent, other=make_ticket(team=team))
+    ticket_set_parent(ticket=make_ticket(team=team), actor=agent, parent=ticket)
+    TicketPresence.objects.create(ticket=ticket, user=other_agent, is_replying=False)
+    for n in range(messages):
+        article_create(ticket=ticket, author=None, author_contact=contact, body=f"q{n}", attachments=[upload()])
+        reply = article_create(ticket=ticket, author=agent, body=f"a{n}")
+        OutboxMessage.objects.create(
+            kind="reply",
+            channel="email",
+            dedup_key=f"r{ticket.pk}-{n}",
+            ticket=ticket,
+            article=reply,
+            recipient="p@x.ru",
+        )
+        TicketWork.objects.create(ticket=ticket, contract=contract, name=f"w{n}", performed_by=engineer)
+    return ticket
+
+
+def test_the_ticket_page_reads_a_fixed_number_of_queries(
+    agent_client, company, contact, team, agent, engineer, other_agent, django_assert_num_queries
+):
+    # given: two tickets alike but for the length of their conversation and their works
+    short = _rich_ticket(company, contact, team, agent, engineer, other_agent, messages=1)
+    long = _rich_ticket(company, contact, team, agent, engineer, other_agent, messages=4)
+    agent_client.get(f"/tickets/{short.number}/")
+    # when / then: the session and the user, the agent's teams, the ticket with its client-side
+    # rows, presence, the history, links, linked tickets, the conversation (articles, files,
+    # deliveries), the units offered, tags, observers, colleagues present, the coverage (contracts
+    # and their sites, units, services), works, the price list's items, unread notifications,
+    # the incident link table
+    for ticket in (short, long):
+        with django_assert_num_queries(23):
+            response = agent_client.get(f"/tickets/{ticket.number}/")
+        assert response.status_code == 200

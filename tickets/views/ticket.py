@@ -42,6 +42,7 @@ from tickets.selectors import (
     article_thread_for_user,
     event_list_for_ticket,
     intake_panel_for_user,
+    ticket_get_for_page,
     ticket_get_for_user,
     ticket_list_for_user,
     ticket_visibility_q,
@@ -50,7 +51,18 @@ from tickets.views.common import agent_required, dispatcher_required, uploads
 
 PRESENCE_WINDOW = timedelta(seconds=12)
 # A work line of the side panel; of who performed it, the name.
-WORK_FIELDS = ("id", "name", "hours", "quantity", "price", "total", "is_billable", "performed_by", "performed_on")
+WORK_FIELDS = (
+    "id",
+    "ticket",
+    "name",
+    "hours",
+    "quantity",
+    "price",
+    "total",
+    "is_billable",
+    "performed_by",
+    "performed_on",
+)
 
 
 def _properties_form(ticket, contractor: bool = False) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
@@ -126,7 +138,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
             .only(*WORK_FIELDS, "performed_by__full_name")
             .order_by("performed_on", "id")
         ),
-        "work_form": TicketWorkForm(price_list=ticket.contract.price_list if ticket.contract else None)
+        "work_form": TicketWorkForm(price_list=ticket.contract.price_list_id if ticket.contract else None)
         if customer_base
         else None,
         "nav": "queue",
@@ -137,7 +149,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
 
 @agent_required
 def ticket_detail(request: AuthedHttpRequest, number: int) -> HttpResponse:
-    ticket = ticket_get_for_user(user=request.user, number=number)
+    ticket = ticket_get_for_page(user=request.user, number=number)
     services.presence_touch(ticket=ticket, user=request.user, is_replying=False)
     return render(request, "tickets/detail.html", _ticket_context(request, ticket))
 
