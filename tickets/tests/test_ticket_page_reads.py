@@ -167,3 +167,47 @@ def test_the_ticket_page_reads_a_fixed_number_of_queries(
         with django_assert_num_queries(23):
             response = agent_client.get(f"/tickets/{ticket.number}/")
         assert response.status_code == 200
+
+
+def test_the_links_card_names_only_the_tickets_the_viewer_may_see(agent_client, agent, team, other_team):
+    # given: a parent, a related ticket and a child of the agent's team, and of another team a
+    # second parent's worth of tickets (related, child) and the ticket this one was merged into
+    from tickets.services import ticket_link, ticket_merge, ticket_set_parent
+
+    ticket = make_ticket(team=team, title="this one")
+    parent = make_ticket(team=team, title="parent")
+    ticket_set_parent(ticket=ticket, actor=agent, parent=parent)
+    related = make_ticket(team=team, title="related")
+    hidden_related = make_ticket(team=other_team, title="hidden related")
+    ticket_link(ticket=ticket, actor=agent, other=related)
+    ticket_link(ticket=hidden_related, actor=agent, other=ticket)
+    child = make_ticket(team=team, title="child")
+    hidden_child = make_ticket(team=other_team, title="hidden child")
+    for t in (child, hidden_child):
+        ticket_set_parent(ticket=t, actor=agent, parent=ticket)
+    hidden_target = make_ticket(team=other_team, title="hidden target")
+    ticket_merge(source=ticket, target=hidden_target, actor=agent)
+    # when
+    page = agent_client.get(f"/tickets/{ticket.number}/")
+    # then
+    context = page.context
+    assert context["parent"].number == parent.number
+    assert [t.number for t in context["related"]] == [related.number]
+    assert [t.number for t in context["children"]] == [child.number]
+    assert context["merged_into"] is None
+    html = page.content.decode()
+    assert f"#{parent.number} parent" in html and f"#{child.number} child" in html
+    assert "hidden related" not in html and "hidden child" not in html and "hidden target" not in html
+
+
+def test_a_visible_merge_target_is_named(agent_client, agent, team):
+    # given
+    from tickets.services import ticket_merge
+
+    ticket, target = make_ticket(team=team), make_ticket(team=team)
+    ticket_merge(source=ticket, target=target, actor=agent)
+    # when
+    page = agent_client.get(f"/tickets/{ticket.number}/")
+    # then
+    assert page.context["merged_into"].number == target.number
+    assert f'<a href="/tickets/{target.number}/">#{target.number}</a>' in page.content.decode()

@@ -104,11 +104,18 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
     user = request.user
     customer_base = user.role != Role.CONTRACTOR
     events = list(event_list_for_ticket(user=user, ticket=ticket))
-    visible = ticket_list_for_user(user=user)
-    links = TicketLink.objects.filter(source=ticket) | TicketLink.objects.filter(target=ticket)
-    related_ids = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
-    # The related tickets and the children in one read.
-    linked = list(visible.filter(Q(pk__in=related_ids) | Q(parent=ticket)).order_by("number"))
+    links = TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).values_list("source_id", "target_id")
+    related_ids = {target if source == ticket.pk else source for source, target in links}
+    # The related tickets, the children, the parent and the ticket this one was merged into, in one
+    # read of what the links card shows of them (those the viewer may see).
+    named = related_ids | {ticket.parent_id, ticket.merged_into_id} - {None}
+    linked = list(
+        Ticket.objects.filter(ticket_visibility_q(user))
+        .filter(Q(pk__in=named) | Q(parent=ticket))
+        .only("id", "number", "title", "parent_id")
+        .order_by("number")
+    )
+    by_pk = {t.pk: t for t in linked}
     articles = article_thread_for_user(user=user, ticket=ticket)
     # Email bodies: inline images in place, remote ones held back until asked for (?images=<id>).
     images = request.GET.get("images", "")
@@ -119,13 +126,13 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "events": events,
         "event_cursor": events[-1].pk if events else 0,
         "properties_form": _properties_form(ticket, contractor=not customer_base),
-        "reply_form": ReplyForm(),
-        "link_form": LinkForm(),
-        "merge_form": MergeForm(),
+        # The reply box's statuses and the link actions (the forms themselves are not rendered).
+        "reply_statuses": reference().settable_statuses,
+        "link_actions": LinkForm.base_fields["action"].choices,  # type: ignore[attr-defined]
         "related": [t for t in linked if t.pk in related_ids],
         "children": [t for t in linked if t.parent_id == ticket.pk],
-        "parent": visible.filter(pk=ticket.parent_id).first() if ticket.parent_id else None,
-        "merged_into": visible.filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None,
+        "parent": by_pk.get(ticket.parent_id) if ticket.parent_id else None,
+        "merged_into": by_pk.get(ticket.merged_into_id) if ticket.merged_into_id else None,
         "present": _others_present(ticket, user),
         # Contracts, debts and prices are for staff who work with the customer base, not contractors.
         "coverage": coverage_for(
