@@ -3,6 +3,7 @@ entry or form field costs a dozen node renders and two `date` filters (bench/REA
 17). The markup is what the templates they replace gave (tickets/tests/test_ticket_page_markup.py)."""
 
 import html
+from typing import Any
 
 from django import template
 from django.forms import BaseForm
@@ -13,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from core.templatetags.fast_forms import fast_select
+from tickets.choices import ArticleKind, AuthorKind, Channel
 from tickets.models import TicketEvent
 from tickets.templatetags.tickets_extras import event_text
 
@@ -66,3 +68,74 @@ def properties_fields(form: BaseForm, staff: list) -> SafeString:
             f"{conditional_escape(capfirst(field.label))}</label>{control}{help_text}</div>\n  "
         )
     return mark_safe("".join(parts))  # noqa: S308 - every text escaped above, the controls are safe HTML
+
+
+ARTICLE = (
+    '\n<article class="article {css}" id="article-{pk}">\n  <div class="article-head">\n'
+    "    <span><strong>{name}</strong>\n      {badge}\n      {stranger}\n"
+    '      <span class="muted">· {channel}</span></span>\n'
+    '    <time datetime="{iso}">{shown}</time>\n  </div>\n  {top}\n  {body}\n  {bottom}\n</article>\n'
+)
+# What _article_top.html and _article_bottom.html give for an article without those parts.
+NO_TOP, NO_BOTTOM = "\n  \n  ", "\n  "
+
+
+@register.simple_tag(takes_context=True)
+def conversation_articles(context: template.Context, articles: list[Any]) -> SafeString:
+    """The conversation's <article>s (as articles_prepare_for_display left them): the head and the
+    body written here; the email headers, deliveries, image notice, quoted text and files — parts
+    most articles lack — rendered by their templates only for the articles that have them."""
+    engine = context.template.engine  # type: ignore[union-attr]
+    top_template = engine.get_template("tickets/_article_top.html")
+    bottom_template = engine.get_template("tickets/_article_bottom.html")
+    note_badge = f'<span class="badge" style="background:#b45309">{html.escape(_("Internal note"))}</span>'
+    client_badge = f'<span class="muted">{html.escape(_("client"))}</span>'
+    stranger_badge = '<span class="badge badge-stranger" title="{}">{}</span>'.format(
+        html.escape(
+            _(
+                "Neither the contact of this ticket, nor a colleague of theirs, nor anyone in this thread wrote "
+                "it. The client was not notified."
+            )
+        ),
+        html.escape(_("Unknown sender")),
+    )
+    channels = {value: str(label) for value, label in Channel.choices}
+    parts = []
+    for a in articles:
+        if a.kind == ArticleKind.NOTE:
+            css, badge = "note", note_badge
+        elif a.author_kind == AuthorKind.CONTACT:
+            css, badge = "from-client", client_badge
+        else:
+            css, badge = "from-agent", ""
+        at = timezone.localtime(a.created_at)
+        if a.email_meta or a.deliveries or a.images_blocked:
+            with context.push(a=a):
+                top = top_template.render(context)
+        else:
+            top = NO_TOP
+        if a.quoted or a.listed_attachments:
+            with context.push(a=a):
+                bottom = bottom_template.render(context)
+        else:
+            bottom = NO_BOTTOM
+        if a.display_html:
+            body = f'<div class="article-body email-html">{a.display_html}</div>'
+        else:
+            body = f'<div class="article-body">{html.escape(a.body)}</div>'
+        parts.append(
+            ARTICLE.format(
+                css=css + (" from-stranger" if a.from_stranger else ""),
+                pk=a.pk,
+                name=html.escape(a.author_name),
+                badge=badge,
+                stranger=stranger_badge if a.from_stranger else "",
+                channel=html.escape(channels.get(a.channel, a.channel)),
+                iso=at.isoformat(),
+                shown=at.strftime("%d.%m.%Y %H:%M"),
+                top=top,
+                body=body,
+                bottom=bottom,
+            )
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - texts escaped here, display HTML sanitised, the parts by templates
