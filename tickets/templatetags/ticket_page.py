@@ -139,3 +139,24 @@ def conversation_articles(context: template.Context, articles: list[Any]) -> Saf
             )
         )
     return mark_safe("".join(parts))  # noqa: S308 - texts escaped here, display HTML sanitised, the parts by templates
+
+
+@register.simple_tag
+def field_blocks(form: BaseForm) -> SafeString:
+    """`{% for field in form %}{% include "includes_field.html" %}{% endfor %}`, written here (an
+    ErrorList renders safe HTML)."""
+    parts = []
+    for field in form:
+        errors = field.errors
+        if getattr(field.field.widget, "input_type", "") == "select":
+            control = fast_select(field)
+        else:
+            control = conditional_escape(str(field))  # a widget renders safe HTML
+        help_text = f'<div class="help">{conditional_escape(field.help_text)}</div>' if field.help_text else ""
+        label = conditional_escape(capfirst(field.label))
+        parts.append(
+            f'<div class="field{" has-error" if errors else ""}">\n'
+            f'  <label for="{conditional_escape(field.id_for_label)}">{label}</label>\n'
+            f"  {control}\n  {help_text}\n  {errors if errors else ''}\n</div>\n"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every text escaped above, the controls are safe HTML

@@ -205,3 +205,21 @@ def test_the_conversation_is_the_templates(rf, agent, team, contact, language):
 
 def _without_csrf_tokens(html: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("data", [None, {"hours": "-1", "quantity": "", "name": MARKUP}])
+def test_the_field_blocks_are_the_include_loop(db, language, data):
+    # given: the work form as the page shows it, and one posted with errors
+    from contracts.forms import TicketWorkForm
+    from contracts.models import PriceList, PriceListItem
+
+    price_list = PriceList.objects.create(name="Базовый")
+    PriceListItem.objects.create(price_list=price_list, name=MARKUP, price=10)
+    with translation.override(language):
+        form = TicketWorkForm(data, price_list=price_list.pk)
+        # when / then
+        assert _render("{% load ticket_page %}{% field_blocks form %}", form=form) == _render(
+            '{% for field in form %}{% include "includes_field.html" %}{% endfor %}', form=form
+        )
+        assert ("has-error" in _render("{% load ticket_page %}{% field_blocks form %}", form=form)) is bool(data)
