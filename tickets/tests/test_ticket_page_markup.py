@@ -16,7 +16,7 @@ from tests.factories import ContactFactory, EquipmentFactory, SiteFactory, UserF
 from tickets.choices import ArticleKind
 from tickets.models import Ticket, TicketEvent
 from tickets.reference import reference
-from tickets.selectors import article_thread_for_user, event_list_for_ticket, ticket_get_for_page
+from tickets.selectors import article_thread_for_user, event_list_for_ticket, ticket_get_for_page, ticket_page_relations
 from tickets.services import ArticleEmail, article_create, ticket_assign, ticket_set_observers, ticket_set_tags
 from tickets.views.ticket import _properties_form
 
@@ -86,7 +86,7 @@ def test_the_properties_fields_are_the_templates(ticket, team, language, role):
         Ticket.objects.filter(pk=ticket.pk).update(assignee=viewer)
     page_ticket = ticket_get_for_page(user=viewer, number=ticket.number)
     with translation.override(language), timezone.override("Asia/Vladivostok"):
-        form = _properties_form(page_ticket, contractor=role == Role.CONTRACTOR)
+        form = _properties_form(page_ticket, ticket_page_relations(page_ticket), contractor=role == Role.CONTRACTOR)
         context = {"properties_form": form, "staff": reference().staff}
         # when / then
         assert _render("{% load ticket_page %}{% properties_fields properties_form staff %}", **context) == _render(

@@ -8,7 +8,7 @@ from notifications.models import OutboxMessage
 from tests.factories import EquipmentFactory, SiteFactory, make_ticket, upload
 from tickets.choices import ArticleKind
 from tickets.forms import equipment_choice_rows, equipment_choices
-from tickets.selectors import article_list_for_user, article_thread_for_user
+from tickets.selectors import article_list_for_user, article_thread_for_user, ticket_page_relations
 from tickets.services import article_create
 
 
@@ -159,12 +159,12 @@ def test_the_ticket_page_reads_a_fixed_number_of_queries(
     long = _rich_ticket(company, contact, team, agent, engineer, other_agent, messages=4)
     agent_client.get(f"/tickets/{short.number}/")
     # when / then: the session and the user, the agent's teams, the ticket with its client-side
-    # rows, presence, the history, links, linked tickets, the conversation (articles, files,
-    # deliveries), the units offered, tags, observers, colleagues present, the coverage (contracts
+    # rows, presence, the history, tags, observers and links, linked tickets, the conversation
+    # (articles, files, deliveries), the units offered, colleagues present, the coverage (contracts
     # and their sites, units, services), works, the price list's items, unread notifications,
     # the incident link table
     for ticket in (short, long):
-        with django_assert_num_queries(23):
+        with django_assert_num_queries(21):
             response = agent_client.get(f"/tickets/{ticket.number}/")
         assert response.status_code == 200
 
@@ -211,3 +211,35 @@ def test_a_visible_merge_target_is_named(agent_client, agent, team):
     # then
     assert page.context["merged_into"].number == target.number
     assert f'<a href="/tickets/{target.number}/">#{target.number}</a>' in page.content.decode()
+
+
+def test_tags_observers_and_links_are_read_in_one_query(agent, engineer, other_agent, team, django_assert_num_queries):
+    # given: tags given out of order, two observers, links made from either side, and another
+    # ticket's tags, observers and links
+    from tickets.services import ticket_link, ticket_set_observers, ticket_set_tags
+
+    ticket, other = make_ticket(team=team), make_ticket(team=team)
+    ticket_set_tags(ticket=ticket, actor=agent, tags=["zeta", "Alpha", "ключ"])
+    ticket_set_observers(ticket=ticket, actor=agent, observers=[engineer, other_agent])
+    forward, backward, unrelated = make_ticket(team=team), make_ticket(team=team), make_ticket(team=team)
+    ticket_link(ticket=ticket, actor=agent, other=forward)
+    ticket_link(ticket=backward, actor=agent, other=ticket)
+    ticket_set_tags(ticket=other, actor=agent, tags=["other"])
+    ticket_set_observers(ticket=other, actor=agent, observers=[agent])
+    ticket_link(ticket=other, actor=agent, other=unrelated)
+    # when
+    with django_assert_num_queries(1):
+        relations = ticket_page_relations(ticket)
+    # then: what the ORM reads
+    assert relations.tag_names == list(ticket.tags.values_list("name", flat=True))
+    assert sorted(relations.observer_ids) == sorted([engineer.pk, other_agent.pk])
+    assert relations.related_ids == {forward.pk, backward.pk}
+
+
+def test_a_ticket_without_tags_observers_or_links(team):
+    # given
+    ticket = make_ticket(team=team)
+    # when
+    relations = ticket_page_relations(ticket)
+    # then
+    assert (relations.tag_names, relations.observer_ids, relations.related_ids) == ([], [], set())

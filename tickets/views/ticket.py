@@ -36,15 +36,17 @@ from tickets.forms import (
     TicketPropertiesForm,
     equipment_choice_rows,
 )
-from tickets.models import Attachment, Ticket, TicketLink, TicketPresence
+from tickets.models import Attachment, Ticket, TicketPresence
 from tickets.reference import reference
 from tickets.selectors import (
+    TicketPageRelations,
     article_thread_for_user,
     event_list_for_ticket,
     intake_panel_for_user,
     ticket_get_for_page,
     ticket_get_for_user,
     ticket_list_for_user,
+    ticket_page_relations,
     ticket_visibility_q,
 )
 from tickets.views.common import agent_required, dispatcher_required, uploads
@@ -65,7 +67,7 @@ WORK_FIELDS = (
 )
 
 
-def _properties_form(ticket, contractor: bool = False) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
+def _properties_form(ticket, relations: TicketPageRelations, contractor: bool = False) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
     delayed = timezone.localtime(ticket.delayed_until) if ticket.delayed_until else None
     with_units = bool(ticket.company_id) and not contractor
     return TicketPropertiesForm(
@@ -82,21 +84,19 @@ def _properties_form(ticket, contractor: bool = False) -> TicketPropertiesForm: 
             "team": ticket.team,
             "assignee": ticket.assignee,
             # Names and ids are all the form shows of the tags and the observers.
-            "tags": ", ".join(ticket.tags.values_list("name", flat=True)),
-            "observers": list(
-                Ticket.observers.through.objects.filter(ticket_id=ticket.pk).values_list("user_id", flat=True)
-            ),
+            "tags": ", ".join(relations.tag_names),
+            "observers": relations.observer_ids,
         },
     )
 
 
-def _others_present(ticket, user) -> list[TicketPresence]:  # type: ignore[no-untyped-def]
+def _others_present(ticket, user) -> list[tuple[bool, str]]:  # type: ignore[no-untyped-def]
+    """(writing a reply?, name) of each colleague who had the page open in the last 12 s, by name."""
     return list(
-        TicketPresence.objects.filter(ticket=ticket, seen_at__gte=timezone.now() - PRESENCE_WINDOW)
-        .exclude(user=user)
-        .select_related("user")
-        .only("is_replying", "user", "user__full_name")  # the names, and who is writing
+        TicketPresence.objects.filter(ticket_id=ticket.pk, seen_at__gte=timezone.now() - PRESENCE_WINDOW)
+        .exclude(user_id=user.pk)
         .order_by("user__full_name")
+        .values_list("is_replying", "user__full_name")
     )
 
 
@@ -104,8 +104,8 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
     user = request.user
     customer_base = user.role != Role.CONTRACTOR
     events = list(event_list_for_ticket(user=user, ticket=ticket))
-    links = TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).values_list("source_id", "target_id")
-    related_ids = {target if source == ticket.pk else source for source, target in links}
+    relations = ticket_page_relations(ticket)
+    related_ids = relations.related_ids
     # The related tickets, the children, the parent and the ticket this one was merged into, in one
     # read of what the links card shows of them (those the viewer may see).
     named = related_ids | {ticket.parent_id, ticket.merged_into_id} - {None}
@@ -125,7 +125,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "articles": articles,
         "events": events,
         "event_cursor": events[-1].pk if events else 0,
-        "properties_form": _properties_form(ticket, contractor=not customer_base),
+        "properties_form": _properties_form(ticket, relations, contractor=not customer_base),
         # The reply box's statuses and the link actions (the forms themselves are not rendered).
         "reply_statuses": reference().settable_statuses,
         "link_actions": LinkForm.base_fields["action"].choices,  # type: ignore[attr-defined]
