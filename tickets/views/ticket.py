@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.choices import Role
+from accounts.models import User
 from assets.models import Equipment
 from assets.selectors import equipment_get_for_user
 from channels.email.display import articles_prepare_for_display
@@ -91,13 +93,19 @@ def _properties_form(ticket, relations: TicketPageRelations, contractor: bool = 
 
 
 def _others_present(ticket, user) -> list[tuple[bool, str]]:  # type: ignore[no-untyped-def]
-    """(writing a reply?, name) of each colleague who had the page open in the last 12 s, by name."""
-    return list(
-        TicketPresence.objects.filter(ticket_id=ticket.pk, seen_at__gte=timezone.now() - PRESENCE_WINDOW)
-        .exclude(user_id=user.pk)
-        .order_by("user__full_name")
-        .values_list("is_replying", "user__full_name")
-    )
+    """(writing a reply?, name) of each colleague who had the page open in the last 12 s, by name
+    — written out: the page and its poll every 2 s ask, and the ORM's read cost ten times this."""
+    q = connection.ops.quote_name
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - PRESENCE_WINDOW)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.{q('is_replying')}, u.{q('full_name')} FROM {q(TicketPresence._meta.db_table)} p"
+            f" INNER JOIN {q(User._meta.db_table)} u ON u.{q('id')} = p.{q('user_id')}"
+            f" WHERE p.{q('ticket_id')} = %s AND p.{q('seen_at')} >= %s AND p.{q('user_id')} <> %s"
+            f" ORDER BY u.{q('full_name')}",
+            [ticket.pk, since, user.pk],
+        )
+        return [(bool(replying), name) for replying, name in cursor.fetchall()]
 
 
 def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
