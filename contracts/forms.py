@@ -124,7 +124,8 @@ class TicketWorkForm(forms.Form):
     )
     is_billable = forms.BooleanField(label=_("Billed separately"), required=False)
 
-    def __init__(self, *args: Any, price_list: PriceList | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, price_list: PriceList | int | None = None, **kwargs: Any) -> None:
+        """`price_list`: the contract's price list, or its id (the items offered are its own)."""
         super().__init__(*args, **kwargs)
         items = PriceListItem.objects.filter(is_active=True, price_list__is_active=True).select_related("price_list")
         if price_list is not None:

@@ -181,6 +181,28 @@ def equipment_choices(ticket: Any) -> Any:
     return Equipment.objects.filter(offered).order_by("name", "id")
 
 
+# What a unit's option shows (Equipment.__str__), and what tells the company's active units apart.
+EQUIPMENT_OPTION_FIELDS = ("id", "name", "inventory_number", "serial_number", "company_id", "is_active")
+
+
+def equipment_choice_rows(ticket: Any) -> list[Equipment]:
+    """The rows of `equipment_choices(ticket)`, in its order, for a page to show: read in one query
+    (the company's active units and the ticket's own, at most one more than the limit) instead of a
+    count and a read — the list is read again, narrowed to the site, only when the company has
+    more units than the limit."""
+    company = Q(company_id=ticket.company_id, is_active=True)
+    own = Q(pk=ticket.equipment_id) if ticket.equipment_id else Q(pk__in=[])
+    rows = list(
+        Equipment.objects.filter(company | own)
+        .only(*EQUIPMENT_OPTION_FIELDS)
+        .order_by("name", "id")[: EQUIPMENT_CHOICES_MAX + 2]
+    )
+    in_company = sum(1 for r in rows if r.company_id == ticket.company_id and r.is_active)
+    if in_company > EQUIPMENT_CHOICES_MAX:
+        rows = list(equipment_choices(ticket).only(*EQUIPMENT_OPTION_FIELDS))
+    return rows
+
+
 class TicketPropertiesForm(forms.Form):
     status = forms.ModelChoiceField(label=_("Status"), queryset=Status.objects.filter(is_active=True))
     delayed_until = forms.DateTimeField(
@@ -206,12 +228,20 @@ class TicketPropertiesForm(forms.Form):
         help_text=_("Colleagues who follow this ticket"),
     )
 
-    def __init__(self, *args, ticket=None, contractor=False, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, ticket=None, contractor=False, equipment_rows=None, **kwargs):  # type: ignore[no-untyped-def]
+        """`equipment_rows`: the units offered, as `equipment_choice_rows(ticket)` read them (a page
+        showing the form); the field then offers and accepts exactly those."""
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_queryset()
         self.fields["observers"].queryset = staff_queryset()
         if ticket is not None and ticket.company_id and not contractor:
-            self.fields["equipment"].queryset = equipment_choices(ticket)  # type: ignore[attr-defined]
+            if equipment_rows is None:
+                self.fields["equipment"].queryset = equipment_choices(ticket)  # type: ignore[attr-defined]
+            else:
+                self.fields["equipment"].queryset = Equipment.objects.filter(  # type: ignore[attr-defined]
+                    pk__in=[row.pk for row in equipment_rows]
+                ).order_by("name", "id")
+                _offer(self, equipment=equipment_rows)
         else:
             del self.fields["equipment"]  # a unit belongs to a company: choose the company first
         ref = reference()

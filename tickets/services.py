@@ -943,15 +943,22 @@ def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
     crash is redrawn by the next poll, and the page does not wait for the disk. (Inside a caller's
     transaction the setting would cover the caller's writes too: there the upsert commits with
     them.)"""
-    row = TicketPresence(ticket=ticket, user=user, is_replying=is_replying, seen_at=timezone.now())
+    # The upsert written out (PostgreSQL and SQLite alike): bulk_create's took more Python than the
+    # page's history (bench/README.md, session 17).
+    table, q = TicketPresence._meta.db_table, connection.ops.quote_name
+    ticket_id, user_id = q("ticket_id"), q("user_id")
+    replying, seen_at = q("is_replying"), q("seen_at")
+    sql = (
+        f"INSERT INTO {q(table)} ({ticket_id}, {user_id}, {replying}, {seen_at}) VALUES (%s, %s, %s, %s)"
+        f" ON CONFLICT ({ticket_id}, {user_id}) DO UPDATE"
+        f" SET {replying} = EXCLUDED.{replying}, {seen_at} = EXCLUDED.{seen_at}"
+    )
+    params = [ticket.pk, user.pk, is_replying, connection.ops.adapt_datetimefield_value(timezone.now())]
     own_transaction = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic() if own_transaction else nullcontext():
+    with transaction.atomic() if own_transaction else nullcontext(), connection.cursor() as cursor:
         if own_transaction:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        TicketPresence.objects.bulk_create(
-            [row], update_conflicts=True, unique_fields=["ticket", "user"], update_fields=["is_replying", "seen_at"]
-        )
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(sql, params)
 
 
 _UNCHANGED: Any = object()

@@ -14,12 +14,12 @@ from tickets.models import Article
 
 
 def articles_prepare_for_display(articles: Iterable[Article], *, show_images_of: set[int]) -> None:
-    """Give each article (attachments prefetched) what the conversation template shows, without
-    queries: `display_html` / `display_quoted` (HTML through html_for_display, "" for text),
-    `images_blocked`, and `listed_attachments` (inline images shown in the body are not listed
-    again). `show_images_of`: ids of articles whose remote images the agent asked to see."""
+    """Give each article (its attachments read before as `files`: article_thread_for_user) what the
+    conversation template shows, without queries: `display_html` / `display_quoted` (HTML through
+    html_for_display, "" for text), `images_blocked`, and `listed_attachments` (inline images shown
+    in the body are not listed again). `show_images_of`: ids of articles whose remote images the agent asked to see."""
     for article in articles:
-        files = list(article.attachments.all())
+        files = article.files  # type: ignore[attr-defined]
         cid_urls = {
             f.content_id: f"{reverse('tickets:attachment', args=[f.pk])}?inline=1" for f in files if f.content_id
         }

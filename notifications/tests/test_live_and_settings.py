@@ -43,6 +43,17 @@ def test_a_page_starts_the_poll_at_the_newest_unread_alert(browser, anna):
     assert 'id="toasts"' in html
 
 
+def test_the_bell_counts_only_ones_own_unread_alerts(browser, anna):
+    # given: no alert of one's own, two unread ones of a colleague
+    ticket = make_ticket(title="Лифт")
+    notify(users=[UserFactory(), UserFactory()], text="A", kind="sla_warning", ticket=ticket)
+    # when
+    html = browser.get("/tickets/").content.decode()
+    # then
+    assert _cursor(html) == 0
+    assert "bell-count" not in html
+
+
 def test_an_idle_poll_is_one_query_and_no_content(browser, anna, django_assert_num_queries):
     # given nothing new since the page was drawn
     ticket = make_ticket(title="Лифт")

@@ -116,7 +116,7 @@ def test_queue_counts_are_kept_until_a_ticket_or_the_agents_teams_change(agent_c
     # when the page is loaded again with nothing changed: no count is asked
     with CaptureQueriesContext(connection) as again:
         assert _counts(agent_client.get("/tickets/"))["all_open"] == "1"
-    assert not [q for q in again.captured_queries if "COUNT(*)" in q["sql"]]
+    assert not [q for q in again.captured_queries if "COUNT(*)" in q["sql"] and "tickets_ticket" in q["sql"]]
     # when the ticket is assigned to the agent, a new one arrives: the next load counts anew
     ticket_assign(ticket=ticket, actor=None, assignee=agent)
     make_ticket(title="Новая", team=team)
