@@ -29,7 +29,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import ForeignKey, Model
 from django.db.models.query import ModelIterable
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.choices import ASSIGNABLE_ROLES
 from accounts.models import Team, User
@@ -60,6 +60,8 @@ class Reference:
     categories: dict[int, ServiceCategory]
     teams: dict[int, Team]
     users: dict[int, User]  # every staff member, active or not (old tickets keep their assignee)
+    # Team ids of each member, in the teams' order: which queues a person sees (ticket visibility).
+    memberships: dict[int, list[int]]
 
     @property
     def active_statuses(self) -> list[Status]:
@@ -111,6 +113,13 @@ def _load(version: str) -> Reference:
     def by_pk(rows: Iterable[Any]) -> dict[int, Any]:
         return {row.pk: row for row in rows}
 
+    teams = by_pk(Team.objects.order_by("name_ru"))
+    position = {pk: index for index, pk in enumerate(teams)}
+    memberships: dict[int, list[int]] = {}
+    for user_id, team_id in Team.members.through.objects.values_list("user_id", "team_id"):
+        memberships.setdefault(user_id, []).append(team_id)
+    for team_ids in memberships.values():
+        team_ids.sort(key=lambda pk: position.get(pk, len(position)))
     return Reference(
         version=version,
         loaded_at=time.monotonic(),
@@ -118,8 +127,9 @@ def _load(version: str) -> Reference:
         priorities=by_pk(Priority.objects.order_by("order", "id")),
         types=by_pk(TicketType.objects.order_by("order", "id")),
         categories=by_pk(ServiceCategory.objects.order_by("order", "name_ru")),
-        teams=by_pk(Team.objects.order_by("name_ru")),
+        teams=teams,
         users=by_pk(User.objects.filter(role__in=list(ASSIGNABLE_ROLES)).order_by("full_name", "id")),
+        memberships=memberships,
     )
 
 
@@ -157,6 +167,17 @@ def reference_changed() -> None:
 def _publish_change() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
     reference_reset()
+
+
+def team_ids_of(user: User) -> list[int]:
+    """`user.team_ids()` from the snapshot (and kept on the user like it): the teams whose queues
+    an agent sees, asked by every list and ticket page. A membership changed anywhere renews the
+    snapshot (the m2m signal below), so another process follows within about a second."""
+    cached: list[int] | None = getattr(user, "_team_ids", None)
+    if cached is None:
+        cached = list(reference().memberships.get(user.pk, ()))
+        user._team_ids = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _field_rows(ref: Reference) -> list[tuple[Any, dict[int, Any]]]:
@@ -206,6 +227,13 @@ def _saved(sender: type[Model], instance: Model, update_fields: frozenset[str] |
 def _deleted(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     reference_changed()
 
+
+def _members_changed(action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        reference_changed()
+
+
+m2m_changed.connect(_members_changed, sender=Team.members.through, dispatch_uid="reference-team-members")
 
 for _model in (Status, Priority, TicketType, ServiceCategory, Team, User):
     post_save.connect(_saved, sender=_model, dispatch_uid=f"reference-saved-{_model.__name__}")

@@ -33,7 +33,7 @@ from tickets.models import (
     TicketEvent,
     TicketLink,
 )
-from tickets.reference import TicketReferenceIterable, reference
+from tickets.reference import TicketReferenceIterable, reference, team_ids_of
 
 # A ticket page, queue row or API representation shows a ticket's related rows. The reference
 # rows among them (status, priority, type, category, team, assignee) come from the per-process
@@ -329,7 +329,7 @@ def ticket_visibility_q(user: User) -> Q:
         if contact.company is not None and contact.company.portal_contacts_see_all_tickets:
             return Q(company_id=contact.company_id)
         return Q(contact_id=contact.pk)
-    team_ids = user.team_ids()
+    team_ids = team_ids_of(user)
     observed = Ticket.observers.through.objects.filter(user_id=user.pk).values("ticket_id")
     q = Q(team_id__in=team_ids) | Q(assignee=user) | Q(pk__in=observed)
     if user.role == Role.AGENT:
@@ -432,7 +432,7 @@ def ticket_list_for_user(*, user: User, filters: TicketFilters | None = None) ->
     if f.priority_ids:
         qs = qs.filter(priority_id__in=f.priority_ids)
     if f.my_teams:
-        qs = qs.filter(team_id__in=user.team_ids())
+        qs = qs.filter(team_id__in=team_ids_of(user))
     if f.team_ids:
         qs = qs.filter(team_id__in=f.team_ids)
     if f.unassigned:

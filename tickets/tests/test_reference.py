@@ -102,3 +102,29 @@ def test_clients_are_never_in_the_snapshot():
     users = reference().users
     # then
     assert client.pk not in users
+
+
+def test_an_agents_teams_come_with_the_snapshot_and_follow_membership_changes(django_assert_num_queries):
+    # given an agent in two teams (listed in the teams' order) and a ticket of each
+    from accounts.models import User
+    from tickets.reference import team_ids_of
+
+    agent = UserFactory(role=Role.AGENT)
+    boilers, lifts = TeamFactory(name_ru="Котлы"), TeamFactory(name_ru="Лифты")
+    agent.teams.add(lifts, boilers)
+    lift = make_ticket(title="Лифт", team=lifts)
+    make_ticket(title="Котёл", team=boilers)
+    reference()
+    # when / then: the teams cost no query, in the teams' order
+    fresh = User.objects.get(pk=agent.pk)
+    with django_assert_num_queries(0):
+        assert team_ids_of(fresh) == [boilers.pk, lifts.pk]
+    # when the agent leaves a team (in this process or another: the snapshot is renewed)
+    lifts.members.remove(agent)
+    # then its tickets are out of the agent's sight at once
+    fresh = User.objects.get(pk=agent.pk)
+    assert team_ids_of(fresh) == [boilers.pk]
+    assert lift.pk not in {t.pk for t in ticket_list_for_user(user=fresh)}
+    # and a member added from the user's side counts as well
+    fresh.teams.add(lifts)
+    assert team_ids_of(User.objects.get(pk=agent.pk)) == [boilers.pk, lifts.pk]

@@ -23,7 +23,7 @@ from tickets import services
 from tickets.choices import Sort
 from tickets.forms import BulkForm, QueueFilterForm
 from tickets.models import SavedView, Ticket
-from tickets.reference import reference
+from tickets.reference import reference, team_ids_of
 from tickets.selectors import (
     SORT_FIELDS,
     TicketFilters,
@@ -160,7 +160,7 @@ def _system_view_counts(user: User, *, event_cursor: int) -> dict[str, int]:
     every change of a ticket's status, team, assignee or observers, and every new ticket, writes
     one. So a page loaded again before anything happened costs no count; the expiry only bounds
     the rare case of an event committed after a later one was already seen."""
-    team_ids = user.team_ids()
+    team_ids = team_ids_of(user)
     key = f"queue-counts:{user.pk}:{user.role}:{','.join(map(str, sorted(team_ids)))}:"
     key += f"{reference().version}:{event_cursor}"
     counts: dict[str, int] | None = cache.get(key)
