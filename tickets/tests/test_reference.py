@@ -128,3 +128,19 @@ def test_an_agents_teams_come_with_the_snapshot_and_follow_membership_changes(dj
     # and a member added from the user's side counts as well
     fresh.teams.add(lifts)
     assert team_ids_of(User.objects.get(pk=agent.pk)) == [boilers.pk, lifts.pk]
+
+
+def test_a_kept_visibility_queryset_is_only_ever_cloned(django_assert_num_queries):
+    # given an agent's visible tickets, read twice
+    from tickets.selectors import _scoped, _scoped_kept
+
+    agent = UserFactory(role=Role.AGENT)
+    team = TeamFactory()
+    agent.teams.add(team)
+    first = make_ticket(title="Первая", team=team)
+    assert [t.pk for t in _scoped(agent)] == [first.pk]
+    # when a ticket arrives after the first read
+    second = make_ticket(title="Вторая", team=team)
+    # then the next read sees it: the kept queryset was never evaluated, only its clones
+    assert sorted(t.pk for t in _scoped(agent)) == sorted([first.pk, second.pk])
+    assert all(kept._result_cache is None for kept in _scoped_kept.values())
