@@ -98,15 +98,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
-    def team_ids(self) -> list[int]:
-        """Ids of the user's teams, read once per User object (i.e. once per request): the
-        visibility rules and the queue's views all ask."""
-        cached: list[int] | None = getattr(self, "_team_ids", None)
-        if cached is None:
-            cached = list(self.teams.values_list("id", flat=True))
-            self._team_ids = cached
-        return cached
-
 
 class Team(BilingualNameMixin):
     """A group of agents/engineers; tickets are routed to teams and agents see their teams' queues."""

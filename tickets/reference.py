@@ -170,9 +170,10 @@ def _publish_change() -> None:
 
 
 def team_ids_of(user: User) -> list[int]:
-    """`user.team_ids()` from the snapshot (and kept on the user like it): the teams whose queues
-    an agent sees, asked by every list and ticket page. A membership changed anywhere renews the
-    snapshot (the m2m signal below), so another process follows within about a second."""
+    """Ids of the user's teams, in the teams' order, from the snapshot and kept on the User object
+    (i.e. for the request): the visibility rule and the queue's views all ask. A membership changed
+    anywhere renews the snapshot (the m2m signal below), so another process follows within about
+    a second."""
     cached: list[int] | None = getattr(user, "_team_ids", None)
     if cached is None:
         cached = list(reference().memberships.get(user.pk, ()))

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import ForeignKey, Prefetch, Q, QuerySet
+from django.db.models import ForeignKey, Q, QuerySet
 from django.db.models.query import ValuesListIterable
 from django.http import Http404
 from django.utils import timezone
@@ -267,15 +267,18 @@ def _attach_to_rows(rows: list[TicketRow], db: str) -> None:
     for kind, (key, model, label, _pair) in enumerate(ROW_NAMES.values()):
         keys = sorted({getattr(r, key) for r in rows} - {None})
         if keys:
+            pk = _column(model, "id")
             parts.append(
-                f"SELECT {kind}, id, {quote(label)} FROM {quote(model._meta.db_table)}"
-                f" WHERE id IN ({', '.join(['%s'] * len(keys))})"
+                f"SELECT {kind}, {pk}, {_column(model, label)} FROM {quote(model._meta.db_table)}"
+                f" WHERE {pk} IN ({', '.join(['%s'] * len(keys))})"
             )
             params += keys
-    through, tag = quote(Ticket.tags.through._meta.db_table), quote(Tag._meta.db_table)
+    through = Ticket.tags.through
     parts.append(
-        f"SELECT {len(ROW_NAMES)}, tt.ticket_id, tg.name FROM {through} tt JOIN {tag} tg ON tg.id = tt.tag_id"
-        f" WHERE tt.ticket_id IN ({', '.join(['%s'] * len(rows))})"
+        f"SELECT {len(ROW_NAMES)}, tt.{_column(through, 'ticket')}, tg.{_column(Tag, 'name')}"
+        f" FROM {quote(through._meta.db_table)} tt INNER JOIN {quote(Tag._meta.db_table)} tg"
+        f" ON tg.{_column(Tag, 'id')} = tt.{_column(through, 'tag')}"
+        f" WHERE tt.{_column(through, 'ticket')} IN ({', '.join(['%s'] * len(rows))})"
     )
     params += [r.id for r in rows]
     labels: list[dict[int, str]] = [{} for _ in ROW_NAMES]
@@ -609,10 +612,6 @@ def latest_event_id() -> int:
         cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(TicketEvent._meta.db_table)}")
         row = cursor.fetchone()
     return int(row[0] or 0) if row else 0
-
-
-def ticket_prefetch_tags(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return qs.prefetch_related(Prefetch("tags"))
 
 
 def ticket_counts_capped(querysets: list[QuerySet[Ticket]], *, cap: int) -> list[int]:
