@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -9,6 +10,7 @@ from functools import cache
 from itertools import islice
 from typing import Any, NamedTuple, cast
 
+from django.core.cache import caches
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import ForeignKey, Q, QuerySet
@@ -633,6 +635,29 @@ def ticket_counts_capped(querysets: list[QuerySet[Ticket]], *, cap: int) -> list
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         return [int(n) for n in cursor.fetchone()]
+
+
+VIEW_COUNTS_CACHE_SECONDS = 10
+
+
+def ticket_view_counts(*, user: User, views: dict[str, TicketFilters], cap: int, event_cursor: int) -> dict[str, int]:
+    """How many tickets `user` sees in each of `views` (`ticket_counts_capped`: at most cap + 1).
+
+    Kept in the cache under everything they depend on: the views asked, who asks (role and teams),
+    the reference data (a status moved to another category changes what is open) and the newest
+    ticket event, `event_cursor` — every change of a ticket's status, team, assignee or
+    observers, and every new ticket, writes one. So a page loaded again before anything happened
+    costs no count; the expiry only bounds the rare case of an event committed after a later one
+    was already seen."""
+    asked = hashlib.sha256(repr(sorted(views.items())).encode()).hexdigest()[:16]
+    teams = ",".join(map(str, sorted(team_ids_of(user))))
+    key = f"ticket-view-counts:{asked}:{cap}:{user.pk}:{user.role}:{teams}:{reference().version}:{event_cursor}"
+    counts: dict[str, int] | None = caches["default"].get(key)
+    if counts is None:
+        querysets = [ticket_list_for_user(user=user, filters=filters) for filters in views.values()]
+        counts = dict(zip(views, ticket_counts_capped(querysets, cap=cap), strict=True))
+        caches["default"].set(key, counts, timeout=VIEW_COUNTS_CACHE_SECONDS)
+    return counts
 
 
 def ticket_search_for_user(*, user: User, query: str, number: int | None = None, limit: int = 50) -> list[Ticket]:

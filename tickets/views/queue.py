@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,20 +22,19 @@ from tickets import services
 from tickets.choices import Sort
 from tickets.forms import BulkForm, QueueFilterForm
 from tickets.models import SavedView, Ticket
-from tickets.reference import reference, team_ids_of
+from tickets.reference import reference
 from tickets.selectors import (
     SORT_FIELDS,
     TicketFilters,
     latest_event_id,
-    ticket_counts_capped,
     ticket_list_for_user,
     ticket_rows,
+    ticket_view_counts,
 )
 from tickets.views.common import agent_required, local_back
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
-COUNTS_CACHE_SECONDS = 10
 
 SYSTEM_VIEWS = {
     "mine": (gettext_lazy("My open tickets"), {"open_only": True, "assignee_me": True}),
@@ -153,35 +151,18 @@ def _queue_context(request: AuthedHttpRequest, event_cursor: int | None = None) 
 
 
 def _system_view_counts(user: User, *, event_cursor: int) -> dict[str, int]:
-    """How many tickets each system view holds for `user` (capped at COUNT_CAP + 1).
-
-    Kept in the cache under everything they depend on: who asks (role and teams), the reference
-    data (a status moved to another category changes what is open) and the newest ticket event —
-    every change of a ticket's status, team, assignee or observers, and every new ticket, writes
-    one. So a page loaded again before anything happened costs no count; the expiry only bounds
-    the rare case of an event committed after a later one was already seen."""
-    team_ids = team_ids_of(user)
-    key = f"queue-counts:{user.pk}:{user.role}:{','.join(map(str, sorted(team_ids)))}:"
-    key += f"{reference().version}:{event_cursor}"
-    counts: dict[str, int] | None = cache.get(key)
-    if counts is not None:
-        return counts
-    counted = {
-        name: ticket_list_for_user(
-            user=user,
-            filters=TicketFilters(
-                open_only=spec.get("open_only", False),
-                unassigned=spec.get("unassigned", False),
-                my_teams=spec.get("my_teams", False),
-                assignee_ids=[user.pk] if spec.get("assignee_me") else [],
-            ),
+    """How many tickets each counted system view holds for `user` (capped at COUNT_CAP + 1)."""
+    views = {
+        name: TicketFilters(
+            open_only=spec.get("open_only", False),
+            unassigned=spec.get("unassigned", False),
+            my_teams=spec.get("my_teams", False),
+            assignee_ids=[user.pk] if spec.get("assignee_me") else [],
         )
         for name, (_label, spec) in SYSTEM_VIEWS.items()
         if name != "all"  # "All tickets" shows no count: it would be most of the table
     }
-    counts = dict(zip(counted, ticket_counts_capped(list(counted.values()), cap=COUNT_CAP), strict=True))
-    cache.set(key, counts, timeout=COUNTS_CACHE_SECONDS)
-    return counts
+    return ticket_view_counts(user=user, views=views, cap=COUNT_CAP, event_cursor=event_cursor)
 
 
 @agent_required
