@@ -99,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
             ],
+            # `{% url %}` remembering the paths it reversed (core/templatetags/fast_url.py).
+            "builtins": ["core.templatetags.fast_url"],
         },
     }
 ]
@@ -136,7 +138,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # ModelBackend reading the signed-in user in one hand-written statement (accounts/backends.py).
+    "accounts.backends.UserBackend",
+    # Sessions signed in before it came keep working until they end.
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

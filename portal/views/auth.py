@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services as account_services
+from accounts.backends import BACKEND_PATH
 from accounts.forms import LoginForm
 from accounts.models import User
 from core.http import client_ip, safe_next_url
@@ -89,5 +90,5 @@ def magic_link_view(request: HttpRequest, token: str) -> HttpResponse:
             status=400,
         )
     account_services.login_succeeded(email=user.email)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
+    login(request, user, backend=BACKEND_PATH)  # rotates the session key
     return _landing(user, safe_next_url(request))
