@@ -12,5 +12,6 @@ urlpatterns = [
     path("price-lists/new/", views.price_list_edit, name="price_list_create"),
     path("price-lists/<int:pk>/", views.price_list_edit, name="price_list_edit"),
     path("tickets/<int:number>/works/", views.work_add, name="work_add"),
+    path("tickets/<int:number>/works/form/", views.work_form, name="work_form"),
     path("tickets/<int:number>/works/<int:pk>/delete/", views.work_delete, name="work_delete"),
 ]

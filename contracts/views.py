@@ -156,6 +156,16 @@ def price_list_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpRe
 
 
 @dispatcher_required
+def work_form(request: AuthedHttpRequest, number: int) -> HttpResponse:
+    """The fields of the ticket page's "Record work" form, asked for when it is opened: most
+    visits record no work, and the form (the price list's items among its choices) is the
+    page's costliest part to build (bench/README.md, session 18)."""
+    ticket = ticket_get_for_user(user=request.user, number=number)
+    price_list = ticket.contract.price_list_id if ticket.contract_id and ticket.contract else None
+    return render(request, "contracts/_work_fields.html", {"form": TicketWorkForm(price_list=price_list)})
+
+
+@dispatcher_required
 @require_POST
 def work_add(request: AuthedHttpRequest, number: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request.user, number=number)

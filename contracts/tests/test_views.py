@@ -139,6 +139,30 @@ def test_works_on_a_ticket_count_against_the_contract_and_are_in_history(agent_c
     assert "7,5" in page.content.decode() or "7.5" in page.content.decode()  # hours left of 10
 
 
+def test_the_record_work_form_comes_when_opened(agent_client, company, login):
+    # given: a contract with its price list, and an item of another list
+    price_list = PriceList.objects.create(name="Доп. работы 2026")
+    PriceListItem.objects.create(price_list=price_list, name="Заправка фреоном", unit="кг", price=1500)
+    PriceListItem.objects.create(price_list=PriceList.objects.create(name="Чужой"), name="Чужая работа", price=1)
+    ContractFactory(company=company, price_list=price_list)
+    ticket = make_ticket(company=company)
+    # when
+    page = agent_client.get(f"/tickets/{ticket.number}/").content.decode()
+    fields = agent_client.get(f"/contracts/tickets/{ticket.number}/works/form/")
+    # then: the page holds the form's frame, asking for its fields when the <details> opens
+    assert f'hx-get="/contracts/tickets/{ticket.number}/works/form/" hx-trigger="toggle once"' in page
+    assert 'name="price_list_item"' not in page
+    html = fields.content.decode()
+    assert fields.status_code == 200
+    for name in ("name", "price_list_item", "hours", "quantity", "is_billable"):
+        assert f'name="{name}"' in html
+    assert "Заправка фреоном" in html and "Чужая работа" not in html
+    # the fields only for those who may record work on the ticket
+    contractor = login(UserFactory(role=Role.CONTRACTOR))
+    assert contractor.get(f"/contracts/tickets/{ticket.number}/works/form/").status_code == 404
+    assert agent_client.get("/contracts/tickets/999999/works/form/").status_code == 404
+
+
 def test_removing_a_work_is_recorded(agent_client, company):
     ticket = make_ticket(company=company)
     agent_client.post(f"/contracts/tickets/{ticket.number}/works/", {"name": "Выезд", "hours": "1", "quantity": "1"})

@@ -20,7 +20,6 @@ from assets.models import Equipment
 from assets.selectors import equipment_get_for_user
 from channels.email.display import articles_prepare_for_display
 from contracts.coverage import coverage_for
-from contracts.forms import TicketWorkForm
 from core.http import AuthedHttpRequest, parse_id
 from customers.models import Contact
 from customers.selectors import (
@@ -153,9 +152,8 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
             .only(*WORK_FIELDS, "performed_by__full_name")
             .order_by("performed_on", "id")
         ),
-        "work_form": TicketWorkForm(price_list=ticket.contract.price_list_id if ticket.contract else None)
-        if customer_base
-        else None,
+        # The "Record work" form's fields come when it is opened (contracts.views.work_form).
+        "records_work": customer_base,
         "nav": "queue",
         # One fetch of the staff for both the assignee and the observers lists.
         "staff": reference().staff,
