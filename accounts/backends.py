@@ -15,32 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 
 from accounts.models import User
+from core.db import ModelColumns
 
 BACKEND_PATH = "accounts.backends.UserBackend"
 
 
-# alias → (statement, attnames, [(position, converters)]): built once per database.
-_PLANS: dict[str, tuple[str, list[str], list[tuple[int, list[Any]]]]] = {}
-
-
-def _plan(alias: str) -> tuple[str, list[str], list[tuple[int, list[Any]]]]:
-    plan = _PLANS.get(alias)
-    if plan is None:
-        connection = connections[alias]
-        q = connection.ops.quote_name
-        meta = User._meta
-        fields = meta.concrete_fields
-        columns = ", ".join(q(f.column) for f in fields)
-        sql = f"SELECT {columns} FROM {q(meta.db_table)} WHERE {q(meta.pk.column)} = %s"  # type: ignore[union-attr]
-        # What the ORM would convert each value with (booleans and datetimes on SQLite, …).
-        conversions = []
-        for i, f in enumerate(fields):
-            col = f.get_col(meta.db_table)
-            found = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
-            if found:
-                conversions.append((i, [(convert, col) for convert in found]))
-        plan = _PLANS[alias] = (sql, [f.attname for f in fields], conversions)
-    return plan
+USER_COLUMNS = ModelColumns(User)
 
 
 class UserBackend(ModelBackend):
@@ -53,15 +33,15 @@ class UserBackend(ModelBackend):
             return None
         alias = router.db_for_read(User)
         connection = connections[alias]
-        sql, attnames, conversions = _plan(alias)
+        q = connection.ops.quote_name
         with connection.cursor() as cursor:
-            cursor.execute(sql, [pk])
+            cursor.execute(
+                f"SELECT {USER_COLUMNS.select('u', alias)} FROM {q(User._meta.db_table)} u"
+                f" WHERE u.{q(User._meta.pk.column)} = %s",  # type: ignore[union-attr]
+                [pk],
+            )
             row = cursor.fetchone()
         if row is None:
             return None
-        values = list(row)
-        for i, converters in conversions:
-            for convert, col in converters:
-                values[i] = convert(values[i], col, connection)
-        user = User.from_db(alias, attnames, values)
-        return user if self.user_can_authenticate(user) else None
+        user = USER_COLUMNS.build(row, alias)
+        return user if self.user_can_authenticate(user) else None  # type: ignore[arg-type]

@@ -37,3 +37,56 @@ def insert_or_skip(obj: models.Model) -> bool:
     obj._state.adding = False
     obj._state.db = db.alias
     return True
+
+
+class ModelColumns:
+    """Hand-written reads of some of a model's columns: the SELECT list for a table alias, and
+    the instances built from a row's values as the ORM builds them (`Model.from_db`, each value
+    through the converters the ORM would apply: booleans and datetimes on SQLite, JSON, …).
+
+    For reads on hot pages where building the ORM's statement costs more than running it
+    (bench/README.md, sessions 17–18). `names`: field names (default every concrete field); a
+    field not read is deferred on the instance, as with `.only()`; the columns come in the model's
+    field order whatever the order of `names`."""
+
+    def __init__(self, model: type[models.Model], names: list[str] | tuple[str, ...] | None = None) -> None:
+        meta = model._meta
+        fields = list(meta.concrete_fields)
+        if names is not None:
+            # In the model's order: from_db fills the fields not read as deferred in that order.
+            wanted = {meta.get_field(n) for n in names}
+            fields = [f for f in fields if f in wanted]
+        self.model = model
+        self.fields: list[models.Field] = fields  # type: ignore[assignment]
+        self.attnames = [f.attname for f in fields]
+        self.width = len(fields)
+        # alias of a connection → [(position, [(converter, column expression)])]
+        self._conversions: dict[str, list[tuple[int, list[tuple[object, object]]]]] = {}
+
+    def select(self, alias: str, db: str = "default") -> str:
+        q = connections[db].ops.quote_name
+        return ", ".join(f"{alias}.{q(f.column)}" for f in self.fields)
+
+    def _plan(self, db: str) -> list[tuple[int, list[tuple[object, object]]]]:
+        plan = self._conversions.get(db)
+        if plan is None:
+            connection = connections[db]
+            plan = []
+            for i, field in enumerate(self.fields):
+                col = field.get_col(self.model._meta.db_table)
+                found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+                if found:
+                    plan.append((i, [(convert, col) for convert in found]))
+            self._conversions[db] = plan
+        return plan
+
+    def build(self, values: list[object] | tuple[object, ...], db: str = "default") -> models.Model:
+        """The instance of `values` (this read's columns, in order)."""
+        plan = self._plan(db)
+        if plan:
+            values = list(values)
+            connection = connections[db]
+            for i, converters in plan:
+                for convert, col in converters:
+                    values[i] = convert(values[i], col, connection)  # type: ignore[operator]
+        return self.model.from_db(db, self.attnames, values)
