@@ -192,6 +192,11 @@ def _attach(ticket: Ticket, pairs: list[tuple[Any, dict[int, Any]]]) -> None:
             field.set_cached_value(ticket, rows[key])
 
 
+def attach_reference(ticket: Ticket) -> None:
+    """Status, priority, type, category, team and assignee of a ticket read by hand, from the snapshot."""
+    _attach(ticket, _field_rows(reference()))
+
+
 def ticket_refresh(ticket: Ticket) -> None:
     """`ticket.refresh_from_db()` that keeps the related rows it had loaded whose keys did not
     change (the contact, the company…) and attaches reference rows from the snapshot, instead of

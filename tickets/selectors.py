@@ -11,7 +11,7 @@ from itertools import islice
 from typing import Any, NamedTuple, cast
 
 from django.core.cache import caches
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, connections
 from django.db.models import ForeignKey, Q, QuerySet
 from django.db.models.query import ValuesListIterable
@@ -36,7 +36,7 @@ from tickets.models import (
     TicketEvent,
     TicketLink,
 )
-from tickets.reference import TicketReferenceIterable, reference, team_ids_of
+from tickets.reference import TicketReferenceIterable, attach_reference, reference, team_ids_of
 
 # A ticket page, queue row or API representation shows a ticket's related rows. The reference
 # rows among them (status, priority, type, category, team, assignee) come from the per-process
@@ -365,6 +365,35 @@ def _scoped(user: User) -> QuerySet[Ticket]:
     return Ticket.objects.filter(ticket_visibility_q(user))
 
 
+# (pk, role, team ids) → the rule compiled (see `visibility_sql`); the same keys as `_scoped_kept`.
+_visibility_kept: dict[tuple[int, str, tuple[int, ...]], tuple[str, tuple[Any, ...]] | None] = {}
+
+
+def visibility_sql(user: User) -> tuple[str, tuple[Any, ...]] | None:
+    """The tickets `user` may see as a WHERE fragment over the ticket table named by its own name
+    (`FROM tickets_ticket`, not aliased) and its parameters, for hand-written reads; "" when
+    `user` sees every ticket, None when they see none. Compiled from `ticket_visibility_q` — the
+    one definition of the rule — and kept like `_scoped`'s queryset for agents and engineers."""
+    key = None
+    if user.is_authenticated and user.is_active and user.role in (Role.AGENT, Role.ENGINEER):
+        key = (user.pk, user.role, tuple(team_ids_of(user)))
+        if key in _visibility_kept:
+            return _visibility_kept[key]
+    query = _scoped(user).query
+    try:
+        sql, params = query.get_compiler(connection=connection).compile(query.where)
+        compiled: tuple[str, tuple[Any, ...]] | None = (sql, tuple(params))
+    except EmptyResultSet:
+        compiled = None
+    except FullResultSet:
+        compiled = ("", ())
+    if key is not None:
+        if len(_visibility_kept) >= _SCOPED_KEPT:
+            _visibility_kept.clear()
+        _visibility_kept[key] = compiled
+    return compiled
+
+
 def ticket_get_for_user(*, user: User, number: int) -> Ticket:
     """The ticket with this number if `user` may see it; Http404 otherwise (never 403, so ids
     of other companies cannot be probed)."""
@@ -374,28 +403,63 @@ def ticket_get_for_user(*, user: User, number: int) -> Ticket:
         raise Http404 from exc
 
 
-# What the ticket page shows or reasons about of the client-side rows (the names and links, the
-# unit's label and who maintains it for the coverage panel, the contract's price list): read whole,
-# these six-table rows cost more to build than the rest of the page's reads together.
-TICKET_PAGE_RELATED = (
-    "company__name",
-    "contact__full_name",
-    "site__name", "site__address",
-    "equipment__name", "equipment__inventory_number", "equipment__serial_number", "equipment__company",
-    "equipment__site", "equipment__responsible", "equipment__contractor_name", "equipment__warranty_until",
-    "contract__price_list",
+# What the ticket page reads of the ticket's client-side rows: the names and links, the unit's label
+# and who maintains it (the coverage panel). Read whole, these rows cost more to build than the rest
+# of the page's reads together.
+TICKET_COLUMNS = ModelColumns(Ticket)
+PAGE_UNIT_FIELDS = (
+    "id", "name", "inventory_number", "serial_number", "company", "site", "responsible", "contractor_name",
+    "warranty_until",
 )  # fmt: skip
+TICKET_PAGE_RELATED: tuple[tuple[str, ModelColumns], ...] = (
+    ("company", ModelColumns(Company, ("id", "name"))),
+    ("contact", ModelColumns(Contact, ("id", "full_name"))),
+    ("site", ModelColumns(Site, ("id", "name", "address"))),
+    ("equipment", ModelColumns(Equipment, PAGE_UNIT_FIELDS)),
+)
 
 
 def ticket_get_for_page(*, user: User, number: int) -> Ticket:
-    """`ticket_get_for_user` for the ticket's page: the ticket's own columns, and of its company,
-    contact, site, unit and contract only what the page uses (`TICKET_PAGE_RELATED`; any other
-    field of theirs is read when first used)."""
-    own = [f.name for f in Ticket._meta.concrete_fields]
-    try:
-        return with_related_joined(_scoped(user)).only(*own, *TICKET_PAGE_RELATED).get(number=number)
-    except Ticket.DoesNotExist as exc:
-        raise Http404 from exc
+    """`ticket_get_for_user` for the ticket's page: the ticket's own columns, of its company,
+    contact, site and unit what the page uses (any other field of theirs is read when first used),
+    the reference rows from the snapshot. One hand-written statement with the visibility rule
+    compiled once (`visibility_sql`): the ORM's six-table read cost five times its run."""
+    rule = visibility_sql(user)
+    if rule is None:
+        raise Http404
+    q = connection.ops.quote_name
+    table = q(Ticket._meta.db_table)
+    selects = [TICKET_COLUMNS.select(table)]
+    joins = []
+    for i, (name, columns) in enumerate(TICKET_PAGE_RELATED):
+        alias = f"r{i}"
+        model = columns.model
+        selects.append(columns.select(alias))
+        joins.append(
+            f" LEFT OUTER JOIN {q(model._meta.db_table)} {alias}"
+            f" ON {alias}.{q(model._meta.pk.column)} = {table}.{_column(Ticket, name)}"  # type: ignore[union-attr]
+        )
+    where, params = rule
+    sql = (
+        f"SELECT {', '.join(selects)} FROM {table}{''.join(joins)}"
+        f" WHERE {table}.{_column(Ticket, 'number')} = %s{f' AND ({where})' if where else ''}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [number, *params])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    ticket = cast(Ticket, TICKET_COLUMNS.build(row[: TICKET_COLUMNS.width]))
+    at = TICKET_COLUMNS.width
+    for name, columns in TICKET_PAGE_RELATED:
+        field = Ticket._meta.get_field(name)
+        if row[at] is not None:
+            field.set_cached_value(ticket, columns.build(row[at : at + columns.width]))  # type: ignore[union-attr]
+        elif getattr(ticket, field.attname) is None:  # type: ignore[union-attr]
+            field.set_cached_value(ticket, None)  # type: ignore[union-attr]
+        at += columns.width
+    attach_reference(ticket)
+    return ticket
 
 
 def ticket_get_by_id_for_user(*, user: User, ticket_id: int) -> Ticket:

@@ -14,6 +14,7 @@ from tickets.selectors import (
     article_list_for_user,
     event_list_for_ticket,
     ticket_get_by_id_for_user,
+    ticket_get_for_page,
     ticket_get_for_user,
     ticket_list_for_user,
 )
@@ -129,6 +130,60 @@ def test_getting_a_ticket_one_cannot_see_is_404(team, other_team, engineer):
         ticket_get_by_id_for_user(user=engineer, ticket_id=hidden.pk)
     with pytest.raises(Http404):
         ticket_get_by_id_for_user(user=engineer, ticket_id="abc")
+
+
+@pytest.mark.parametrize(
+    "role_fixture",
+    ["admin_user", "supervisor", "agent", "engineer", "contractor", "client_user", "inactive_agent", "company_client"],
+)
+def test_the_page_read_admits_exactly_the_listed_tickets(landscape, request, role_fixture, company):
+    # given: every way of being related to a ticket, and a viewer of each role
+    if role_fixture == "inactive_agent":
+        user = request.getfixturevalue("agent")
+        user.is_active = False
+        user.save()
+    elif role_fixture == "company_client":
+        company.portal_contacts_see_all_tickets = True
+        company.save()
+        user = request.getfixturevalue("client_user")
+    else:
+        user = request.getfixturevalue(role_fixture)
+    listed = set(ticket_list_for_user(user=user).values_list("number", flat=True))
+    # when: each ticket asked for through the page's hand-written read (its rule compiled once)
+    read = set()
+    for number in Ticket.objects.values_list("number", flat=True):
+        try:
+            ticket = ticket_get_for_page(user=user, number=number)
+        except Http404:
+            continue
+        read.add(ticket.number)
+    # then
+    assert read == listed
+    assert (len(listed) > 0) is (role_fixture != "inactive_agent")
+
+
+def test_the_page_read_gives_the_ticket_with_its_client_side_rows(admin_user, contact, company):
+    # given
+    site = SiteFactory(company=company, name="Склад", address="ул. Ленина, 1")
+    ticket = make_ticket(title="Протечка", contact=contact, company=company, site=site)
+    # when
+    page = ticket_get_for_page(user=admin_user, number=ticket.number)
+    # then: the columns the ORM reads, the related rows the page shows, no query for them
+    expected = Ticket.objects.get(pk=ticket.pk)
+    assert {f.attname: getattr(page, f.attname) for f in Ticket._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in Ticket._meta.concrete_fields
+    }
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        shown = (page.company.name, page.contact.full_name, page.site.name, page.site.address, page.equipment)
+        reference = (page.status.name, page.priority.name)
+    assert shown == (company.name, contact.full_name, "Склад", "ул. Ленина, 1", None)
+    assert reference == (expected.status.name, expected.priority.name)
+    assert len(queries) == 0
+    with pytest.raises(Http404):
+        ticket_get_for_page(user=admin_user, number=ticket.number + 1000)
 
 
 def test_a_client_never_sees_internal_notes_or_history(agent, client_user, contact):
