@@ -202,7 +202,7 @@ def test_a_client_never_sees_internal_notes_or_history(agent, client_user, conta
         "Мастер приедет завтра",
     ]
     assert list(event_list_for_ticket(user=client_user, ticket=ticket)) == []
-    assert event_list_for_ticket(user=agent, ticket=ticket).count() == 3
+    assert len(event_list_for_ticket(user=agent, ticket=ticket)) == 3
 
 
 # filters

@@ -5,7 +5,7 @@ import pytest
 
 from assets.models import Equipment
 from notifications.models import OutboxMessage
-from tests.factories import EquipmentFactory, SiteFactory, make_ticket, upload
+from tests.factories import EquipmentFactory, SiteFactory, TeamFactory, make_ticket, upload
 from tickets.choices import ArticleKind
 from tickets.forms import equipment_choice_rows, equipment_choices
 from tickets.selectors import article_list_for_user, article_thread_for_user, ticket_page_relations
@@ -259,3 +259,25 @@ def test_a_ticket_without_tags_observers_or_links(team):
     relations = ticket_page_relations(ticket)
     # then
     assert (relations.tag_names, relations.observer_ids, relations.related_ids) == ([], [], set())
+
+
+def test_a_ticket_without_links_reads_no_linked_tickets(agent, team, django_assert_num_queries):
+    # given: a ticket with neither links nor children, and one with a child of another team
+    from tickets.selectors import linked_tickets_for_user
+    from tickets.services import ticket_set_parent
+
+    plain = make_ticket(team=team)
+    relations = ticket_page_relations(plain)
+    parent = make_ticket(team=team)
+    visible_child, hidden_child = make_ticket(team=team), make_ticket()
+    hidden_child.team = TeamFactory()
+    hidden_child.save()
+    for child in (visible_child, hidden_child):
+        ticket_set_parent(ticket=child, actor=None, parent=parent)
+    # when / then
+    assert relations.child_ids == relations.related_ids == set()
+    with django_assert_num_queries(0):
+        assert linked_tickets_for_user(user=agent, ids=relations.child_ids) == []
+    children = ticket_page_relations(parent).child_ids
+    assert children == {visible_child.pk, hidden_child.pk}
+    assert [t.pk for t in linked_tickets_for_user(user=agent, ids=children)] == [visible_child.pk]

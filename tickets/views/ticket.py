@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -44,6 +43,7 @@ from tickets.selectors import (
     article_thread_for_user,
     event_list_for_ticket,
     intake_panel_for_user,
+    linked_tickets_for_user,
     ticket_get_for_page,
     ticket_get_for_user,
     ticket_list_for_user,
@@ -110,18 +110,13 @@ def _others_present(ticket, user) -> list[tuple[bool, str]]:  # type: ignore[no-
 def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
     user = request.user
     customer_base = user.role != Role.CONTRACTOR
-    events = list(event_list_for_ticket(user=user, ticket=ticket))
+    events = event_list_for_ticket(user=user, ticket=ticket)
     relations = ticket_page_relations(ticket)
     related_ids = relations.related_ids
     # The related tickets, the children, the parent and the ticket this one was merged into, in one
-    # read of what the links card shows of them (those the viewer may see).
-    named = related_ids | {ticket.parent_id, ticket.merged_into_id} - {None}
-    linked = list(
-        Ticket.objects.filter(ticket_visibility_q(user))
-        .filter(Q(pk__in=named) | Q(parent=ticket))
-        .only("id", "number", "title", "parent_id")
-        .order_by("number")
-    )
+    # read of what the links card shows of them (those the viewer may see; none for most tickets).
+    named = related_ids | relations.child_ids | {ticket.parent_id, ticket.merged_into_id} - {None}
+    linked = linked_tickets_for_user(user=user, ids=named)
     by_pk = {t.pk: t for t in linked}
     articles = article_thread_for_user(user=user, ticket=ticket)
     # Email bodies: inline images in place, remote ones held back until asked for (?images=<id>).
@@ -137,7 +132,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "reply_statuses": reference().settable_statuses,
         "link_actions": LinkForm.base_fields["action"].choices,  # type: ignore[attr-defined]
         "related": [t for t in linked if t.pk in related_ids],
-        "children": [t for t in linked if t.parent_id == ticket.pk],
+        "children": [t for t in linked if t.pk in relations.child_ids],
         "parent": by_pk.get(ticket.parent_id) if ticket.parent_id else None,
         "merged_into": by_pk.get(ticket.merged_into_id) if ticket.merged_into_id else None,
         "present": _others_present(ticket, user),
