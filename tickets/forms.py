@@ -1,13 +1,15 @@
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import ASSIGNABLE_ROLES
 from accounts.models import Team, User
 from assets.models import Equipment
+from core.db import ModelColumns
 from customers.models import Company, Site
 from tickets.choices import Channel, SlaFilter, Sort, StatusCategory
 from tickets.models import Priority, ServiceCategory, Status, TicketType
@@ -60,6 +62,7 @@ class ReferenceMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 def staff_queryset():  # type: ignore[no-untyped-def]
+    """Who may be assigned or observe: the fields' querysets (each form's copy clones it)."""
     return (
         User.objects.filter(is_active=True, role__in=list(ASSIGNABLE_ROLES))
         .only("id", "full_name", "email", "role")
@@ -101,7 +104,6 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_queryset()
         ref = reference()
         _offer(
             self,
@@ -132,13 +134,12 @@ class TicketCreateForm(forms.Form):
     )
     type = forms.ModelChoiceField(label=_("Type"), queryset=TicketType.objects.filter(is_active=True), required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=staff_queryset(), required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
     attachments = MultipleFileField(label=_("Attachments"))
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_queryset()
         ref = reference()
         self.fields["priority"].initial = next((p for p in ref.active_priorities if p.is_default), None)
         _offer(
@@ -185,18 +186,25 @@ def equipment_choices(ticket: Any) -> Any:
 EQUIPMENT_OPTION_FIELDS = ("id", "name", "inventory_number", "serial_number", "company_id", "is_active")
 
 
+EQUIPMENT_OPTION_COLUMNS = ModelColumns(Equipment, EQUIPMENT_OPTION_FIELDS)
+
+
 def equipment_choice_rows(ticket: Any) -> list[Equipment]:
-    """The rows of `equipment_choices(ticket)`, in its order, for a page to show: read in one query
-    (the company's active units and the ticket's own, at most one more than the limit) instead of a
-    count and a read — the list is read again, narrowed to the site, only when the company has
-    more units than the limit."""
-    company = Q(company_id=ticket.company_id, is_active=True)
-    own = Q(pk=ticket.equipment_id) if ticket.equipment_id else Q(pk__in=[])
-    rows = list(
-        Equipment.objects.filter(company | own)
-        .only(*EQUIPMENT_OPTION_FIELDS)
-        .order_by("name", "id")[: EQUIPMENT_CHOICES_MAX + 2]
-    )
+    """The rows of `equipment_choices(ticket)`, in its order, for a page to show: read in one
+    hand-written statement (the company's active units and the ticket's own, at most one more than
+    the limit) instead of a count and a read — the list is read again, narrowed to the site, only
+    when the company has more units than the limit."""
+    q = connection.ops.quote_name
+    column = {f: q(Equipment._meta.get_field(f).column) for f in ("id", "company", "is_active", "name")}
+    own = f" OR e.{column['id']} = %s" if ticket.equipment_id else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {EQUIPMENT_OPTION_COLUMNS.select('e')} FROM {q(Equipment._meta.db_table)} e"
+            f" WHERE (e.{column['company']} = %s AND e.{column['is_active']}){own}"
+            f" ORDER BY e.{column['name']}, e.{column['id']} LIMIT {EQUIPMENT_CHOICES_MAX + 2}",
+            [ticket.company_id, *([ticket.equipment_id] if ticket.equipment_id else [])],
+        )
+        rows = [cast(Equipment, EQUIPMENT_OPTION_COLUMNS.build(row)) for row in cursor.fetchall()]
     in_company = sum(1 for r in rows if r.company_id == ticket.company_id and r.is_active)
     if in_company > EQUIPMENT_CHOICES_MAX:
         rows = list(equipment_choices(ticket).only(*EQUIPMENT_OPTION_FIELDS))
@@ -218,11 +226,11 @@ class TicketPropertiesForm(forms.Form):
     )
     equipment = forms.ModelChoiceField(label=_("Equipment"), queryset=Equipment.objects.none(), required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.filter(is_active=True), required=False)
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=staff_queryset(), required=False)
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Comma-separated"))
     observers = forms.ModelMultipleChoiceField(
         label=_("Observers"),
-        queryset=User.objects.none(),
+        queryset=staff_queryset(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
         help_text=_("Colleagues who follow this ticket"),
@@ -232,8 +240,6 @@ class TicketPropertiesForm(forms.Form):
         """`equipment_rows`: the units offered, as `equipment_choice_rows(ticket)` read them (a page
         showing the form); the field then offers and accepts exactly those."""
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_queryset()
-        self.fields["observers"].queryset = staff_queryset()
         if ticket is not None and ticket.company_id and not contractor:
             if equipment_rows is None:
                 self.fields["equipment"].queryset = equipment_choices(ticket)  # type: ignore[attr-defined]
@@ -280,14 +286,13 @@ class MergeForm(forms.Form):
 
 class BulkForm(forms.Form):
     ticket_ids = forms.TypedMultipleChoiceField(coerce=int, choices=())
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(queryset=staff_queryset(), required=False)
     unassign = forms.BooleanField(required=False)
     status = forms.ModelChoiceField(queryset=Status.objects.filter(is_active=True, is_delay=False), required=False)
     priority = forms.ModelChoiceField(queryset=Priority.objects.filter(is_active=True), required=False)
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_queryset()
         ref = reference()
         _offer(self, assignee=ref.staff, status=ref.settable_statuses, priority=ref.active_priorities)
         self.fields["ticket_ids"].choices = [(v, v) for v in self.data.getlist("ticket_ids")] if self.data else []
