@@ -36,9 +36,11 @@ class MultipleFileField(forms.FileField):
 
 def _offer(form: forms.BaseForm, **objects: list) -> None:
     """Make the named fields' <select>s (core/templatetags/fast_forms.py) list these rows of the
-    reference snapshot instead of querying; each field's queryset still validates the input."""
+    reference snapshot instead of querying — lists that stay the same object until the snapshot is
+    renewed, so their options are written once; each field's queryset still validates the input."""
     for name, rows in objects.items():
         form.fields[name].choice_objects = rows  # type: ignore[attr-defined]
+        form.fields[name].choice_objects_shared = True  # type: ignore[attr-defined]
 
 
 class ReferenceMultipleChoiceField(forms.ModelMultipleChoiceField):
@@ -108,7 +110,7 @@ class QueueFilterForm(forms.Form):
         _offer(
             self,
             status=ref.active_statuses,
-            priority=list(ref.priorities.values()),
+            priority=ref.all_priorities,
             team=ref.active_teams,
             assignee=ref.staff,
         )
@@ -247,7 +249,7 @@ class TicketPropertiesForm(forms.Form):
                 self.fields["equipment"].queryset = Equipment.objects.filter(  # type: ignore[attr-defined]
                     pk__in=[row.pk for row in equipment_rows]
                 ).order_by("name", "id")
-                _offer(self, equipment=equipment_rows)
+                self.fields["equipment"].choice_objects = equipment_rows  # type: ignore[attr-defined]
         else:
             del self.fields["equipment"]  # a unit belongs to a company: choose the company first
         ref = reference()

@@ -63,7 +63,9 @@ class Reference:
     # Team ids of each member, in the teams' order: which queues a person sees (ticket visibility).
     memberships: dict[int, list[int]]
 
-    @property
+    # The lists below are built once per snapshot: the same object every time, so the option lists
+    # written from them are kept too (core/templatetags/fast_forms.py). Never change them in place.
+    @cached_property
     def active_statuses(self) -> list[Status]:
         return [s for s in self.statuses.values() if s.is_active]
 
@@ -77,15 +79,20 @@ class Reference:
     def active_priorities(self) -> list[Priority]:
         return [p for p in self.priorities.values() if p.is_active]
 
-    @property
+    @cached_property
+    def all_priorities(self) -> list[Priority]:
+        """Active or not, in their order (a queue filter finds old tickets by a retired priority)."""
+        return list(self.priorities.values())
+
+    @cached_property
     def active_types(self) -> list[TicketType]:
         return [t for t in self.types.values() if t.is_active]
 
-    @property
+    @cached_property
     def active_categories(self) -> list[ServiceCategory]:
         return [c for c in self.categories.values() if c.is_active]
 
-    @property
+    @cached_property
     def active_teams(self) -> list[Team]:
         return [t for t in self.teams.values() if t.is_active]
 

@@ -31,7 +31,12 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
     selected = _selected_values(field)
     form_field = field.field
     choices: list[tuple[object, object]]
-    if isinstance(form_field, forms.ModelChoiceField) and objects is not None:
+    # A list given here, or one the form marked as the snapshot's (`choice_objects_shared`), is
+    # the same object for every page until the snapshot is renewed: its options are kept.
+    shared = objects is not None or getattr(form_field, "choice_objects_shared", False)
+    if objects is None:
+        objects = getattr(form_field, "choice_objects", None)
+    if isinstance(form_field, forms.ModelChoiceField) and objects is not None and shared:
         # A list the page shares with every other (the reference snapshot's staff): its options
         # are escaped once per list and language, and only the chosen ones marked here.
         html_options = _shared_options(objects, form_field)
@@ -44,8 +49,6 @@ def fast_select(field: BoundField, size: int | None = None, objects: list | None
     if isinstance(form_field, forms.ModelChoiceField):
         # One plain fetch (ModelChoiceIterator would stream it through .iterator()).
         assert form_field.queryset is not None
-        if objects is None:
-            objects = getattr(form_field, "choice_objects", None)
         rows = objects if objects is not None else form_field.queryset
         choices = [(obj.pk, form_field.label_from_instance(obj)) for obj in rows]
         if form_field.empty_label is not None and not multiple:
@@ -67,8 +70,9 @@ def _option(value: str, label: object, *, selected: bool = False) -> str:
     return f'<option value="{html.escape(value)}"{marker}>{html.escape(str(label))}</option>'
 
 
-# (id of the list, language) → (the list itself, its options): holding the list keeps its id from
-# being reused by another while the entry lives. A handful of entries: one per snapshot and language.
+# (id of the list, language, field class) → (the list itself, its options): holding the list keeps its
+# id from being reused by another while the entry lives. A few dozen entries: one per snapshot list,
+# language and field class.
 _SHARED: dict[tuple[int, str, type], tuple[list[Any], str]] = {}
 
 
@@ -78,7 +82,7 @@ def _shared_options(objects: list[Any], form_field: forms.ModelChoiceField) -> s
     if hit is not None and hit[0] is objects:
         return hit[1]
     options = "".join(_option(str(obj.pk), form_field.label_from_instance(obj)) for obj in objects)
-    if len(_SHARED) >= 16:
+    if len(_SHARED) >= 64:
         _SHARED.clear()
     _SHARED[key] = (objects, options)
     return options

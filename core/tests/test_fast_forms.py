@@ -100,3 +100,28 @@ def test_a_shared_list_gives_the_same_select_as_the_queryset_and_stays_unmarked(
     # then: identical markup, and the cached options carry no earlier page's choice
     assert shared == plain == again
     assert " selected" not in unchosen
+
+
+@pytest.mark.django_db
+def test_a_form_field_offering_the_snapshots_list_writes_its_options_once():
+    # given: a form offering the reference snapshot's statuses (tickets.forms._offer), and one
+    # offering a list of its own page (the units of one ticket)
+    from core.templatetags import fast_forms
+    from tickets.forms import TicketPropertiesForm
+    from tickets.reference import reference
+
+    ref = reference()
+    assert ref.active_statuses is ref.active_statuses  # one list per snapshot
+    fast_forms._SHARED.clear()
+    # when
+    first = str(fast_select(TicketPropertiesForm()["status"]))
+    kept = dict(fast_forms._SHARED)
+    again = str(fast_select(TicketPropertiesForm()["status"]))
+    # then: the second page reuses the first's options; the markup is the queryset's
+    assert first == again
+    assert [key[0] for key in kept] == [id(ref.active_statuses)]
+    assert kept == fast_forms._SHARED
+    plain = TicketPropertiesForm()
+    plain.fields["status"].choice_objects_shared = False
+    assert str(fast_select(plain["status"])) == first
+    assert kept == fast_forms._SHARED  # a list not marked as the snapshot's is not kept
