@@ -43,21 +43,24 @@ def incident_counts_for_user(*, user: User) -> dict[str, int]:
     )
 
 
-def incident_for_ticket(*, user: User, ticket: Ticket) -> PotentialIncident | None:
+def incident_for_ticket(*, user: User, ticket: Ticket, linked: list[int] | None = None) -> PotentialIncident | None:
     """The open or confirmed incident a ticket belongs to, for the banner on its page (staff who
-    can open the ticket see it; only supervisors get the button)."""
+    can open the ticket see it; only supervisors get the button). `linked`: the ids of the
+    incidents the ticket is linked to, when the page read them already (ticket_page_relations)."""
     if not (user.is_authenticated and user.is_agent_side):
         return None
-    # Most tickets belong to no incident: one read of the link table says so, cheaper to build
-    # and to plan than the join below — written out, at a fifth of the ORM's Python.
-    through, q = PotentialIncident.tickets.through, connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {q(through._meta.get_field('potentialincident').column)} FROM {q(through._meta.db_table)}"
-            f" WHERE {q(through._meta.get_field('ticket').column)} = %s",
-            [ticket.pk],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = linked
+    if ids is None:
+        # Most tickets belong to no incident: one read of the link table says so, cheaper to build
+        # and to plan than the join below — written out, at a fifth of the ORM's Python.
+        through, q = PotentialIncident.tickets.through, connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {q(through._meta.get_field('potentialincident').column)} FROM {q(through._meta.db_table)}"
+                f" WHERE {q(through._meta.get_field('ticket').column)} = %s",
+                [ticket.pk],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
     if not ids:
         return None
     incident = (

@@ -11,6 +11,10 @@ register = template.Library()
 
 
 @register.inclusion_tag("automation/_incident_banner.html", takes_context=True)
-def incident_banner(context: dict[str, Any], ticket: Any) -> dict[str, Any]:
+def incident_banner(context: dict[str, Any], ticket: Any, linked: list[int] | None = None) -> dict[str, Any]:
+    """`linked`: the ids of the incidents the ticket is linked to, when the page has them."""
     user = context["request"].user
-    return {"incident": incident_for_ticket(user=user, ticket=ticket), "can_decide": can_manage_assignment(user)}
+    return {
+        "incident": incident_for_ticket(user=user, ticket=ticket, linked=linked),
+        "can_decide": can_manage_assignment(user),
+    }

@@ -174,13 +174,13 @@ def test_the_ticket_page_reads_a_fixed_number_of_queries(
     long = _rich_ticket(company, contact, team, agent, engineer, other_agent, messages=4)
     agent_client.get(f"/tickets/{short.number}/")
     # when / then: the session and the user (their teams come with the reference snapshot), the
-    # ticket with its client-side rows, presence, the history, tags, observers and links, linked
-    # tickets, the conversation (articles, files, deliveries), the units offered, colleagues
-    # present, the coverage (contracts and their sites, units, services), works, unread
-    # notifications, the incident link table (the "Record work" form's price list items come
-    # when the form is opened)
+    # ticket with its client-side rows, presence, the history, tags, observers, links, children,
+    # colleagues present and incident links in one, the linked tickets, the conversation
+    # (articles, files, deliveries), the units offered, the coverage (contracts and their sites,
+    # units, services), works, unread notifications (the "Record work" form's price list items
+    # come when the form is opened)
     for ticket in (short, long):
-        with django_assert_num_queries(19):
+        with django_assert_num_queries(17):
             response = agent_client.get(f"/tickets/{ticket.number}/")
         assert response.status_code == 200
 

@@ -442,6 +442,30 @@ def test_another_agent_writing_is_shown(login, agent, other_agent, team):
     assert "Борис Диспетчер is writing a reply" in response.content.decode()
 
 
+def test_the_page_itself_names_the_colleagues_present_in_order(login, agent, other_agent, team):
+    # given: two colleagues on the ticket (one writing, one viewing), one who left long ago
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import UserFactory
+    from tickets.models import TicketPresence
+
+    ticket = make_ticket(team=team)
+    writer = UserFactory(full_name="Алла Инженер", language="en")
+    gone = UserFactory(full_name="Вера Ушла", language="en")
+    login(other_agent).get(f"/tickets/{ticket.number}/")
+    TicketPresence.objects.create(ticket=ticket, user=writer, is_replying=True)
+    TicketPresence.objects.create(ticket=ticket, user=gone, seen_at=timezone.now() - timedelta(seconds=13))
+    # when
+    html = login(agent).get(f"/tickets/{ticket.number}/").content.decode()
+    # then: by name, the viewer themself and the colleague gone not named
+    writing = html.index("Алла Инженер is writing a reply")
+    viewing = html.index("Борис Диспетчер is viewing this ticket")
+    assert writing < viewing
+    assert "Вера Ушла is" not in html and f"{agent.full_name} is viewing" not in html
+
+
 def test_presence_expires_after_twelve_seconds(login, agent, other_agent, team):
     # given
     ticket = make_ticket(team=team)

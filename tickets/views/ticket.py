@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -39,6 +37,7 @@ from tickets.forms import (
 from tickets.models import Attachment, Ticket, TicketPresence
 from tickets.reference import reference
 from tickets.selectors import (
+    PRESENCE_WINDOW,
     TicketPageRelations,
     article_thread_for_user,
     event_list_for_ticket,
@@ -52,7 +51,6 @@ from tickets.selectors import (
 )
 from tickets.views.common import agent_required, dispatcher_required, uploads
 
-PRESENCE_WINDOW = timedelta(seconds=12)
 # A work line of the side panel; of who performed it, the name.
 WORK_FIELDS = (
     "id",
@@ -111,7 +109,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
     user = request.user
     customer_base = user.role != Role.CONTRACTOR
     events = event_list_for_ticket(user=user, ticket=ticket)
-    relations = ticket_page_relations(ticket)
+    relations = ticket_page_relations(ticket, viewer=user)
     related_ids = relations.related_ids
     # The related tickets, the children, the parent and the ticket this one was merged into, in one
     # read of what the links card shows of them (those the viewer may see; none for most tickets).
@@ -135,7 +133,8 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "children": [t for t in linked if t.pk in relations.child_ids],
         "parent": by_pk.get(ticket.parent_id) if ticket.parent_id else None,
         "merged_into": by_pk.get(ticket.merged_into_id) if ticket.merged_into_id else None,
-        "present": _others_present(ticket, user),
+        "present": relations.present,
+        "incident_ids": relations.incident_ids,
         # Contracts, debts and prices are for staff who work with the customer base, not contractors.
         "coverage": coverage_for(
             company=ticket.company, site=ticket.site, equipment=ticket.equipment, category=ticket.category
