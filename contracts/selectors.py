@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.choices import Role
 from accounts.models import User
 from contracts.models import Contract, ContractStatus, PaymentState, PriceList, TicketWork
+from core.db import ModelColumns
 from tickets.models import Ticket
 
 
@@ -61,3 +64,39 @@ def ticket_work_get_for_user(*, user: User, ticket: Ticket, work_id: int) -> Tic
         return ticket_work_list_for_user(user=user, ticket=ticket).get(pk=work_id)
     except (TicketWork.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# A work line of the ticket page's side panel; of who performed it, the name.
+WORK_COLUMNS = ModelColumns(
+    TicketWork,
+    ("id", "ticket", "name", "hours", "quantity", "price", "total", "is_billable", "performed_by", "performed_on"),
+)
+PERFORMER_COLUMNS = ModelColumns(User, ("id", "full_name"))
+
+
+def work_lines_for_ticket(ticket: Ticket) -> list[TicketWork]:
+    """The works recorded on a ticket (the caller checked who may see it), by day and order of
+    recording, with what the side panel shows of them: read by hand, every ticket page asks."""
+    q = connection.ops.quote_name
+
+    def column(model: Any, name: str) -> str:
+        return q(model._meta.get_field(name).column)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {WORK_COLUMNS.select('w')}, {PERFORMER_COLUMNS.select('u')} FROM {q(TicketWork._meta.db_table)} w"
+            f" LEFT OUTER JOIN {q(User._meta.db_table)} u"
+            f" ON u.{column(User, 'id')} = w.{column(TicketWork, 'performed_by')}"
+            f" WHERE w.{column(TicketWork, 'ticket')} = %s"
+            f" ORDER BY w.{column(TicketWork, 'performed_on')}, w.{column(TicketWork, 'id')}",
+            [ticket.pk],
+        )
+        rows = cursor.fetchall()
+    performer = TicketWork._meta.get_field("performed_by")
+    works = []
+    for row in rows:
+        work = cast(TicketWork, WORK_COLUMNS.build(row[: WORK_COLUMNS.width]))
+        person = row[WORK_COLUMNS.width :]
+        performer.set_cached_value(work, PERFORMER_COLUMNS.build(person) if person[0] is not None else None)  # type: ignore[union-attr]
+        works.append(work)
+    return works

@@ -239,3 +239,23 @@ def test_a_contractor_on_a_ticket_sees_no_contract_debt_or_prices(login, company
     assert "SECRET-42" not in html
     assert "owes" not in html
     assert "Record work" not in html
+
+
+def test_the_side_panel_work_lines(agent_client, agent, company, django_assert_num_queries):
+    # given: works recorded on two days, one by a colleague, one by no one in particular
+    from contracts.selectors import work_lines_for_ticket
+
+    ticket = make_ticket(company=company)
+    later = TicketWork.objects.create(ticket=ticket, name="Второй", performed_on=date(2026, 3, 2), performed_by=agent)
+    first = TicketWork.objects.create(ticket=ticket, name="Первый", performed_on=date(2026, 3, 1), hours=Decimal("1.5"))
+    same_day = TicketWork.objects.create(ticket=ticket, name="Третий", performed_on=date(2026, 3, 2))
+    # when
+    with django_assert_num_queries(1):
+        lines = work_lines_for_ticket(ticket)
+        shown = [(w.pk, w.name, w.hours, w.performed_by.full_name if w.performed_by else None) for w in lines]
+    # then
+    assert shown == [
+        (first.pk, "Первый", Decimal("1.50"), None),
+        (later.pk, "Второй", Decimal("0.00"), agent.full_name),
+        (same_day.pk, "Третий", Decimal("0.00"), None),
+    ]

@@ -17,6 +17,7 @@ from assets.models import Equipment
 from assets.selectors import equipment_get_for_user
 from channels.email.display import articles_prepare_for_display
 from contracts.coverage import coverage_for
+from contracts.selectors import work_lines_for_ticket
 from core.http import AuthedHttpRequest, parse_id
 from customers.models import Contact
 from customers.selectors import (
@@ -50,20 +51,6 @@ from tickets.selectors import (
     ticket_visibility_q,
 )
 from tickets.views.common import agent_required, dispatcher_required, uploads
-
-# A work line of the side panel; of who performed it, the name.
-WORK_FIELDS = (
-    "id",
-    "ticket",
-    "name",
-    "hours",
-    "quantity",
-    "price",
-    "total",
-    "is_billable",
-    "performed_by",
-    "performed_on",
-)
 
 
 def _properties_form(ticket, relations: TicketPageRelations, contractor: bool = False) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
@@ -141,11 +128,7 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         )
         if customer_base
         else None,
-        "works": list(
-            ticket.works.select_related("performed_by")
-            .only(*WORK_FIELDS, "performed_by__full_name")
-            .order_by("performed_on", "id")
-        ),
+        "works": work_lines_for_ticket(ticket),
         # The "Record work" form's fields come when it is opened (contracts.views.work_form).
         "records_work": customer_base,
         "nav": "queue",
