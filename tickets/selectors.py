@@ -29,6 +29,7 @@ from tickets.models import (
     Article,
     Attachment,
     Priority,
+    SavedView,
     ServiceCategory,
     Status,
     Tag,
@@ -646,6 +647,23 @@ def ticket_page_relations(ticket: Ticket, *, viewer: User | None = None) -> Tick
             else:
                 result.incident_ids.append(key)
     return result
+
+
+SAVED_VIEW_COLUMNS = ModelColumns(SavedView, ("id", "owner", "name", "is_shared"))
+
+
+def saved_view_list_for_user(*, user: User) -> list[SavedView]:
+    """The queue's saved views `user` may pick (their own and the shared ones), by name, with what
+    the sidebar shows of them: read by hand, every queue page asks."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {SAVED_VIEW_COLUMNS.select('v')} FROM {q(SavedView._meta.db_table)} v"
+            f" WHERE v.{_column(SavedView, 'owner')} = %s OR v.{_column(SavedView, 'is_shared')}"
+            f" ORDER BY v.{_column(SavedView, 'name')}, v.{_column(SavedView, 'id')}",
+            [user.pk],
+        )
+        return [cast(SavedView, SAVED_VIEW_COLUMNS.build(row)) for row in cursor.fetchall()]
 
 
 LINKED_COLUMNS = ModelColumns(Ticket, ("id", "number", "title", "parent"))

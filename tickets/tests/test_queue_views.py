@@ -340,6 +340,10 @@ def test_a_private_view_does_not_apply_for_someone_else(login, agent, other_agen
     assert sorted(t.title for t in with_private.context["tickets"]) == ["Обычная", "Срочная"]
     assert [t.title for t in with_shared.context["tickets"]] == ["Срочная"]
     assert [v.name for v in with_shared.context["saved_views"]] == ["Общий"]
+    # the owner picks from both, by name
+    own = login(agent).get("/tickets/")
+    assert [(v.name, v.is_shared) for v in own.context["saved_views"]] == [("Мой", False), ("Общий", True)]
+    assert f'href="?view={private.pk}"' in own.content.decode()
 
 
 def test_only_the_owner_deletes_a_view(login, agent, other_agent):

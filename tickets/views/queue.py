@@ -27,6 +27,7 @@ from tickets.selectors import (
     SORT_FIELDS,
     TicketFilters,
     latest_event_id,
+    saved_view_list_for_user,
     ticket_list_for_user,
     ticket_rows,
     ticket_view_counts,
@@ -175,7 +176,7 @@ def queue_view(request: AuthedHttpRequest) -> HttpResponse:
     context.update(
         nav="queue",
         system_views=system_counts,
-        saved_views=SavedView.objects.filter(owner=user) | SavedView.objects.filter(is_shared=True),
+        saved_views=saved_view_list_for_user(user=user),
         view_title=context["saved_view"].name
         if context["saved_view"]
         else dict((k, lbl) for k, lbl, _c in system_counts)[context["view_key"]],
