@@ -52,6 +52,35 @@ def _media_and_cache(settings, tmp_path):
 _SERIALIZED: dict[str, str] = {}
 
 
+@pytest.fixture(scope="module")
+def migration_data_of_module(django_db_blocker):
+    """The reference data the migrations seed (statuses, priorities, calendars …), read before the
+    module's first transactional test and put back after its last flush."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        contents = connection.creation.serialize_db_to_string()
+    yield contents
+    with django_db_blocker.unblock():
+        connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture
+def migration_data(migration_data_of_module, transactional_db):
+    """For transactional tests (a listener thread must see committed rows): the migrations' data,
+    put back after the previous test's flush. Django's serialized_rollback cannot be used for more
+    than one test of a module with available_apps: each test's set-up re-creates the content types
+    under new ids first, so those (and permissions) are left to it."""
+    from django.core import serializers
+    from django.db import transaction
+
+    skipped = {"contenttypes.contenttype", "auth.permission"}
+    with transaction.atomic():
+        for item in serializers.deserialize("json", migration_data_of_module):
+            if item.object._meta.label_lower not in skipped:
+                item.save()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stray_sessions_ended_before_the_drop(django_db_setup, django_db_blocker):
     """On PostgreSQL, ends the test database's other sessions before it is dropped: a thread that

@@ -955,6 +955,13 @@ def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
     )
     params = [ticket.pk, user.pk, is_replying, connection.ops.adapt_datetimefield_value(timezone.now())]
     own_transaction = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if own_transaction and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        # One round trip: psycopg binds the values itself and sends both statements as one simple
+        # query, which PostgreSQL runs as one implicit transaction — SET LOCAL holds for it alone,
+        # and a failing upsert leaves nothing open (was BEGIN, SET, INSERT, COMMIT: four).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF; " + sql, params)
+        return
     with transaction.atomic() if own_transaction else nullcontext(), connection.cursor() as cursor:
         if own_transaction:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from assets.models import Equipment
 from tests.factories import EquipmentFactory, SiteFactory, make_ticket, priority, status
 from tickets.choices import ArticleKind, EventKind
-from tickets.models import Article, Attachment, TicketLink, TicketPresence
+from tickets.models import Article, Attachment, Ticket, TicketLink, TicketPresence
 from tickets.services import (
     article_create,
     presence_touch,
@@ -482,8 +482,12 @@ def test_presence_expires_after_twelve_seconds(login, agent, other_agent, team):
 @pytest.mark.usefixtures("migrated_data_restored_afterwards", "search_index_emptied_afterwards")
 def test_presence_is_one_row_per_person_refreshed_in_place_outside_any_transaction(agent, team):
     # given: a presence written in its own transaction (as the page writes it, not inside a test's)
+    from django.db import IntegrityError, connection
+    from django.test.utils import CaptureQueriesContext
+
     ticket = make_ticket(team=team)
-    presence_touch(ticket=ticket, user=agent, is_replying=True)
+    with CaptureQueriesContext(connection) as queries:
+        presence_touch(ticket=ticket, user=agent, is_replying=True)
     first = TicketPresence.objects.get(ticket=ticket, user=agent)
     # when: touched again
     presence_touch(ticket=ticket, user=agent, is_replying=False)
@@ -491,6 +495,15 @@ def test_presence_is_one_row_per_person_refreshed_in_place_outside_any_transacti
     rows = list(TicketPresence.objects.filter(ticket=ticket, user=agent))
     assert [(r.pk, r.is_replying) for r in rows] == [(first.pk, False)]
     assert rows[0].seen_at >= first.seen_at
+    if connection.vendor == "postgresql":
+        # one round trip: the setting and the upsert as one implicit transaction
+        assert [q["sql"][:45] for q in queries] == ["SET LOCAL synchronous_commit TO OFF; INSERT I"]
+    # and for a ticket gone meanwhile the upsert fails whole, leaving no transaction open
+    gone = Ticket(pk=ticket.pk + 10_000)
+    with pytest.raises(IntegrityError):
+        presence_touch(ticket=gone, user=agent, is_replying=False)
+    assert not connection.in_atomic_block
+    assert TicketPresence.objects.filter(ticket_id=gone.pk).count() == 0
 
 
 def test_one_does_not_see_oneself_as_present(agent_client, team):
