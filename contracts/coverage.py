@@ -158,7 +158,11 @@ def coverage_for(
     equipment: Equipment | None = None,
     category: ServiceCategory | None = None,
     day: date | None = None,
+    contracts: list[Contract] | None = None,
 ) -> Coverage:
+    """What covers a request for `company` (at `site`, for `equipment`, in `category`) on `day`.
+    `contracts`: the company's contracts but drafts when the caller knows them (a ticket page
+    that found none passes [])."""
     day = day or timezone.localdate()
     if equipment is not None:
         company = company or equipment.company
@@ -167,7 +171,8 @@ def coverage_for(
     if company is None:
         result.notices.append(Notice("warn", _("No company chosen: coverage cannot be checked.")))
         return result
-    contracts = _contracts_of(company.pk)
+    if contracts is None:
+        contracts = _contracts_of(company.pk)
     result.debt = sum((c.debt_amount for c in contracts if c.payment_state == PaymentState.DEBT), Decimal("0"))
     in_place = [(c, _scope(c, site, equipment)) for c in contracts]
     in_place = [(c, scope) for c, scope in in_place if scope]

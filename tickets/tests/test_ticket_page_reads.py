@@ -281,3 +281,41 @@ def test_a_ticket_without_links_reads_no_linked_tickets(agent, team, django_asse
     children = ticket_page_relations(parent).child_ids
     assert children == {visible_child.pk, hidden_child.pk}
     assert [t.pk for t in linked_tickets_for_user(user=agent, ids=children)] == [visible_child.pk]
+
+
+def test_the_page_read_says_which_side_panel_parts_have_rows(agent, team, company):
+    # given: a company with a retired unit and a draft contract, and one with an active unit, a
+    # contract in force and a work on its ticket
+    from contracts.models import ContractStatus, TicketWork
+    from tests.factories import CompanyFactory, ContractFactory
+    from tickets.selectors import TicketPageParts, ticket_get_for_page
+
+    EquipmentFactory(company=company, is_active=False)
+    ContractFactory(company=company, status=ContractStatus.DRAFT)
+    bare = make_ticket(team=team, company=company)
+    busy_company = CompanyFactory()
+    EquipmentFactory(company=busy_company)
+    ContractFactory(company=busy_company)
+    busy = make_ticket(team=team, company=busy_company)
+    TicketWork.objects.create(ticket=busy, name="Выезд")
+    nobody = make_ticket(team=team)
+    # when / then
+    assert ticket_get_for_page(user=agent, number=bare.number).page_parts == TicketPageParts(False, False, False)
+    assert ticket_get_for_page(user=agent, number=busy.number).page_parts == TicketPageParts(True, True, True)
+    assert ticket_get_for_page(user=agent, number=nobody.number).page_parts == TicketPageParts(False, False, False)
+
+
+def test_a_ticket_without_units_contracts_or_works_reads_none_of_them(
+    agent_client, team, company, django_assert_num_queries
+):
+    # given: a ticket of a company with nothing for the side panel, nobody else present
+    ticket = make_ticket(team=team, company=company)
+    agent_client.get(f"/tickets/{ticket.number}/")
+    # when / then: the session and the user, the ticket (with which parts have rows), presence,
+    # the history, the relations statement, the conversation, unread notifications — no units,
+    # contracts, works or linked tickets
+    with django_assert_num_queries(8):
+        response = agent_client.get(f"/tickets/{ticket.number}/")
+    html = response.content.decode()
+    assert "No works recorded." in html
+    assert 'name="equipment"' in html and "No links." in html

@@ -56,10 +56,15 @@ from tickets.views.common import agent_required, dispatcher_required, uploads
 def _properties_form(ticket, relations: TicketPageRelations, contractor: bool = False) -> TicketPropertiesForm:  # type: ignore[no-untyped-def]
     delayed = timezone.localtime(ticket.delayed_until) if ticket.delayed_until else None
     with_units = bool(ticket.company_id) and not contractor
+    parts = getattr(ticket, "page_parts", None)  # read with the ticket for its page
+    rows = None
+    if with_units:
+        # Without active units of the company nor a unit of its own, the list is empty: no read.
+        rows = equipment_choice_rows(ticket) if parts is None or parts.units or ticket.equipment_id else []
     return TicketPropertiesForm(
         ticket=ticket,
         contractor=contractor,
-        equipment_rows=equipment_choice_rows(ticket) if with_units else None,
+        equipment_rows=rows,
         initial={
             "equipment": ticket.equipment_id,
             "status": ticket.status,
@@ -95,6 +100,7 @@ def _others_present(ticket, user) -> list[tuple[bool, str]]:  # type: ignore[no-
 def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
     user = request.user
     customer_base = user.role != Role.CONTRACTOR
+    parts = getattr(ticket, "page_parts", None)  # which side-panel reads find anything (page read)
     events = event_list_for_ticket(user=user, ticket=ticket)
     relations = ticket_page_relations(ticket, viewer=user)
     related_ids = relations.related_ids
@@ -124,11 +130,15 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
         "incident_ids": relations.incident_ids,
         # Contracts, debts and prices are for staff who work with the customer base, not contractors.
         "coverage": coverage_for(
-            company=ticket.company, site=ticket.site, equipment=ticket.equipment, category=ticket.category
+            company=ticket.company,
+            site=ticket.site,
+            equipment=ticket.equipment,
+            category=ticket.category,
+            contracts=None if parts is None or parts.contracts else [],
         )
         if customer_base
         else None,
-        "works": work_lines_for_ticket(ticket),
+        "works": work_lines_for_ticket(ticket) if parts is None or parts.works else [],
         # The "Record work" form's fields come when it is opened (contracts.views.work_form).
         "records_work": customer_base,
         "nav": "queue",
