@@ -1,5 +1,6 @@
 """Who may see which tickets, and the queue filters."""
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tickets.selectors import (
     ticket_get_for_page,
     ticket_get_for_user,
     ticket_list_for_user,
+    ticket_live_state,
 )
 from tickets.services import article_create, ticket_set_status
 
@@ -150,15 +152,17 @@ def test_the_page_read_admits_exactly_the_listed_tickets(landscape, request, rol
         user = request.getfixturevalue(role_fixture)
     listed = set(ticket_list_for_user(user=user).values_list("number", flat=True))
     # when: each ticket asked for through the page's hand-written read (its rule compiled once)
-    read = set()
+    read, polled = set(), set()
     for number in Ticket.objects.values_list("number", flat=True):
+        with contextlib.suppress(Http404):
+            polled.add(ticket_live_state(user=user, number=number)[0].number)
         try:
             ticket = ticket_get_for_page(user=user, number=number)
         except Http404:
             continue
         read.add(ticket.number)
-    # then
-    assert read == listed
+    # then: the page's read and its poll's admit the same tickets as the list
+    assert read == polled == listed
     assert (len(listed) > 0) is (role_fixture != "inactive_agent")
 
 
@@ -301,3 +305,15 @@ def test_sorting(admin_user):
     assert order(Sort.CREATED_ASC) == ["d", "a", "c", "b"]
     assert order(Sort.PRIORITY) == ["d", "b", "c", "a"]
     assert order("nonsense") == ["d", "a", "c", "b"]
+
+
+def test_the_poll_reads_the_newest_event_of_the_ticket(agent, team):
+    # given: two tickets with events, the second changed last
+    first, second = make_ticket(team=team), make_ticket(team=team)
+    ticket_set_status(ticket=first, actor=agent, status=status("open"))
+    newest_of_first = first.events.order_by("-id").first().pk
+    ticket_set_status(ticket=second, actor=agent, status=status("open"))
+    # when
+    ticket, latest = ticket_live_state(user=agent, number=first.number)
+    # then
+    assert (ticket.pk, ticket.number, latest) == (first.pk, first.number, newest_of_first)

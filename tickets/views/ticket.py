@@ -47,6 +47,7 @@ from tickets.selectors import (
     ticket_get_for_page,
     ticket_get_for_user,
     ticket_list_for_user,
+    ticket_live_state,
     ticket_page_relations,
     ticket_visibility_q,
 )
@@ -159,13 +160,13 @@ def ticket_live(request: AuthedHttpRequest, number: int) -> HttpResponse:
     """Polled every 2 s by the ticket page: refreshes presence, and when the ticket has new
     events re-renders conversation, properties and history (out-of-band swaps) — the reply
     box is outside those regions, so text being typed is never lost."""
-    ticket = ticket_get_for_user(user=request.user, number=number)
+    # The ticket's id and newest event in one read; the whole page is read only when it changed.
+    ticket, latest = ticket_live_state(user=request.user, number=number)
     services.presence_touch(ticket=ticket, user=request.user, is_replying=request.GET.get("replying") == "1")
     since_param = request.GET.get("since", "")
     since = int(since_param) if since_param.isdecimal() else 0
-    latest = ticket.events.order_by("-id").values_list("id", flat=True).first() or 0
     if latest > since:
-        context = _ticket_context(request, ticket)
+        context = _ticket_context(request, ticket_get_for_page(user=request.user, number=number))
         context["refresh"] = True
     else:
         context = {"ticket": ticket, "event_cursor": since, "present": _others_present(ticket, request.user)}
