@@ -8,7 +8,7 @@ concrete column of the user — and the instance is built by `Model.from_db` as 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
@@ -43,5 +43,5 @@ class UserBackend(ModelBackend):
             row = cursor.fetchone()
         if row is None:
             return None
-        user = USER_COLUMNS.build(row, alias)
-        return user if self.user_can_authenticate(user) else None  # type: ignore[arg-type]
+        user = cast(User, USER_COLUMNS.build(row, alias))
+        return user if self.user_can_authenticate(user) else None

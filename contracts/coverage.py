@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from assets.models import Equipment, Responsible
 from contracts.models import Contract, ContractStatus, HoursPeriod, PaymentState, TicketWork
-from core.db import ModelColumns
+from core.db import ModelColumns, quoted_column
 from customers.models import Company, Site
 from tickets.models import ServiceCategory
 from tickets.reference import reference
@@ -138,7 +138,7 @@ def _contracts_of(company_id: int) -> list[Contract]:
     ORM's statement cost several times its run (bench/README.md, session 18)."""
     q = connection.ops.quote_name
     table = q(Contract._meta.db_table)
-    column = {name: q(Contract._meta.get_field(name).column) for name in ("company", "status", "starts_on", "id")}
+    column = {name: quoted_column(Contract, name) for name in ("company", "status", "starts_on", "id")}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {CONTRACT_COLUMNS.select('c')} FROM {table} c WHERE c.{column['company']} = %s"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import cast
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -12,7 +12,7 @@ from django.http import Http404
 from accounts.choices import Role
 from accounts.models import User
 from contracts.models import Contract, ContractStatus, PaymentState, PriceList, TicketWork
-from core.db import ModelColumns
+from core.db import ModelColumns, quoted_column
 from tickets.models import Ticket
 
 
@@ -77,11 +77,7 @@ PERFORMER_COLUMNS = ModelColumns(User, ("id", "full_name"))
 def work_lines_for_ticket(ticket: Ticket) -> list[TicketWork]:
     """The works recorded on a ticket (the caller checked who may see it), by day and order of
     recording, with what the side panel shows of them: read by hand, every ticket page asks."""
-    q = connection.ops.quote_name
-
-    def column(model: Any, name: str) -> str:
-        return q(model._meta.get_field(name).column)
-
+    q, column = connection.ops.quote_name, quoted_column
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {WORK_COLUMNS.select('w')}, {PERFORMER_COLUMNS.select('u')} FROM {q(TicketWork._meta.db_table)} w"

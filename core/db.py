@@ -1,6 +1,7 @@
 """Query helpers that must behave the same on SQLite and PostgreSQL."""
 
 import re
+from typing import cast
 
 from django.db import connection, connections, models, router
 from django.db.models import Q
@@ -39,6 +40,12 @@ def insert_or_skip(obj: models.Model) -> bool:
     return True
 
 
+def quoted_column(model: type[models.Model], name: str, db: str = "default") -> str:
+    """The quoted column of `model`'s field `name`, for hand-written statements."""
+    field = cast(models.Field, model._meta.get_field(name))  # type: ignore[type-arg]
+    return connections[db].ops.quote_name(field.column)
+
+
 class ModelColumns:
     """Hand-written reads of some of a model's columns: the SELECT list for a table alias, and
     the instances built from a row's values as the ORM builds them (`Model.from_db`, each value
@@ -74,7 +81,7 @@ class ModelColumns:
             plan = []
             for i, field in enumerate(self.fields):
                 col = field.get_col(self.model._meta.db_table)
-                found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+                found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)  # type: ignore[attr-defined]
                 if found:
                     plan.append((i, [(convert, col) for convert in found]))
             self._conversions[db] = plan

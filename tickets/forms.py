@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import ASSIGNABLE_ROLES
 from accounts.models import Team, User
 from assets.models import Equipment
-from core.db import ModelColumns
+from core.db import ModelColumns, quoted_column
 from customers.models import Company, Site
 from tickets.choices import Channel, SlaFilter, Sort, StatusCategory
 from tickets.models import Priority, ServiceCategory, Status, TicketType
@@ -197,7 +197,7 @@ def equipment_choice_rows(ticket: Any) -> list[Equipment]:
     the limit) instead of a count and a read — the list is read again, narrowed to the site, only
     when the company has more units than the limit."""
     q = connection.ops.quote_name
-    column = {f: q(Equipment._meta.get_field(f).column) for f in ("id", "company", "is_active", "name")}
+    column = {f: quoted_column(Equipment, f) for f in ("id", "company", "is_active", "name")}
     own = f" OR e.{column['id']} = %s" if ticket.equipment_id else ""
     with connection.cursor() as cursor:
         cursor.execute(

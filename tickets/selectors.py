@@ -22,7 +22,7 @@ from accounts.choices import Role
 from accounts.models import Team, User
 from assets.models import Equipment
 from contracts.models import Contract
-from core.db import ModelColumns
+from core.db import ModelColumns, quoted_column
 from customers.models import Company, Contact, Site
 from tickets.choices import OPEN_CATEGORIES, ArticleKind, SlaFilter, Sort
 from tickets.models import (
@@ -645,7 +645,7 @@ PRESENCE_WINDOW = timedelta(seconds=12)
 
 
 def _column(model: Any, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    return quoted_column(model, name)
 
 
 def ticket_page_relations(ticket: Ticket, *, viewer: User | None = None) -> TicketPageRelations:
