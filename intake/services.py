@@ -17,6 +17,7 @@ from django.utils import timezone
 from channels.models import Mailbox
 from core.batch_memo import batch_memo
 from core.db import insert_or_skip
+from core.deferred import deferred_writes
 from core.text import nul_free
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
@@ -177,7 +178,9 @@ def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
 def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
     again: list[int] = []
     finished = 0
-    with transaction.atomic(), batch_memo():
+    # The batch's events, message references and search documents are written together before it
+    # commits (core/deferred.py); a message rolled back to its savepoint takes its rows with it.
+    with transaction.atomic(), batch_memo(), deferred_writes():
         claimed += (
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(status=InboundStatus.RECEIVED)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from assets.models import Equipment
 from contracts.models import Contract
+from core.deferred import insert_deferred
 from customers.models import Company, Contact, Site
 from sla.services import sla_fields_for_new_ticket, ticket_sla_refresh
 from tickets import search
@@ -124,7 +125,7 @@ def _record(
 ) -> TicketEvent:
     if actor is not None and actor.is_client:
         actor_contact = actor_contact or actor.contact
-    return TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket,
         kind=kind,
         actor=actor,
@@ -132,6 +133,9 @@ def _record(
         data=data or {},
         team_id_at_event=ticket.team_id,
     )
+    # Within an inbound batch the batch's events are written together at its end (core/deferred.py).
+    insert_deferred(event)
+    return event
 
 
 def _ref(obj: Any) -> dict[str, Any] | None:
