@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from channels.models import Mailbox
 from core.batch_memo import batch_memo
+from core.bulk import bulk_update_rows
 from core.db import insert_or_skip
 from core.deferred import deferred_writes
 from core.text import nul_free
@@ -144,6 +145,11 @@ PROCESS_LATER_ATTEMPTS = 20
 # kept short.
 BATCH_SIZE = 25
 BATCH_SECONDS = {"postgresql": 0.5, "sqlite": 0.1}
+# Channels whose processing reads other messages' outcomes: an email reply waits for its original
+# to be processed (ProcessLater), and the email outbound part finds a ticket's mailbox through the
+# rows that made it. Their outcome is written in the message's savepoint, so later messages of the
+# batch see it; the other channels' processed messages are recorded together at the batch's end.
+OUTCOME_READERS = frozenset({"email"})
 # A batch reads the raw bytes of at most this much mail at once (the rest in further reads).
 BATCH_READ_BYTES = 16 * 1024 * 1024
 # A message whose processing keeps meeting a transient database error (a deadlock with another
@@ -153,8 +159,10 @@ TRANSIENT_ATTEMPTS = 5
 
 def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
     """Process what waits, oldest first, in one transaction, each message in a savepoint of its
-    own (its outcome written there too, so later messages of the batch see it). Returns how many
-    were finished (processed or failed).
+    own. An email's outcome is written there too, so later messages of the batch see it; the other
+    channels' processed messages are recorded together when the batch ends (OUTCOME_READERS), as
+    are the batch's events, message references and search documents (core/deferred.py). Returns
+    how many were finished (processed or failed).
 
     Rows another worker is processing are skipped (FOR UPDATE SKIP LOCKED): several workers drain
     a backlog side by side, and the queued task of a message a batch already took finds nothing
@@ -177,6 +185,8 @@ def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
 
 def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
     again: list[int] = []
+    # Processed messages whose outcome is written with the batch's end (not OUTCOME_READERS').
+    done: list[tuple[InboundMessage, list[str]]] = []
     finished = 0
     # The batch's events, message references and search documents are written together before it
     # commits (core/deferred.py); a message rolled back to its savepoint takes its rows with it.
@@ -195,10 +205,14 @@ def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
                     again.append(row.pk)
                     continue
                 tried, attempts = True, row.attempts
+                fields: list[str] = []
                 try:
                     with transaction.atomic():
                         ticket, article = _processor(row.channel)(row)
-                        _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
+                        if row.channel in OUTCOME_READERS:
+                            _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
+                        else:
+                            fields = _outcome(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
                 except (OperationalError, ProcessLater) as exc:
                     row.attempts = attempts  # as stored: the savepoint took back what _finish wrote
                     if attempts + 1 < TRANSIENT_ATTEMPTS or isinstance(exc, ProcessLater):
@@ -210,10 +224,23 @@ def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
                 except Exception as exc:
                     row.attempts = attempts
                     _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
+                else:
+                    if fields:
+                        done.append((row, fields))
                 finished += 1
+        _finish_together(done)
         for inbound_id in again:
             _enqueue(inbound_id)
     return finished
+
+
+def _finish_together(done: list[tuple[InboundMessage, list[str]]]) -> None:
+    """Record the outcomes of the batch's processed messages in one UPDATE per set of fields."""
+    groups: dict[tuple[str, ...], list[InboundMessage]] = {}
+    for row, fields in done:
+        groups.setdefault(tuple(fields), []).append(row)
+    for names, rows in groups.items():
+        bulk_update_rows(InboundMessage, rows, names)
 
 
 def _read_chunks(claimed: list[tuple[int, int]]) -> Iterable[list[int]]:
@@ -240,6 +267,13 @@ def _finish(
     row: InboundMessage, status: str, *, ticket: object = None, article: object = None, error: str = ""
 ) -> None:
     """Record the message's outcome (its row is locked by the caller)."""
+    row.save(update_fields=_outcome(row, status, ticket=ticket, article=article, error=error))
+
+
+def _outcome(
+    row: InboundMessage, status: str, *, ticket: object = None, article: object = None, error: str = ""
+) -> list[str]:
+    """Set the message's outcome on `row`; returns the fields to save."""
     row.status, row.error = status, error
     row.ticket_id, row.article_id = getattr(ticket, "pk", None), getattr(article, "pk", None)
     row.attempts += 1
@@ -250,7 +284,7 @@ def _finish(
         # given it (a Telegram chat's first words become the ticket once the client shares
         # their number).
         fields += ["ticket", "article"]
-    row.save(update_fields=fields)
+    return fields
 
 
 @transaction.atomic

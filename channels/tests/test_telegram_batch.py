@@ -222,7 +222,7 @@ def test_a_batch_writes_its_events_references_and_search_documents_once(bot):
         assert inbound_process_batch() == 4
 
     # then: one INSERT of events (created, acknowledgement, two replies), one of message
-    # references, one rebuild of the search documents
+    # references, one rebuild of the search documents, one UPDATE of the messages' outcomes
     assert TicketEvent.objects.count() == 6
     assert inserts_into(captured, "tickets_ticketevent") == 1
     assert TelegramMessageRef.objects.count() == 4
@@ -230,6 +230,12 @@ def test_a_batch_writes_its_events_references_and_search_documents_once(bot):
     search_writes = [q["sql"] for q in captured.captured_queries if search.TABLE in q["sql"]]
     assert len(search_writes) == (1 if connection.vendor == "postgresql" else 2)  # SQLite: DELETE, INSERT
     assert search.search_ticket_ids("стоит") == sorted(Ticket.objects.values_list("pk", flat=True), reverse=True)
+    outcomes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("WITH")]
+    assert len(outcomes) == 1 and 'UPDATE "intake_inboundmessage"' in outcomes[0]
+    for row in InboundMessage.objects.all():
+        article = Article.objects.get(pk=row.article_id)
+        assert (row.status, row.attempts, row.ticket_id) == (InboundStatus.PROCESSED, 1, article.ticket_id)
+        assert row.processed_at is not None
 
 
 @pytest.fixture
