@@ -17,7 +17,7 @@ from django.utils import timezone
 from channels.models import Mailbox
 from core.batch_memo import batch_memo
 from core.bulk import bulk_update_rows
-from core.db import insert_or_skip
+from core.db import insert_or_skip, savepoint_covers
 from core.deferred import deferred_writes
 from core.text import nul_free
 from intake.choices import InboundStatus
@@ -26,7 +26,9 @@ from intake.models import InboundMessage
 logger = logging.getLogger(__name__)
 
 # channel → "module.function" taking the locked InboundMessage and returning (ticket, article)
-# (either may be None when the message was deliberately not turned into an article).
+# (either may be None when the message was deliberately not turned into an article). A processor
+# lets the errors of the services it calls through (the message's savepoint takes back all of it;
+# see core.db.savepoint_covers): it never catches one to go on.
 PROCESSORS = {
     "email": "channels.email.inbound.email_process",
     "telegram": "channels.telegram.inbound.telegram_process",
@@ -208,7 +210,8 @@ def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
                 fields: list[str] = []
                 try:
                     with transaction.atomic():
-                        ticket, article = _processor(row.channel)(row)
+                        with savepoint_covers():  # the ticket services need no savepoint of their own here
+                            ticket, article = _processor(row.channel)(row)
                         if row.channel in OUTCOME_READERS:
                             _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
                         else:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from assets.models import Equipment
 from contracts.models import Contract
+from core.db import service_atomic
 from core.deferred import insert_deferred
 from customers.models import Company, Contact, Site
 from sla.services import sla_fields_for_new_ticket, ticket_sla_refresh
@@ -258,7 +259,7 @@ def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[Uplo
     return stored
 
 
-@transaction.atomic
+@service_atomic
 def ticket_open(
     *,
     actor: User | None,
@@ -618,7 +619,7 @@ def ticket_assign(
     return bool(changed)
 
 
-@transaction.atomic
+@service_atomic
 def article_create(
     *,
     ticket: Ticket,

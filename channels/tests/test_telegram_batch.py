@@ -230,6 +230,10 @@ def test_a_batch_writes_its_events_references_and_search_documents_once(bot):
     search_writes = [q["sql"] for q in captured.captured_queries if search.TABLE in q["sql"]]
     assert len(search_writes) == (1 if connection.vendor == "postgresql" else 2)  # SQLite: DELETE, INSERT
     assert search.search_ticket_ids("стоит") == sorted(Ticket.objects.values_list("pk", flat=True), reverse=True)
+    # and savepoints: one per message, one per acknowledgement (a notice that fails must not fail
+    # its message), none of the ticket services' own (core.db.savepoint_covers) — and the batch's
+    # transaction, a savepoint here inside the test's
+    assert sum(1 for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")) == 4 + 2 + 1
     outcomes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("WITH")]
     assert len(outcomes) == 1 and 'UPDATE "intake_inboundmessage"' in outcomes[0]
     for row in InboundMessage.objects.all():
