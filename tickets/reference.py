@@ -192,6 +192,12 @@ def _attach(ticket: Ticket, pairs: list[tuple[Any, dict[int, Any]]]) -> None:
             field.set_cached_value(ticket, rows[key])
 
 
+def ticket_attach_reference(ticket: Ticket) -> None:
+    """Attach the ticket's status, priority, type, category, team and assignee from the snapshot
+    (for a ticket read by raw SQL; querysets do it through `with_reference`)."""
+    _attach(ticket, _field_rows(reference()))
+
+
 def ticket_refresh(ticket: Ticket) -> None:
     """`ticket.refresh_from_db()` that keeps the related rows it had loaded whose keys did not
     change (the contact, the company…) and attaches reference rows from the snapshot, instead of
