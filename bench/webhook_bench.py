@@ -50,6 +50,8 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/otklik_bench_webhook"
 # Database 12 of the local Redis belongs to this benchmark and is flushed before each run.
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 CONCURRENCY = 8
+# Chats whose two messages each warm the in-process profile up before it measures (--profile).
+WARM_UP_CHATS = 20
 BOT_TOKEN = "123456:bench-token"  # noqa: S105 (the stand-in accepts any token)
 
 TEXTS = [
@@ -344,9 +346,10 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
 
 
 def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofile: bool = True) -> None:
-    """Store `messages` updates, then process them in this process under cProfile, counting
-    queries per message by statement. PostgreSQL at database_url + "_profile" (re-created), the
-    Huey queue in memory and not consumed (so the acknowledgements are queued, not sent)."""
+    """Store `messages` updates, then process them in this process under cProfile (after a
+    warm-up of WARM_UP_CHATS chats' two updates each), counting queries per message by statement.
+    PostgreSQL at database_url + "_profile" (re-created), the Huey queue in memory and not
+    consumed (so the acknowledgements are queued, not sent)."""
     import cProfile
     import pstats
     import re
@@ -385,6 +388,21 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
         ]
     )
     bodies = generate(messages, seed=seed)
+    # A warm-up (not measured) as a running worker has had: the first batches import the URL
+    # configuration, the notice templates and so on, which would otherwise count as processing.
+    warm = [Contact.objects.create(full_name=f"Прогрев {n}") for n in range(WARM_UP_CHATS)]
+    TelegramChat.objects.bulk_create(
+        [
+            TelegramChat(bot=bot, chat_id=90_000 + n, contact=contact, state=TelegramChatState.LINKED)
+            for n, contact in enumerate(warm)
+        ]
+    )
+    now = int(time.time())
+    for n in range(2 * WARM_UP_CHATS):
+        raw = _update(900_000 + n, 90_000 + n % WARM_UP_CHATS, TEXTS[n % len(TEXTS)], now)
+        telegram_update_store(bot=bot, raw=raw, source=InboundSource.WEBHOOK)
+    while inbound_process_batch():
+        pass
     connection.queries_log = deque(maxlen=100 * messages)
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as stored_queries:
