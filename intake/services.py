@@ -161,7 +161,9 @@ TRANSIENT_ATTEMPTS = 5
 
 def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
     """Process what waits, oldest first, in one transaction, each message in a savepoint of its
-    own. An email's outcome is written there too, so later messages of the batch see it; the other
+    own — or, for a batch without email, first with no savepoint per message, and with them only
+    when one of its messages raises (the batch is then rolled back and processed again). An
+    email's outcome is written there too, so later messages of the batch see it; the other
     channels' processed messages are recorded together when the batch ends (OUTCOME_READERS), as
     are the batch's events, message references and search documents (core/deferred.py). Returns
     how many were finished (processed or failed).
@@ -175,7 +177,13 @@ def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
     connection lost), its messages are processed again one by one."""
     claimed: list[tuple[int, int]] = []
     try:
-        return _batch(limit, claimed)
+        try:
+            return _batch(limit, claimed, savepoints=False)
+        except _MessageRaised as exc:
+            # Rolled back as a whole: the claimed rows are free again, and claimed anew, oldest first.
+            logger.warning("%s; processing the batch again with a savepoint per message", exc)
+            claimed.clear()
+            return _batch(limit, claimed, savepoints=True)
     except Exception:
         if not claimed:
             raise
@@ -185,7 +193,16 @@ def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
         return len(claimed)
 
 
-def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
+class _MessageRaised(Exception):
+    """A message of a batch processed without savepoints raised: the batch is rolled back."""
+
+
+def _batch(limit: int, claimed: list[tuple[int, int]], *, savepoints: bool) -> int:
+    """One batch (see inbound_process_batch). Without `savepoints` — when none of the claimed
+    messages is of a channel whose messages wait for each other (OUTCOME_READERS) — the messages
+    are processed with no savepoint each: the first that raises rolls the whole batch back
+    (_MessageRaised), and the caller processes it again with them. Failures are rare, and a
+    savepoint per message is two statements of about nine per Telegram update."""
     again: list[int] = []
     # Processed messages whose outcome is written with the batch's end (not OUTCOME_READERS').
     done: list[tuple[InboundMessage, list[str]]] = []
@@ -193,12 +210,16 @@ def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
     # The batch's events, message references and search documents are written together before it
     # commits (core/deferred.py); a message rolled back to its savepoint takes its rows with it.
     with transaction.atomic(), batch_memo(), deferred_writes():
-        claimed += (
+        channels = set()
+        for inbound_id, size, channel in (
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(status=InboundStatus.RECEIVED)
             .order_by("received_at", "id")
-            .values_list("id", "size")[:limit]
-        )
+            .values_list("id", "size", "channel")[:limit]
+        ):
+            claimed.append((inbound_id, size))
+            channels.add(channel)
+        savepoints = savepoints or bool(channels & OUTCOME_READERS)
         deadline = time.monotonic() + BATCH_SECONDS.get(connection.vendor, 0.5)
         tried = False
         for chunk in _read_chunks(claimed):
@@ -207,6 +228,15 @@ def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
                     again.append(row.pk)
                     continue
                 tried, attempts = True, row.attempts
+                if not savepoints:
+                    try:
+                        with savepoint_covers():  # the batch's transaction covers it all
+                            ticket, article = _processor(row.channel)(row)
+                    except Exception as exc:
+                        raise _MessageRaised(f"inbound message {row.pk} raised {type(exc).__name__}") from exc
+                    done.append((row, _outcome(row, InboundStatus.PROCESSED, ticket=ticket, article=article)))
+                    finished += 1
+                    continue
                 fields: list[str] = []
                 try:
                     with transaction.atomic():

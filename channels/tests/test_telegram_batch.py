@@ -5,19 +5,23 @@ mixed, a replay, an edit of a message of the same batch, a reply that reopens a 
 message that fails in the middle — alone."""
 
 import json
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from channels.choices import TelegramChatState
+from channels.email.headers import headline
+from channels.email.parsing import dedup_key_for
 from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram.intake import telegram_update_store
+from channels.tests.conftest import raw_email
 from core.deferred import flush_deferred, insert_deferred
 from intake import services
 from intake.choices import InboundSource, InboundStatus
 from intake.models import InboundMessage
-from intake.services import inbound_process, inbound_process_batch
+from intake.services import inbound_process, inbound_process_batch, inbound_store
 from notifications.models import OutboxMessage
 from tests.factories import ContactFactory
 from tickets import search
@@ -113,23 +117,31 @@ def outcome() -> list[dict]:
     return tickets
 
 
-@pytest.fixture
-def failing_hook():
-    """A hook that fails the message whose ticket is titled "💥" after its rows were queued and
+@contextmanager
+def hooks_failing_on(title: str):
+    """A hook that fails the message whose ticket has this title after its rows were queued and
     written (as a failure deep in a message's processing would)."""
 
     def hook(*, ticket, **_kwargs):
-        if ticket.title == "💥":
+        if ticket.title == title:
             flush_deferred()
             raise RuntimeError("a hook failed")
 
     hook_register("created", hook, order=10_000)
-    yield
-    hook_unregister("created", hook)
+    try:
+        yield
+    finally:
+        hook_unregister("created", hook)
+
+
+@pytest.fixture
+def failing_hook():
+    with hooks_failing_on("💥"):
+        yield
 
 
 @pytest.mark.parametrize("mode", ["batch", "one by one"])
-def test_a_batch_ends_as_processing_one_by_one_does(bot, mode, failing_hook):
+def test_a_batch_ends_as_processing_one_by_one_does(bot, mode, failing_hook, caplog):
     # given: chat A with an open ticket, chat C with a ticket waiting for the client, chats B and D new
     chats = Chats(bot)
     for chat_id, name in ((1, "Анна"), (2, "Борис"), (3, "Вера"), (4, "Глеб")):
@@ -157,7 +169,14 @@ def test_a_batch_ends_as_processing_one_by_one_does(bot, mode, failing_hook):
     # when
     process(mode)
 
-    # then: the replay was stored once; the failing message alone failed, with nothing of it kept
+    # then: a batch went through without savepoints per message until the failing one, and was
+    # processed again with them
+    again = [r.message for r in caplog.records if "again with a savepoint per message" in r.message]
+    expected = (
+        f"inbound message {rows[2].pk} raised RuntimeError; processing the batch again with a savepoint per message"
+    )
+    assert again == ([expected] if mode == "batch" else [])
+    # and the replay was stored once; the failing message alone failed, with nothing of it kept
     assert rows[0].pk == rows[6].pk
     statuses = list(InboundMessage.objects.order_by("id").values_list("status", flat=True))
     assert statuses == ["processed"] * 4 + ["failed"] + ["processed"] * 3
@@ -230,10 +249,10 @@ def test_a_batch_writes_its_events_references_and_search_documents_once(bot):
     search_writes = [q["sql"] for q in captured.captured_queries if search.TABLE in q["sql"]]
     assert len(search_writes) == (1 if connection.vendor == "postgresql" else 2)  # SQLite: DELETE, INSERT
     assert search.search_ticket_ids("стоит") == sorted(Ticket.objects.values_list("pk", flat=True), reverse=True)
-    # and savepoints: one per message, one per acknowledgement (a notice that fails must not fail
-    # its message), none of the ticket services' own (core.db.savepoint_covers) — and the batch's
+    # and savepoints: none per message (nothing raised: core.db.savepoint_covers), one per
+    # acknowledgement (a notice that fails must not fail its message) — and the batch's
     # transaction, a savepoint here inside the test's
-    assert sum(1 for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")) == 4 + 2 + 1
+    assert sum(1 for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")) == 2 + 1
     outcomes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("WITH")]
     assert len(outcomes) == 1 and 'UPDATE "intake_inboundmessage"' in outcomes[0]
     for row in InboundMessage.objects.all():
@@ -273,3 +292,29 @@ def test_a_bulk_write_that_fails_sends_the_batch_one_by_one_and_only_its_message
     assert list(Ticket.objects.order_by("number").values_list("title", flat=True)) == ["Не работает лифт", "Нет света"]
     assert list(TicketEvent.objects.order_by("id").values_list("kind", flat=True)) == ["created", "notice_sent"] * 2
     assert TelegramMessageRef.objects.count() == 2
+
+
+def test_a_batch_with_an_email_takes_a_savepoint_per_message_from_the_start(bot, mailbox, contact, caplog):
+    # given: a Telegram update whose processing fails, and an email, waiting together
+    chats = Chats(bot)
+    chats.chat(1, "Клиент")
+    chats.store(chats.update(1, "💥"))
+    raw = raw_email(subject="Не работает лифт")
+    sender, subject = headline(raw)
+    inbound_store(
+        channel="email", source="lmtp", raw=raw, dedup_key=dedup_key_for(raw), mailbox=mailbox,
+        from_address=sender, subject=subject,
+    )  # fmt: skip
+
+    # when
+    with hooks_failing_on("💥"):
+        assert inbound_process_batch() == 2
+
+    # then: the update failed alone, in its savepoint, at the first pass (emails wait for each other
+    # within a batch, so such a batch is never rolled back as a whole to take savepoints)
+    assert list(InboundMessage.objects.order_by("id").values_list("channel", "status")) == [
+        ("telegram", "failed"),
+        ("email", "processed"),
+    ]
+    assert not [r for r in caplog.records if "again with a savepoint per message" in r.message]
+    assert list(Ticket.objects.values_list("title", flat=True)) == ["Не работает лифт"]
