@@ -239,6 +239,22 @@ def _machine_cpu() -> tuple[float, float]:
     return float(sum(values) - idle), float(sum(values))
 
 
+def backend_cpu_seconds(connection: Any) -> float | None:
+    """CPU seconds the PostgreSQL backend serving `connection` has used so far (from /proc, so only
+    for a server on this machine and a user who may read its processes' stat), else None."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, the 14th and 15th fields (the 12th and 13th after "pid (comm) state").
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Child:
     """A manage.py command in its own process group, its output in a log file."""
 
@@ -514,10 +530,11 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
 # --- in-process profile ------------------------------------------------------------------------
 
 
-def profile(*, messages: int, database_url: str, seed: int, top: int) -> None:
+def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofile: bool = True) -> None:
     """Store `messages` timed messages (after the warm-up), then process them in this process
-    under cProfile, counting queries per message by statement. PostgreSQL at database_url +
-    "_profile" (dropped and re-created), the Huey queue in memory and not consumed."""
+    under cProfile, counting queries per message by statement, and the CPU this process and its
+    PostgreSQL backend spent. PostgreSQL at database_url + "_profile" (dropped and re-created),
+    the Huey queue in memory and not consumed."""
     import cProfile
     import pstats
     import re
@@ -577,30 +594,47 @@ def profile(*, messages: int, database_url: str, seed: int, top: int) -> None:
     store_seconds = time.perf_counter() - started
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
-        profiler.enable()
+        started, cpu_started, backend_started = (
+            time.perf_counter(),
+            time.process_time(),
+            backend_cpu_seconds(connection),
+        )
+        if use_cprofile:
+            profiler.enable()
         while inbound_process_batch():  # as the worker does: batches of whatever waits
             pass
         profiler.disable()
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        backend_ended = backend_cpu_seconds(connection)
     per_store = len(stored_queries) / messages
     per_message = len(captured) / messages
     print(f"store: {messages / store_seconds:.0f} messages/s in-process, {per_store:.1f} queries each")
-    print(f"process: {messages / seconds:.0f} messages/s in-process (under cProfile), {per_message:.1f} queries each")
+    print(
+        f"process: {messages / seconds:.0f} messages/s in-process{' (under cProfile)' if use_cprofile else ''}, "
+        f"{per_message:.1f} queries each, {1000 * cpu_seconds / messages:.2f} ms of this process's CPU each"
+        + _backend_share(backend_started, backend_ended, messages)
+    )
     shapes: Counter[str] = Counter()
     for query in captured.captured_queries:
         sql = re.sub(r"\s+", " ", query["sql"])
-        shapes[re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:150]] += 1
+        shapes[re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", sql)[:150]] += 1
     for shape, count in shapes.most_common(top):
         print(f"{count / messages:6.2f}  {shape}")
-    profiler.dump_stats(str(BASE_DIR / "bench" / "results" / "email-profile.pstats"))
-    stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("cumulative").print_stats(
-        "^" + re.escape(str(BASE_DIR)) + r"/(?!\.venv)", top
-    )  # the project's own functions
-    stats.sort_stats("tottime").print_stats(top)
+    if use_cprofile:
+        profiler.dump_stats(str(BASE_DIR / "bench" / "results" / "email-profile.pstats"))
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("cumulative").print_stats(
+            "^" + re.escape(str(BASE_DIR)) + r"/(?!\.venv)", top
+        )  # the project's own functions
+        stats.sort_stats("tottime").print_stats(top)
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _backend_share(started: float | None, ended: float | None, messages: int) -> str:
+    if started is None or ended is None:
+        return ""
+    return f", {1000 * (ended - started) / messages:.2f} ms of its PostgreSQL backend's"
 
 
 # --- the orchestrator -----------------------------------------------------------------------------
@@ -631,6 +665,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="profile the processing in this process instead")
     parser.add_argument("--top", type=int, default=40, help="lines of the profile and query list")
+    parser.add_argument("--no-cprofile", action="store_true", help="with --profile: time and count queries only")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.list:
@@ -638,7 +673,13 @@ def main() -> None:
             print(f"{run.name}: {run.database}, {run.transport}, run_huey -k {run.worker_type} -w {run.workers}")
         return
     if args.profile:
-        profile(messages=args.messages, database_url=args.database_url, seed=args.seed, top=args.top)
+        profile(
+            messages=args.messages,
+            database_url=args.database_url,
+            seed=args.seed,
+            top=args.top,
+            use_cprofile=not args.no_cprofile,
+        )
         return
     if args.child:
         result = run_one(

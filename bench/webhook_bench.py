@@ -44,12 +44,14 @@ from typing import Any
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.email_bench import Child, _free_port, _machine_cpu, _wait_port  # noqa: E402
+from bench.email_bench import Child, _backend_share, _free_port, _machine_cpu, _wait_port, backend_cpu_seconds  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/otklik_bench_webhook"
 # Database 12 of the local Redis belongs to this benchmark and is flushed before each run.
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 CONCURRENCY = 8
+# Chats whose two messages each warm the in-process profile up before it measures (--profile).
+WARM_UP_CHATS = 20
 BOT_TOKEN = "123456:bench-token"  # noqa: S105 (the stand-in accepts any token)
 
 TEXTS = [
@@ -344,9 +346,10 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
 
 
 def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofile: bool = True) -> None:
-    """Store `messages` updates, then process them in this process under cProfile, counting
-    queries per message by statement. PostgreSQL at database_url + "_profile" (re-created), the
-    Huey queue in memory and not consumed (so the acknowledgements are queued, not sent)."""
+    """Store `messages` updates, then process them in this process under cProfile (after a
+    warm-up of WARM_UP_CHATS chats' two updates each), counting queries per message by statement.
+    PostgreSQL at database_url + "_profile" (re-created), the Huey queue in memory and not
+    consumed (so the acknowledgements are queued, not sent)."""
     import cProfile
     import pstats
     import re
@@ -385,6 +388,21 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
         ]
     )
     bodies = generate(messages, seed=seed)
+    # A warm-up (not measured) as a running worker has had: the first batches import the URL
+    # configuration, the notice templates and so on, which would otherwise count as processing.
+    warm = [Contact.objects.create(full_name=f"Прогрев {n}") for n in range(WARM_UP_CHATS)]
+    TelegramChat.objects.bulk_create(
+        [
+            TelegramChat(bot=bot, chat_id=90_000 + n, contact=contact, state=TelegramChatState.LINKED)
+            for n, contact in enumerate(warm)
+        ]
+    )
+    now = int(time.time())
+    for n in range(2 * WARM_UP_CHATS):
+        raw = _update(900_000 + n, 90_000 + n % WARM_UP_CHATS, TEXTS[n % len(TEXTS)], now)
+        telegram_update_store(bot=bot, raw=raw, source=InboundSource.WEBHOOK)
+    while inbound_process_batch():
+        pass
     connection.queries_log = deque(maxlen=100 * messages)
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as stored_queries:
@@ -393,13 +411,18 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     store_seconds = time.perf_counter() - started
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
-        started, cpu_started = time.perf_counter(), time.process_time()
+        started, cpu_started, backend_started = (
+            time.perf_counter(),
+            time.process_time(),
+            backend_cpu_seconds(connection),
+        )
         if use_cprofile:
             profiler.enable()
         while inbound_process_batch():  # as the worker does: batches of whatever waits
             pass
         profiler.disable()
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        backend_ended = backend_cpu_seconds(connection)
     print(
         f"store: {messages / store_seconds:.0f} updates/s in-process, {len(stored_queries) / messages:.1f} queries each"
     )
@@ -407,11 +430,12 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
         f"process: {messages / seconds:.0f} updates/s in-process{' (under cProfile)' if use_cprofile else ''}, "
         f"{len(captured) / messages:.1f} queries each, "
         f"{1000 * cpu_seconds / messages:.2f} ms of this process's CPU each"
+        + _backend_share(backend_started, backend_ended, messages)
     )
     shapes: Counter[str] = Counter()
     for query in captured.captured_queries:
         sql = re.sub(r"\s+", " ", query["sql"])
-        shapes[re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:160]] += 1
+        shapes[re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", sql)[:160]] += 1
     for shape, count in shapes.most_common(top):
         print(f"{count / messages:6.2f}  {shape}")
     if use_cprofile:

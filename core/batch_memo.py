@@ -31,6 +31,11 @@ def batch_memo() -> Iterator[None]:
         _memo.reset(token)
 
 
+def batch_memo_active() -> bool:
+    """Whether a `batch_memo()` block is open (a loader worth it only once per batch may be chosen)."""
+    return _memo.get() is not None
+
+
 def batch_cached(key: Hashable, load: Callable[[], T]) -> T:
     memo = _memo.get()
     if memo is None:

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from channels.models import Mailbox
 from core.batch_memo import batch_memo
-from core.db import insert_or_skip
+from core.bulk import bulk_update_rows
+from core.db import insert_or_skip, savepoint_covers
+from core.deferred import deferred_writes
 from core.text import nul_free
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
@@ -24,7 +26,9 @@ from intake.models import InboundMessage
 logger = logging.getLogger(__name__)
 
 # channel → "module.function" taking the locked InboundMessage and returning (ticket, article)
-# (either may be None when the message was deliberately not turned into an article).
+# (either may be None when the message was deliberately not turned into an article). A processor
+# lets the errors of the services it calls through (the message's savepoint takes back all of it;
+# see core.db.savepoint_covers): it never catches one to go on.
 PROCESSORS = {
     "email": "channels.email.inbound.email_process",
     "telegram": "channels.telegram.inbound.telegram_process",
@@ -143,6 +147,11 @@ PROCESS_LATER_ATTEMPTS = 20
 # kept short.
 BATCH_SIZE = 25
 BATCH_SECONDS = {"postgresql": 0.5, "sqlite": 0.1}
+# Channels whose processing reads other messages' outcomes: an email reply waits for its original
+# to be processed (ProcessLater), and the email outbound part finds a ticket's mailbox through the
+# rows that made it. Their outcome is written in the message's savepoint, so later messages of the
+# batch see it; the other channels' processed messages are recorded together at the batch's end.
+OUTCOME_READERS = frozenset({"email"})
 # A batch reads the raw bytes of at most this much mail at once (the rest in further reads).
 BATCH_READ_BYTES = 16 * 1024 * 1024
 # A message whose processing keeps meeting a transient database error (a deadlock with another
@@ -152,8 +161,12 @@ TRANSIENT_ATTEMPTS = 5
 
 def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
     """Process what waits, oldest first, in one transaction, each message in a savepoint of its
-    own (its outcome written there too, so later messages of the batch see it). Returns how many
-    were finished (processed or failed).
+    own — or, for a batch without email, first with no savepoint per message, and with them only
+    when one of its messages raises (the batch is then rolled back and processed again). An
+    email's outcome is written there too, so later messages of the batch see it; the other
+    channels' processed messages are recorded together when the batch ends (OUTCOME_READERS), as
+    are the batch's events, message references and search documents (core/deferred.py). Returns
+    how many were finished (processed or failed).
 
     Rows another worker is processing are skipped (FOR UPDATE SKIP LOCKED): several workers drain
     a backlog side by side, and the queued task of a message a batch already took finds nothing
@@ -164,7 +177,13 @@ def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
     connection lost), its messages are processed again one by one."""
     claimed: list[tuple[int, int]] = []
     try:
-        return _batch(limit, claimed)
+        try:
+            return _batch(limit, claimed, savepoints=False)
+        except _MessageRaised as exc:
+            # Rolled back as a whole: the claimed rows are free again, and claimed anew, oldest first.
+            logger.warning("%s; processing the batch again with a savepoint per message", exc)
+            claimed.clear()
+            return _batch(limit, claimed, savepoints=True)
     except Exception:
         if not claimed:
             raise
@@ -174,16 +193,33 @@ def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
         return len(claimed)
 
 
-def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
+class _MessageRaised(Exception):
+    """A message of a batch processed without savepoints raised: the batch is rolled back."""
+
+
+def _batch(limit: int, claimed: list[tuple[int, int]], *, savepoints: bool) -> int:
+    """One batch (see inbound_process_batch). Without `savepoints` — when none of the claimed
+    messages is of a channel whose messages wait for each other (OUTCOME_READERS) — the messages
+    are processed with no savepoint each: the first that raises rolls the whole batch back
+    (_MessageRaised), and the caller processes it again with them. Failures are rare, and a
+    savepoint per message is two statements of about nine per Telegram update."""
     again: list[int] = []
+    # Processed messages whose outcome is written with the batch's end (not OUTCOME_READERS').
+    done: list[tuple[InboundMessage, list[str]]] = []
     finished = 0
-    with transaction.atomic(), batch_memo():
-        claimed += (
+    # The batch's events, message references and search documents are written together before it
+    # commits (core/deferred.py); a message rolled back to its savepoint takes its rows with it.
+    with transaction.atomic(), batch_memo(), deferred_writes():
+        channels = set()
+        for inbound_id, size, channel in (
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(status=InboundStatus.RECEIVED)
             .order_by("received_at", "id")
-            .values_list("id", "size")[:limit]
-        )
+            .values_list("id", "size", "channel")[:limit]
+        ):
+            claimed.append((inbound_id, size))
+            channels.add(channel)
+        savepoints = savepoints or bool(channels & OUTCOME_READERS)
         deadline = time.monotonic() + BATCH_SECONDS.get(connection.vendor, 0.5)
         tried = False
         for chunk in _read_chunks(claimed):
@@ -192,10 +228,24 @@ def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
                     again.append(row.pk)
                     continue
                 tried, attempts = True, row.attempts
+                if not savepoints:
+                    try:
+                        with savepoint_covers():  # the batch's transaction covers it all
+                            ticket, article = _processor(row.channel)(row)
+                    except Exception as exc:
+                        raise _MessageRaised(f"inbound message {row.pk} raised {type(exc).__name__}") from exc
+                    done.append((row, _outcome(row, InboundStatus.PROCESSED, ticket=ticket, article=article)))
+                    finished += 1
+                    continue
+                fields: list[str] = []
                 try:
                     with transaction.atomic():
-                        ticket, article = _processor(row.channel)(row)
-                        _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
+                        with savepoint_covers():  # the ticket services need no savepoint of their own here
+                            ticket, article = _processor(row.channel)(row)
+                        if row.channel in OUTCOME_READERS:
+                            _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
+                        else:
+                            fields = _outcome(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
                 except (OperationalError, ProcessLater) as exc:
                     row.attempts = attempts  # as stored: the savepoint took back what _finish wrote
                     if attempts + 1 < TRANSIENT_ATTEMPTS or isinstance(exc, ProcessLater):
@@ -207,10 +257,23 @@ def _batch(limit: int, claimed: list[tuple[int, int]]) -> int:
                 except Exception as exc:
                     row.attempts = attempts
                     _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
+                else:
+                    if fields:
+                        done.append((row, fields))
                 finished += 1
+        _finish_together(done)
         for inbound_id in again:
             _enqueue(inbound_id)
     return finished
+
+
+def _finish_together(done: list[tuple[InboundMessage, list[str]]]) -> None:
+    """Record the outcomes of the batch's processed messages in one UPDATE per set of fields."""
+    groups: dict[tuple[str, ...], list[InboundMessage]] = {}
+    for row, fields in done:
+        groups.setdefault(tuple(fields), []).append(row)
+    for names, rows in groups.items():
+        bulk_update_rows(InboundMessage, rows, names)
 
 
 def _read_chunks(claimed: list[tuple[int, int]]) -> Iterable[list[int]]:
@@ -237,6 +300,13 @@ def _finish(
     row: InboundMessage, status: str, *, ticket: object = None, article: object = None, error: str = ""
 ) -> None:
     """Record the message's outcome (its row is locked by the caller)."""
+    row.save(update_fields=_outcome(row, status, ticket=ticket, article=article, error=error))
+
+
+def _outcome(
+    row: InboundMessage, status: str, *, ticket: object = None, article: object = None, error: str = ""
+) -> list[str]:
+    """Set the message's outcome on `row`; returns the fields to save."""
     row.status, row.error = status, error
     row.ticket_id, row.article_id = getattr(ticket, "pk", None), getattr(article, "pk", None)
     row.attempts += 1
@@ -247,7 +317,7 @@ def _finish(
         # given it (a Telegram chat's first words become the ticket once the client shares
         # their number).
         fields += ["ticket", "article"]
-    row.save(update_fields=fields)
+    return fields
 
 
 @transaction.atomic

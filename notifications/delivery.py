@@ -14,6 +14,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from core.deferred import flush_deferred
 from notifications.choices import NoticeKind
 from notifications.notices import notice_send
 from tickets.choices import Channel, EventKind, StatusCategory
@@ -52,6 +53,7 @@ def article_published(*, article: Article) -> None:
 
 
 def _latest_event_id(ticket: Ticket, kind: str) -> int | None:
+    flush_deferred()  # an inbound batch's events are written at its end otherwise (core/deferred.py)
     return TicketEvent.objects.filter(ticket=ticket, kind=kind).order_by("-id").values_list("pk", flat=True).first()
 
 

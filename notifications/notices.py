@@ -29,6 +29,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.batch_memo import batch_cached
+from core.deferred import insert_deferred
 from notifications.choices import NoticeKind
 from notifications.notice_defaults import DEFAULT_TEMPLATES
 from tickets.choices import Channel, EventKind, StatusCategory
@@ -218,11 +219,13 @@ def notice_record(*, ticket: Ticket, kind: str, row: OutboxMessage) -> None:
     """Show the notice in the ticket's history ("notice sent: …, by email to …")."""
     from tickets.models import TicketEvent
 
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=EventKind.NOTICE_SENT,
-        data={"notice": kind, "channel": row.channel, "recipient": row.recipient, "outbox": row.pk},
-        team_id_at_event=ticket.team_id,
+    insert_deferred(
+        TicketEvent(
+            ticket=ticket,
+            kind=EventKind.NOTICE_SENT,
+            data={"notice": kind, "channel": row.channel, "recipient": row.recipient, "outbox": row.pk},
+            team_id_at_event=ticket.team_id,
+        )
     )
 
 

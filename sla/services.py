@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.deferred import flush_deferred
 from sla.business_time import ALWAYS, BusinessClock
 from sla.calendars import clock_for
 from sla.clock import BREACHED, RUNNING, ClockResult, Target, TargetClock, Targets, Timeline, compute
@@ -172,6 +173,7 @@ def ticket_history_rows(ticket_ids: list[int]) -> dict[int, tuple[list[EventRow]
     history: dict[int, tuple[list[EventRow], list[ArticleRow]]] = defaultdict(lambda: ([], []))
     if not ticket_ids:
         return history
+    flush_deferred()  # an inbound batch's events are written at its end otherwise (core/deferred.py)
     for ticket_id, created_at, kind, data in (
         TicketEvent.objects.filter(
             ticket_id__in=ticket_ids, kind__in=[EventKind.STATUS_CHANGED, EventKind.REOPENED, EventKind.MERGED_INTO]

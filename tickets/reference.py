@@ -199,8 +199,9 @@ def _attach(ticket: Ticket, pairs: list[tuple[Any, dict[int, Any]]]) -> None:
             field.set_cached_value(ticket, rows[key])
 
 
-def attach_reference(ticket: Ticket) -> None:
-    """Status, priority, type, category, team and assignee of a ticket read by hand, from the snapshot."""
+def ticket_attach_reference(ticket: Ticket) -> None:
+    """Attach the ticket's status, priority, type, category, team and assignee from the snapshot
+    (for a ticket read by raw SQL; querysets do it through `with_reference`)."""
     _attach(ticket, _field_rows(reference()))
 
 

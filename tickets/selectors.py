@@ -38,7 +38,7 @@ from tickets.models import (
     TicketLink,
     TicketPresence,
 )
-from tickets.reference import TicketReferenceIterable, attach_reference, reference, team_ids_of
+from tickets.reference import TicketReferenceIterable, reference, team_ids_of, ticket_attach_reference
 
 # A ticket page, queue row or API representation shows a ticket's related rows. The reference
 # rows among them (status, priority, type, category, team, assignee) come from the per-process
@@ -489,7 +489,7 @@ def ticket_get_for_page(*, user: User, number: int) -> Ticket:
             field.set_cached_value(ticket, None)  # type: ignore[union-attr]
         at += columns.width
     ticket.page_parts = TicketPageParts(*(bool(flag) for flag in row[at : at + 3]))  # type: ignore[attr-defined]
-    attach_reference(ticket)
+    ticket_attach_reference(ticket)
     return ticket
 
 

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from assets.models import Equipment
 from contracts.models import Contract
+from core.db import service_atomic
+from core.deferred import insert_deferred
 from customers.models import Company, Contact, Site
 from sla.services import sla_fields_for_new_ticket, ticket_sla_refresh
 from tickets import search
@@ -42,7 +44,7 @@ from tickets.models import (
     TicketPresence,
     TicketType,
 )
-from tickets.reference import reference
+from tickets.reference import reference, ticket_attach_reference
 from tickets.selectors import with_reference
 
 
@@ -124,7 +126,7 @@ def _record(
 ) -> TicketEvent:
     if actor is not None and actor.is_client:
         actor_contact = actor_contact or actor.contact
-    return TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket,
         kind=kind,
         actor=actor,
@@ -132,6 +134,9 @@ def _record(
         data=data or {},
         team_id_at_event=ticket.team_id,
     )
+    # Within an inbound batch the batch's events are written together at its end (core/deferred.py).
+    insert_deferred(event)
+    return event
 
 
 def _ref(obj: Any) -> dict[str, Any] | None:
@@ -254,7 +259,7 @@ def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[Uplo
     return stored
 
 
-@transaction.atomic
+@service_atomic
 def ticket_open(
     *,
     actor: User | None,
@@ -451,6 +456,25 @@ def _locked(pk: int) -> Ticket:
     return with_reference(Ticket.objects.select_for_update().filter(pk=pk)).get()
 
 
+def _locked_touched(pk: int, now: datetime) -> Ticket:
+    """`_locked` with `updated_at` set to `now`, in one statement (UPDATE … RETURNING, which locks
+    the row as well) instead of a locking read and an UPDATE: a client's message changes nothing
+    else of the ticket's row."""
+    opts = Ticket._meta
+    quote = connection.ops.quote_name
+    updated_at = opts.get_field("updated_at")
+    columns = ", ".join(quote(f.column) for f in opts.concrete_fields)
+    sql = (
+        f"UPDATE {quote(opts.db_table)} SET {quote(updated_at.column)} = %s"
+        f" WHERE {quote(opts.pk.column)} = %s RETURNING {columns}"
+    )
+    found = list(Ticket.objects.raw(sql, [updated_at.get_db_prep_save(now, connection), pk]))
+    if not found:
+        raise Ticket.DoesNotExist(f"Ticket {pk} does not exist.")
+    ticket_attach_reference(found[0])
+    return found[0]
+
+
 def _differs(ticket: Ticket, name: str, value: Any) -> bool:
     """Whether setting `name` to `value` changes the ticket; a relation is compared by key,
     without reading the row it points to."""
@@ -614,7 +638,7 @@ def ticket_assign(
     return bool(changed)
 
 
-@transaction.atomic
+@service_atomic
 def article_create(
     *,
     ticket: Ticket,
@@ -640,8 +664,11 @@ def article_create(
         raise ValidationError({"kind": _("Clients cannot write internal notes.")})
     if author is not None and author.is_client:
         author_contact = author.contact
-    ticket = _locked(ticket.pk)
+    # Only a person on staff answers; an automatic (system) message is not a first response.
+    by_agent = author is not None and author.is_agent_side
     now = timezone.now()
+    # A client's (or system) message changes only updated_at: written by the statement that locks.
+    ticket = _locked(ticket.pk) if by_agent else _locked_touched(ticket.pk, now)
     article = Article.objects.create(
         ticket=ticket,
         kind=kind,
@@ -655,14 +682,13 @@ def article_create(
         **(email.article_fields() if email is not None else {}),
     )
     stored = _store_attachments(ticket=ticket, article=article, files=attachments)
-    fields = ["updated_at"]
-    ticket.updated_at = now
-    # Only a person on staff answers; an automatic (system) message is not a first response.
-    by_agent = author is not None and author.is_agent_side
-    if by_agent and kind == ArticleKind.PUBLIC and ticket.first_response_at is None:
-        ticket.first_response_at = now
-        fields.append("first_response_at")
-    ticket.save(update_fields=fields)
+    if by_agent:
+        fields = ["updated_at"]
+        ticket.updated_at = now
+        if kind == ArticleKind.PUBLIC and ticket.first_response_at is None:
+            ticket.first_response_at = now
+            fields.append("first_response_at")
+        ticket.save(update_fields=fields)
     _record(
         ticket,
         EventKind.ARTICLE_ADDED,

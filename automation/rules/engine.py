@@ -33,6 +33,7 @@ from django.utils.functional import cached_property
 from automation.rules.actions import ACTIONS, UPDATE_SETTERS, Change, apply_updates, plan_updates
 from automation.rules.choices import RuleTrigger
 from automation.rules.conditions import Check, Context, compile_condition
+from core.deferred import insert_deferred
 from tickets.choices import AuthorKind, EventKind
 
 if TYPE_CHECKING:
@@ -244,26 +245,30 @@ def _setter_run(actions: list[tuple[str, Any]], start: int) -> list[tuple[str, A
 def _record_fired(ticket: Ticket, trigger: str, firing: Firing) -> None:
     from tickets.models import TicketEvent
 
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=EventKind.RULE_FIRED,
-        data={
-            "rule": {"id": firing.rule.pk, "name": firing.rule.name},
-            "trigger": trigger,
-            "changes": firing.changes,
-        },
-        team_id_at_event=ticket.team_id,
+    insert_deferred(
+        TicketEvent(
+            ticket=ticket,
+            kind=EventKind.RULE_FIRED,
+            data={
+                "rule": {"id": firing.rule.pk, "name": firing.rule.name},
+                "trigger": trigger,
+                "changes": firing.changes,
+            },
+            team_id_at_event=ticket.team_id,
+        )
     )
 
 
 def _record_cut_off(ticket: Ticket, trigger: str) -> None:
     from tickets.models import TicketEvent
 
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=EventKind.RULES_CUT_OFF,
-        data={"trigger": trigger, "depth": MAX_DEPTH},
-        team_id_at_event=ticket.team_id,
+    insert_deferred(
+        TicketEvent(
+            ticket=ticket,
+            kind=EventKind.RULES_CUT_OFF,
+            data={"trigger": trigger, "depth": MAX_DEPTH},
+            team_id_at_event=ticket.team_id,
+        )
     )
 
 

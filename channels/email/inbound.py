@@ -28,7 +28,7 @@ from channels.choices import MessageDirection
 from channels.email.hooks import acknowledgement_hooks
 from channels.email.parsing import Address, ParsedEmail, parse_email
 from channels.models import EmailMessageRef, Mailbox
-from core.batch_memo import batch_cached
+from core.batch_memo import batch_cached, batch_memo_active
 from customers.models import Contact, ContactEmail
 from customers.selectors import companies_by_email_domain
 from customers.services import EmailPerson, contacts_create_from_email
@@ -205,10 +205,7 @@ class _People:
             .filter(lower_email__in=named)
             .select_related("contact__company")
         }
-        staff = {
-            user.email.lower(): user
-            for user in User.objects.filter(email__in=named, is_active=True).exclude(role=Role.CLIENT)
-        }
+        staff = {user.email.lower(): user for user in _staff_named(named)}
         sender_is_ours = not sender or "@" not in sender or mailbox_for_address(sender, mailboxes) is not None
         new: list[EmailPerson] = []
         if not sender_is_ours and sender not in known and sender not in staff:
@@ -225,6 +222,19 @@ class _People:
             sender_staff=staff.get(sender),
             participants={o.address for o in others},
         )
+
+
+def _staff_named(addresses: set[str]) -> list[User]:
+    """The active staff users whose address is one of these. Within a worker's batch the staff's
+    addresses are read once for the batch, and only users found among them are read — mail from
+    staff is the exception, so most messages read none."""
+    staff = User.objects.filter(is_active=True).exclude(role=Role.CLIENT)
+    if batch_memo_active():
+        known = batch_cached("staff-emails", lambda: frozenset(staff.values_list("email", flat=True)))
+        addresses = addresses & known
+        if not addresses:
+            return []
+    return list(staff.filter(email__in=addresses))
 
 
 def _original_waiting(parsed: ParsedEmail, inbound: InboundMessage) -> bool:

@@ -26,6 +26,7 @@ from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram import api, staff
 from channels.telegram.outbound import chat_language, chat_message_enqueue, origin_chat
 from core.batch_memo import batch_cached
+from core.deferred import flush_deferred, insert_deferred
 from core.text import json_storable
 from customers.models import Contact, ContactPhone, normalize_phone
 from customers.services import contact_create
@@ -248,9 +249,10 @@ def _article(
         chat.ticket = ticket
         chat.save(update_fields=["ticket"])
     if message.get("message_id") is not None:
-        # One INSERT; a message seen before (it cannot be: the update is stored once) keeps its article.
-        TelegramMessageRef.objects.bulk_create(
-            [TelegramMessageRef(chat=chat, message_id=int(message["message_id"]), article=article)],
+        # One INSERT (within a batch, one for the batch's messages: core/deferred.py); a message seen
+        # before (it cannot be: the update is stored once) keeps its article.
+        insert_deferred(
+            TelegramMessageRef(chat=chat, message_id=int(message["message_id"]), article=article),
             ignore_conflicts=True,
         )
     return ticket, article
@@ -295,6 +297,7 @@ def _edit(bot: TelegramBot, message: dict[str, Any]) -> tuple[Ticket | None, Art
     """The client edited a message: its article gets the new text (the old stays in history)."""
     chat_id = int((message.get("chat") or {}).get("id") or 0)
     message_id = int(message.get("message_id") or 0)
+    flush_deferred()  # the message may be one of this batch's, its reference not written yet
     ref = (
         TelegramMessageRef.objects.filter(chat__bot=bot, chat__chat_id=chat_id, message_id=message_id)
         .select_related("article__ticket")

@@ -6,17 +6,20 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from channels.email.headers import headline
 from channels.email.parsing import dedup_key_for
 from channels.models import EmailMessageRef
 from channels.tests.conftest import raw_email
+from customers.models import ContactEmail
 from intake import services
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from intake.services import inbound_process_batch, inbound_store
 from tests.factories import make_ticket
+from tickets.choices import ArticleKind
 from tickets.models import Article, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +350,27 @@ def test_a_batch_that_fails_as_a_whole_is_processed_one_by_one(mailbox, contact,
     # then: each was processed in a transaction of its own
     assert statuses() == ["processed", "processed", "processed"]
     assert Ticket.objects.count() == 3
+
+
+def test_in_a_batch_staff_are_told_from_clients_by_one_read_of_their_addresses(mailbox, contact, agent):
+    # given: a client's request, an agent's message to its thread and another client's request
+    store(raw_email(message_id="<first@romashka.test>", subject="Не работает лифт"), mailbox)
+    store(raw_email(sender="Anna <AGENT@otklik.test>", in_reply_to="<first@romashka.test>", text="Выехали."), mailbox)
+    store(raw_email(sender="ivan@lutik.test", subject="Нет света"), mailbox)
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        assert inbound_process_batch() == 3
+
+    # then: the agent's message is their note, no contact was made for them, and the clients'
+    # messages made tickets
+    note = Article.objects.get(body="Выехали.")
+    assert (note.kind, note.author_user, note.from_stranger) == (ArticleKind.NOTE, agent, False)
+    assert not ContactEmail.objects.filter(email="agent@otklik.test").exists()
+    assert list(Ticket.objects.order_by("number").values_list("title", flat=True)) == ["Не работает лифт", "Нет света"]
+    # and the staff's addresses were read once; users by address only for the message an agent sent
+    staff_reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "accounts_user"')]
+    by_address = [sql for sql in staff_reads if '"accounts_user"."email" IN' in sql]
+    addresses = [sql for sql in staff_reads if sql.startswith('SELECT "accounts_user"."email" AS "email"')]
+    assert (len(by_address), len(addresses)) == (1, 1)
+    assert "agent@otklik.test" in by_address[0]

@@ -4,10 +4,12 @@ import hashlib
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_ticket, status, upload
 from tickets.choices import ArticleKind, AuthorKind, Channel, EventKind
-from tickets.models import Article, Attachment
+from tickets.models import Article, Attachment, Ticket
 from tickets.services import article_create, ticket_set_status
 
 
@@ -197,3 +199,25 @@ def test_an_attachment_at_the_limit_is_accepted(settings, agent):
     article_create(ticket=ticket, author=agent, body="фото", attachments=[upload("ok.png", b"x" * 10)])
     # then
     assert Attachment.objects.get().size == 10
+
+
+def test_a_contacts_message_locks_and_touches_its_ticket_in_one_statement(contact):
+    # given
+    ticket = make_ticket(contact=contact)
+    before = Ticket.objects.get(pk=ticket.pk)
+
+    # when: a message from the contact through a channel
+    with CaptureQueriesContext(connection) as captured:
+        article = article_create(ticket=ticket, author=None, author_contact=contact, body="Всё ещё не работает")
+
+    # then: the ticket's row is written once, by the statement that locks and reads it; its other
+    # columns are as they were
+    # (on SQLite the search document's rebuild reads the ticket too)
+    ticket_statements = [q["sql"] for q in captured.captured_queries if '"tickets_ticket"' in q["sql"]]
+    writes = [sql for sql in ticket_statements if sql.startswith("UPDATE")]
+    assert len(writes) == 1 and writes[0].startswith('UPDATE "tickets_ticket" SET "updated_at"')
+    assert not [sql for sql in ticket_statements if "FOR UPDATE" in sql]
+    after = Ticket.objects.get(pk=ticket.pk)
+    assert after.updated_at == article.created_at
+    changed = [f.name for f in Ticket._meta.concrete_fields if getattr(before, f.attname) != getattr(after, f.attname)]
+    assert changed == ["updated_at"]
