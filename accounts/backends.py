@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router
 
 from accounts.models import User
@@ -24,6 +24,17 @@ USER_COLUMNS = ModelColumns(User)
 
 
 class UserBackend(ModelBackend):
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
+        """ModelBackend's check, final: ModelBackend stays listed after this one only for the
+        sessions it signed in, and must not hash a wrong password a second time (a failed login
+        costs one hashing, as before)."""
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            raise PermissionDenied  # django.contrib.auth.authenticate: stop here, report the failure
+        return user
+
     def get_user(self, user_id: Any) -> User | None:
         try:
             pk = User._meta.pk.to_python(user_id)  # type: ignore[union-attr]

@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router, transaction
 from django.db.models import Q
@@ -71,23 +71,32 @@ class ModelColumns:
         self.fields: list[models.Field] = fields  # type: ignore[assignment]
         self.attnames = [f.attname for f in fields]
         self.width = len(fields)
-        # alias of a connection → [(position, [(converter, column expression)])]
-        self._conversions: dict[str, list[tuple[int, list[tuple[object, object]]]]] = {}
+        # alias of a connection → [(position, [(converter, of ops?, column expression)])]
+        self._conversions: dict[str, list[tuple[int, list[tuple[Any, bool, object]]]]] = {}
 
     def select(self, alias: str, db: str = "default") -> str:
         q = connections[db].ops.quote_name
         return ", ".join(f"{alias}.{q(f.column)}" for f in self.fields)
 
-    def _plan(self, db: str) -> list[tuple[int, list[tuple[object, object]]]]:
+    def _plan(self, db: str) -> list[tuple[int, list[tuple[Any, bool, object]]]]:
+        """Per field read, its converters: (function, whether it is a method of the connection's
+        `ops`, column). The `ops` methods are kept unbound and called with the connection of the
+        thread building the row, so the plan holds no thread's connection."""
         plan = self._conversions.get(db)
         if plan is None:
             connection = connections[db]
             plan = []
             for i, field in enumerate(self.fields):
                 col = field.get_col(self.model._meta.db_table)
-                found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)  # type: ignore[attr-defined]
-                if found:
-                    plan.append((i, [(convert, col) for convert in found]))
+                steps: list[tuple[Any, bool, object]] = []
+                for convert in connection.ops.get_db_converters(col):
+                    if getattr(convert, "__self__", None) is connection.ops:
+                        steps.append((convert.__func__, True, col))
+                    else:
+                        steps.append((convert, False, col))
+                steps += [(convert, False, col) for convert in field.get_db_converters(connection)]  # type: ignore[attr-defined]
+                if steps:
+                    plan.append((i, steps))
             self._conversions[db] = plan
         return plan
 
@@ -97,9 +106,12 @@ class ModelColumns:
         if plan:
             values = list(values)
             connection = connections[db]
-            for i, converters in plan:
-                for convert, col in converters:
-                    values[i] = convert(values[i], col, connection)  # type: ignore[operator]
+            for i, steps in plan:
+                for convert, of_ops, col in steps:
+                    if of_ops:
+                        values[i] = convert(connection.ops, values[i], col, connection)
+                    else:
+                        values[i] = convert(values[i], col, connection)
         return self.model.from_db(db, self.attnames, values)
 
 

@@ -425,6 +425,12 @@ TICKET_PAGE_RELATED: tuple[tuple[str, ModelColumns], ...] = (
 )
 
 
+def _storable_number(number: int) -> bool:
+    """Whether a ticket number from a URL fits the column (a bigint): SQLite refuses to bind a
+    larger one, where the ORM's lookup answered "no such ticket"."""
+    return 0 < number < 2**63
+
+
 @dataclass(frozen=True)
 class TicketPageParts:
     """Whether the ticket's page has anything to read for its side panel's parts: the company's
@@ -446,7 +452,7 @@ def ticket_get_for_page(*, user: User, number: int) -> Ticket:
     from contracts.models import ContractStatus, TicketWork
 
     rule = visibility_sql(user)
-    if rule is None:
+    if rule is None or not _storable_number(number):
         raise Http404
     q = connection.ops.quote_name
     table = q(Ticket._meta.db_table)
@@ -498,7 +504,7 @@ def ticket_live_state(*, user: User, number: int) -> tuple[Ticket, int]:
     only its id and number read, and its newest event's id (0 without any) — one hand-written
     statement; the page is read whole only when something happened (`ticket_get_for_page`)."""
     rule = visibility_sql(user)
-    if rule is None:
+    if rule is None or not _storable_number(number):
         raise Http404
     q = connection.ops.quote_name
     table = q(Ticket._meta.db_table)

@@ -51,3 +51,18 @@ def test_sessions_of_the_old_backend_still_work(client):
     user = UserFactory()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get("/tickets/").status_code == 200
+
+
+def test_a_wrong_password_is_hashed_once():
+    # given: ModelBackend stays listed after ours, for the sessions it signed in
+    from unittest import mock
+
+    from django.contrib.auth import authenticate
+
+    user = UserFactory(password="long-enough-pass-1")
+    # when
+    with mock.patch.object(User, "check_password", autospec=True, return_value=False) as check:
+        assert authenticate(username=user.email, password="wrong") is None
+    # then: one check, not one per backend
+    assert check.call_count == 1
+    assert authenticate(username=user.email, password="long-enough-pass-1") == user

@@ -3,9 +3,10 @@
 Django's `reverse()` walks the URL resolver's lists for every call: 25–40 µs, and a staff page
 has 20–40 of them (the navigation alone 15). The same view name with the same arguments gives the
 same path as long as the URL configuration and the script prefix are the same, so the path is kept
-under exactly those (a bounded LRU: a ticket page's links name ticket numbers). Arguments other than
-numbers and strings (a model instance's `str()` can change under the same key) are reversed every
-time, as are names that do not reverse (`{% url … as var %}` then gives "", as Django's does).
+under exactly those (a bounded LRU: a ticket page's links name ticket numbers). Arguments other
+than numbers and strings (a model instance's `str()` can change under the same key; `True` equals
+1 in a key) are reversed every time, as are names that do not reverse (`{% url … as var %}` then
+gives "", as Django's does).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ setting_changed.connect(_forget, dispatch_uid="fast_url_forget")
 
 
 def _plain(value: Any) -> bool:
-    # bool is an int whose str() is "True": as plain as the rest, and hashable.
-    return isinstance(value, _PLAIN)
+    # Not bool: True == 1 in a key, while reverse() writes "True" and "1".
+    return isinstance(value, _PLAIN) and not isinstance(value, bool)
 
 
 class MemoURLNode(URLNode):

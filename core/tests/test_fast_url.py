@@ -80,3 +80,11 @@ def test_settings_change_forgets():
     assert fast_url._reverse.cache_info().currsize >= 1
     with override_settings(ROOT_URLCONF="config.urls"):
         assert fast_url._reverse.cache_info().currsize == 0
+
+
+def test_true_and_one_are_told_apart():
+    fast_url._reverse.cache_clear()
+    one = render("{% url 'tickets:detail' 1 %}")
+    with pytest.raises(NoReverseMatch):  # "True" is not a ticket number: Django's answer too
+        render("{% url 'tickets:detail' flag %}", flag=True)
+    assert one == reverse("tickets:detail", args=[1])

@@ -319,3 +319,26 @@ def test_a_ticket_without_units_contracts_or_works_reads_none_of_them(
     html = response.content.decode()
     assert "No works recorded." in html
     assert 'name="equipment"' in html and "No links." in html
+
+
+def test_the_coverage_of_a_unit_of_a_ticket_without_company(agent_client, team, company):
+    # given: a ticket whose company was cleared, its unit kept (the unit's company has a contract)
+    from contracts.coverage import coverage_for
+    from tests.factories import ContractFactory
+    from tickets.services import ticket_update
+
+    contract = ContractFactory(company=company)
+    unit = EquipmentFactory(company=company)
+    ticket = make_ticket(team=team, company=company, equipment=unit)
+    ticket_update(ticket=ticket, actor=None, company=None)
+    assert coverage_for(company=None, equipment=unit).contract == contract
+    # when
+    response = agent_client.get(f"/tickets/{ticket.number}/")
+    # then: the page finds it too, through the unit's company
+    assert response.context["coverage"].contract == contract
+
+
+@pytest.mark.parametrize("path", ["/tickets/{n}/", "/tickets/{n}/live/"])
+def test_a_number_beyond_the_column_is_not_found(agent_client, path):
+    assert agent_client.get(path.format(n=10**20)).status_code == 404
+    assert agent_client.get(path.format(n=0)).status_code == 404

@@ -135,7 +135,9 @@ def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore
             site=ticket.site,
             equipment=ticket.equipment,
             category=ticket.category,
-            contracts=None if parts is None or parts.contracts else [],
+            # The ticket read looked for the ticket's company's contracts; without a company the
+            # coverage goes by the unit's company, so it reads them itself.
+            contracts=None if parts is None or parts.contracts or not ticket.company_id else [],
         )
         if customer_base
         else None,
