@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 from accounts.choices import Role
+from tests.e2e.pages import log_in
 from tests.factories import ClientUserFactory, CompanyFactory, ContactFactory, TeamFactory, UserFactory
 from tickets.models import ServiceCategory, Ticket
 
@@ -43,14 +44,6 @@ def world(db):
     return {"dispatcher": dispatcher, "engineer": engineer, "client": client}
 
 
-def _login(page, url: str, email: str, password: str, prefix: str = "") -> None:
-    page.goto(url)
-    page.fill(f"input[name='{prefix}email']", email)
-    page.fill(f"input[name='{prefix}password']", password)
-    page.locator(f"form:has(input[name='{prefix}password']) button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
-
-
 def test_client_to_dispatcher_and_back(live_server, browser, world, tmp_path):
     base = live_server.url
     photo = tmp_path / "leak.png"
@@ -59,14 +52,14 @@ def test_client_to_dispatcher_and_back(live_server, browser, world, tmp_path):
     # given: the dispatcher has the open queue on screen
     dispatcher_ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     queue = dispatcher_ctx.new_page()
-    _login(queue, f"{base}/accounts/login/", "disp@otklik.test", "Disp-pass-123")
+    log_in(queue, f"{base}/accounts/login/", "disp@otklik.test", "Disp-pass-123")
     queue.goto(f"{base}/tickets/?view=all_open")
     queue.evaluate("window.__noReload = true")
 
     # when: the client submits a ticket with a photo in the portal
     client_ctx = browser.new_context(viewport={"width": 390, "height": 844})
     portal = client_ctx.new_page()
-    _login(portal, f"{base}/portal/login/", "petr@romashka.test", "Client-pass-123", prefix="password-")
+    log_in(portal, f"{base}/portal/login/", "petr@romashka.test", "Client-pass-123", prefix="password-")
     portal.goto(f"{base}/portal/new/")
     portal.select_option("select[name=category]", label="Кондиционирование")
     portal.fill("input[name=title]", "Течёт кондиционер в переговорной")

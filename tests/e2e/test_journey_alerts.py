@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 
 from accounts.choices import Role
+from tests.e2e.pages import log_in
 from tests.factories import ContactFactory, TeamFactory, UserFactory, make_ticket
 from tickets.services import ticket_assign
 
@@ -26,11 +27,7 @@ def test_alerts_pop_up_on_an_open_page_without_a_reload(live_server, browser):
     dispatch.members.add(daria)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name='email']", "disp@otklik.test")
-    page.fill("input[name='password']", "Disp-pass-123")
-    page.locator("form:has(input[name='password']) button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    log_in(page, f"{live_server.url}/accounts/login/", "disp@otklik.test", "Disp-pass-123")
     page.goto(f"{live_server.url}/tickets/")
     page.evaluate("window.__noReload = true")
     assert page.locator(".bell-count").count() == 0

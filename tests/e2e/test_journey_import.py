@@ -15,6 +15,7 @@ from django.db import connection
 from accounts.choices import Role
 from assets.models import Equipment
 from imports import engine, services, tasks
+from tests.e2e.pages import log_in
 from tests.factories import CompanyFactory, EquipmentKindFactory, UserFactory
 
 pytestmark = [
@@ -78,11 +79,7 @@ def test_admin_imports_equipment_with_a_dry_run_and_live_progress(live_server, b
     base = live_server.url
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name='email']", "admin@otklik.test")
-    page.fill("input[name='password']", "Admin-pass-123")
-    page.locator("form:has(input[name='password']) button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    log_in(page, f"{base}/accounts/login/", "admin@otklik.test", "Admin-pass-123")
 
     # when: the admin uploads the file
     page.goto(f"{base}/imports/")

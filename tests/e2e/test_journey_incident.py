@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.choices import Role
 from automation.models import PotentialIncident, TeamAssignment
+from tests.e2e.pages import log_in
 from tests.factories import ContactFactory, SiteFactory, TeamFactory, UserFactory, make_ticket
 from tickets.models import Ticket
 
@@ -34,11 +35,7 @@ def test_supervisor_turns_repeated_complaints_into_one_incident(live_server, bro
     team.members.add(*electricians)
     site = SiteFactory(name="БЦ Октябрь")
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US").new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=email]", supervisor.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_load_state("networkidle")
+    log_in(page, f"{live_server.url}/accounts/login/", supervisor.email, PASSWORD)
 
     # when: the supervisor sets the team to round-robin
     page.goto(f"{live_server.url}/automation/assignment/")

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.choices import Role
 from automation.models import Rule
+from tests.e2e.pages import log_in
 from tests.factories import UserFactory, make_ticket, priority
 from tickets.choices import EventKind
 from tickets.models import Ticket, TicketEvent
@@ -31,11 +32,7 @@ def test_an_administrator_writes_tries_and_saves_a_rule(live_server, browser):
     admin = UserFactory(email="root@otklik.test", role=Role.ADMIN, language="en", password=PASSWORD)
     old = make_ticket(title="Застряли в лифте вчера")
     page = browser.new_page(viewport={"width": 390, "height": 844})  # phone width
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=email]", admin.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_load_state("networkidle")
+    log_in(page, f"{live_server.url}/accounts/login/", admin.email, PASSWORD)
     # when: a new rule, a condition row (htmx), its field chosen and applied
     page.goto(f"{live_server.url}/automation/rules/new/")
     page.fill("input[name=name]", "Лифты — высокий")

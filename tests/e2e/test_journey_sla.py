@@ -18,6 +18,7 @@ from sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
 from sla.seeding import russian_calendar_seed
 from sla.services import ticket_sla_refresh
 from sla.sweep import sla_sweep
+from tests.e2e.pages import log_in
 from tests.factories import CompanyFactory, TeamFactory, UserFactory, make_ticket, priority, status
 from tickets.models import Article, Ticket
 from tickets.services import article_create, ticket_set_status
@@ -47,14 +48,6 @@ def _russian_calendar() -> BusinessCalendar:
     return calendar
 
 
-def _login(page, live_server, email):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_load_state("networkidle")
-
-
 def test_supervisor_sets_up_vip_sla_and_sees_it_work(live_server, browser):
     # given: a supervisor leading a team, a VIP client category and a VIP client
     supervisor = UserFactory(email="ira@otklik.test", role=Role.SUPERVISOR, language="en", password=PASSWORD)
@@ -63,7 +56,7 @@ def test_supervisor_sets_up_vip_sla_and_sees_it_work(live_server, browser):
     client_company = CompanyFactory(name="ООО Важный клиент", category=vip)
     russian = _russian_calendar()
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US").new_page()
-    _login(page, live_server, supervisor.email)
+    log_in(page, f"{live_server.url}/accounts/login/", supervisor.email, PASSWORD)
 
     # when: the supervisor creates the policy in the editor
     page.goto(f"{live_server.url}/sla/policies/new/")

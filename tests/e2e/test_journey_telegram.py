@@ -15,6 +15,7 @@ from customers.models import ContactPhone
 from intake.models import InboundMessage
 from intake.services import inbound_process
 from notifications.outbox import outbox_send_due
+from tests.e2e.pages import log_in
 from tests.factories import ContactFactory, TeamFactory, UserFactory
 from tickets.models import Ticket
 
@@ -71,11 +72,7 @@ def test_telegram_photo_to_agent_reply(live_server, browser, standin):
     _deliver(bot, _update(1, contact={"phone_number": "79120001122", "user_id": CHAT_ID, "first_name": "Пётр"}))
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name='email']", "disp@otklik.test")
-    page.fill("input[name='password']", "Disp-pass-123")
-    page.locator("form:has(input[name='password']) button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    log_in(page, f"{live_server.url}/accounts/login/", "disp@otklik.test", "Disp-pass-123")
     page.goto(f"{live_server.url}/tickets/?view=all_open")
     page.evaluate("window.__noReload = true")
 

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from accounts.choices import Role
 from contracts.models import PriceList, PriceListItem, TicketWork
+from tests.e2e.pages import log_in
 from tests.factories import CompanyFactory, ContractFactory, TeamFactory, UserFactory, make_ticket
 
 pytestmark = [
@@ -27,11 +28,7 @@ def test_the_record_work_form_opens_and_records(live_server, browser):
     ticket = make_ticket(title="Не холодит", team=team, company=company)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name='email']", "eng@otklik.test")
-    page.fill("input[name='password']", "Eng-pass-123")
-    page.locator("form:has(input[name='password']) button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    log_in(page, f"{live_server.url}/accounts/login/", "eng@otklik.test", "Eng-pass-123")
     page.goto(f"{live_server.url}/tickets/{ticket.number}/")
     assert page.locator("select[name='price_list_item']").count() == 0  # not built with the page
 
