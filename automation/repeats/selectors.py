@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -43,28 +42,17 @@ def incident_counts_for_user(*, user: User) -> dict[str, int]:
     )
 
 
-def incident_for_ticket(*, user: User, ticket: Ticket, linked: list[int] | None = None) -> PotentialIncident | None:
+def incident_for_ticket(*, user: User, ticket: Ticket, linked: list[int]) -> PotentialIncident | None:
     """The open or confirmed incident a ticket belongs to, for the banner on its page (staff who
     can open the ticket see it; only supervisors get the button). `linked`: the ids of the
-    incidents the ticket is linked to, when the page read them already (ticket_page_relations)."""
+    incidents the ticket is linked to, which the page reads with its relations
+    (tickets.selectors.ticket_page_relations) — most tickets have none, and then nothing is read."""
     if not (user.is_authenticated and user.is_agent_side):
         return None
-    ids = linked
-    if ids is None:
-        # Most tickets belong to no incident: one read of the link table says so, cheaper to build
-        # and to plan than the join below — written out, at a fifth of the ORM's Python.
-        through, q = PotentialIncident.tickets.through, connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {q(through._meta.get_field('potentialincident').column)} FROM {q(through._meta.db_table)}"
-                f" WHERE {q(through._meta.get_field('ticket').column)} = %s",
-                [ticket.pk],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
+    if not linked:
         return None
     incident = (
-        PotentialIncident.objects.filter(pk__in=ids, state__in=[IncidentState.OPEN, IncidentState.CONFIRMED])
+        PotentialIncident.objects.filter(pk__in=linked, state__in=[IncidentState.OPEN, IncidentState.CONFIRMED])
         .select_related("parent")
         .order_by("-id")
         .first()

@@ -1,4 +1,4 @@
-"""The potential-incident banner on a ticket's page (one query)."""
+"""The potential-incident banner on a ticket's page (a query only for a ticket linked to one)."""
 
 from typing import Any
 
@@ -11,8 +11,8 @@ register = template.Library()
 
 
 @register.inclusion_tag("automation/_incident_banner.html", takes_context=True)
-def incident_banner(context: dict[str, Any], ticket: Any, linked: list[int] | None = None) -> dict[str, Any]:
-    """`linked`: the ids of the incidents the ticket is linked to, when the page has them."""
+def incident_banner(context: dict[str, Any], ticket: Any, linked: list[int]) -> dict[str, Any]:
+    """`linked`: the ids of the incidents the ticket is linked to (ticket_page_relations)."""
     user = context["request"].user
     return {
         "incident": incident_for_ticket(user=user, ticket=ticket, linked=linked),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.choices import Role
-from accounts.models import User
 from assets.models import Equipment
 from assets.selectors import equipment_get_for_user
 from channels.email.display import articles_prepare_for_display
@@ -35,12 +33,12 @@ from tickets.forms import (
     TicketPropertiesForm,
     equipment_choice_rows,
 )
-from tickets.models import Attachment, Ticket, TicketPresence
+from tickets.models import Attachment, Ticket
 from tickets.reference import reference
 from tickets.selectors import (
-    PRESENCE_WINDOW,
     TicketPageRelations,
     article_thread_for_user,
+    colleagues_present,
     event_list_for_ticket,
     intake_panel_for_user,
     linked_tickets_for_user,
@@ -80,22 +78,6 @@ def _properties_form(ticket, relations: TicketPageRelations, contractor: bool = 
             "observers": relations.observer_ids,
         },
     )
-
-
-def _others_present(ticket, user) -> list[tuple[bool, str]]:  # type: ignore[no-untyped-def]
-    """(writing a reply?, name) of each colleague who had the page open in the last 12 s, by name
-    — written out: the page and its poll every 2 s ask, and the ORM's read cost ten times this."""
-    q = connection.ops.quote_name
-    since = connection.ops.adapt_datetimefield_value(timezone.now() - PRESENCE_WINDOW)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT p.{q('is_replying')}, u.{q('full_name')} FROM {q(TicketPresence._meta.db_table)} p"
-            f" INNER JOIN {q(User._meta.db_table)} u ON u.{q('id')} = p.{q('user_id')}"
-            f" WHERE p.{q('ticket_id')} = %s AND p.{q('seen_at')} >= %s AND p.{q('user_id')} <> %s"
-            f" ORDER BY u.{q('full_name')}",
-            [ticket.pk, since, user.pk],
-        )
-        return [(bool(replying), name) for replying, name in cursor.fetchall()]
 
 
 def _ticket_context(request: AuthedHttpRequest, ticket) -> dict:  # type: ignore[no-untyped-def]
@@ -171,7 +153,11 @@ def ticket_live(request: AuthedHttpRequest, number: int) -> HttpResponse:
         context = _ticket_context(request, ticket_get_for_page(user=request.user, number=number))
         context["refresh"] = True
     else:
-        context = {"ticket": ticket, "event_cursor": since, "present": _others_present(ticket, request.user)}
+        context = {
+            "ticket": ticket,
+            "event_cursor": since,
+            "present": colleagues_present(ticket=ticket, viewer=request.user),
+        }
     return render(request, "tickets/_live.html", context)
 
 
