@@ -535,10 +535,7 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     under cProfile, counting queries per message by statement, and the CPU this process and its
     PostgreSQL backend spent. PostgreSQL at database_url + "_profile" (dropped and re-created),
     the Huey queue in memory and not consumed."""
-    import cProfile
-    import pstats
-    import re
-    from collections import Counter, deque
+    from collections import deque
 
     from bench.seed import recreate_database
 
@@ -559,7 +556,7 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     from channels.email.parsing import dedup_key_for
     from channels.models import Mailbox
     from customers.models import Company
-    from intake.services import inbound_process, inbound_process_batch, inbound_store
+    from intake.services import inbound_process, inbound_store
 
     call_command("migrate", verbosity=0)
     team = Team.objects.create(code="support", name_ru="Поддержка", name_en="Support")
@@ -592,6 +589,42 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
         for raw in timed:
             store(raw)
     store_seconds = time.perf_counter() - started
+    process_and_report(
+        messages=messages,
+        noun="messages",
+        store_seconds=store_seconds,
+        stored_queries=len(stored_queries),
+        top=top,
+        use_cprofile=use_cprofile,
+        pstats_path=BASE_DIR / "bench" / "results" / "email-profile.pstats",
+    )
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def process_and_report(
+    *,
+    messages: int,
+    noun: str,
+    store_seconds: float,
+    stored_queries: int,
+    top: int,
+    use_cprofile: bool,
+    pstats_path: Path | None = None,
+) -> None:
+    """Process every stored inbound message in this process as the worker does (batches of whatever
+    waits) and print what storing and processing cost per message: throughput, statements, this
+    process's CPU and its PostgreSQL backend's, the commonest statements, and under cProfile the
+    hottest functions (the email and webhook profiles share it)."""
+    import cProfile
+    import pstats
+    import re
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from intake.services import inbound_process_batch
+
     profiler = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
         started, cpu_started, backend_started = (
@@ -601,34 +634,33 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
         )
         if use_cprofile:
             profiler.enable()
-        while inbound_process_batch():  # as the worker does: batches of whatever waits
+        while inbound_process_batch():
             pass
         profiler.disable()
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         backend_ended = backend_cpu_seconds(connection)
-    per_store = len(stored_queries) / messages
-    per_message = len(captured) / messages
-    print(f"store: {messages / store_seconds:.0f} messages/s in-process, {per_store:.1f} queries each")
+    print(f"store: {messages / store_seconds:.0f} {noun}/s in-process, {stored_queries / messages:.1f} queries each")
     print(
-        f"process: {messages / seconds:.0f} messages/s in-process{' (under cProfile)' if use_cprofile else ''}, "
-        f"{per_message:.1f} queries each, {1000 * cpu_seconds / messages:.2f} ms of this process's CPU each"
+        f"process: {messages / seconds:.0f} {noun}/s in-process{' (under cProfile)' if use_cprofile else ''}, "
+        f"{len(captured) / messages:.1f} queries each, "
+        f"{1000 * cpu_seconds / messages:.2f} ms of this process's CPU each"
         + _backend_share(backend_started, backend_ended, messages)
     )
     shapes: Counter[str] = Counter()
     for query in captured.captured_queries:
         sql = re.sub(r"\s+", " ", query["sql"])
-        shapes[re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", sql)[:150]] += 1
+        shapes[re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", sql)[:160]] += 1
     for shape, count in shapes.most_common(top):
         print(f"{count / messages:6.2f}  {shape}")
     if use_cprofile:
-        profiler.dump_stats(str(BASE_DIR / "bench" / "results" / "email-profile.pstats"))
+        if pstats_path is not None:
+            profiler.dump_stats(str(pstats_path))
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(top)
         stats.sort_stats("cumulative").print_stats(
             "^" + re.escape(str(BASE_DIR)) + r"/(?!\.venv)", top
         )  # the project's own functions
         stats.sort_stats("tottime").print_stats(top)
-    shutil.rmtree(work, ignore_errors=True)
 
 
 def _backend_share(started: float | None, ended: float | None, messages: int) -> str:

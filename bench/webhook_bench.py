@@ -44,7 +44,7 @@ from typing import Any
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.email_bench import Child, _backend_share, _free_port, _machine_cpu, _wait_port, backend_cpu_seconds  # noqa: E402
+from bench.email_bench import Child, _free_port, _machine_cpu, _wait_port, process_and_report  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/otklik_bench_webhook"
 # Database 12 of the local Redis belongs to this benchmark and is flushed before each run.
@@ -350,10 +350,7 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     warm-up of WARM_UP_CHATS chats' two updates each), counting queries per message by statement.
     PostgreSQL at database_url + "_profile" (re-created), the Huey queue in memory and not
     consumed (so the acknowledgements are queued, not sent)."""
-    import cProfile
-    import pstats
-    import re
-    from collections import Counter, deque
+    from collections import deque
 
     from bench.seed import recreate_database
 
@@ -409,42 +406,14 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
         for body in bodies:
             telegram_update_store(bot=bot, raw=body, source=InboundSource.WEBHOOK)
     store_seconds = time.perf_counter() - started
-    profiler = cProfile.Profile()
-    with CaptureQueriesContext(connection) as captured:
-        started, cpu_started, backend_started = (
-            time.perf_counter(),
-            time.process_time(),
-            backend_cpu_seconds(connection),
-        )
-        if use_cprofile:
-            profiler.enable()
-        while inbound_process_batch():  # as the worker does: batches of whatever waits
-            pass
-        profiler.disable()
-        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-        backend_ended = backend_cpu_seconds(connection)
-    print(
-        f"store: {messages / store_seconds:.0f} updates/s in-process, {len(stored_queries) / messages:.1f} queries each"
+    process_and_report(
+        messages=messages,
+        noun="updates",
+        store_seconds=store_seconds,
+        stored_queries=len(stored_queries),
+        top=top,
+        use_cprofile=use_cprofile,
     )
-    print(
-        f"process: {messages / seconds:.0f} updates/s in-process{' (under cProfile)' if use_cprofile else ''}, "
-        f"{len(captured) / messages:.1f} queries each, "
-        f"{1000 * cpu_seconds / messages:.2f} ms of this process's CPU each"
-        + _backend_share(backend_started, backend_ended, messages)
-    )
-    shapes: Counter[str] = Counter()
-    for query in captured.captured_queries:
-        sql = re.sub(r"\s+", " ", query["sql"])
-        shapes[re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", sql)[:160]] += 1
-    for shape, count in shapes.most_common(top):
-        print(f"{count / messages:6.2f}  {shape}")
-    if use_cprofile:
-        stats = pstats.Stats(profiler)
-        stats.sort_stats("cumulative").print_stats(top)
-        stats.sort_stats("cumulative").print_stats(
-            "^" + re.escape(str(BASE_DIR)) + r"/(?!\.venv)", top
-        )  # the project's own functions
-        stats.sort_stats("tottime").print_stats(top)
     shutil.rmtree(work, ignore_errors=True)
 
 
