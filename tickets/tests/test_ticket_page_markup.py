@@ -94,6 +94,8 @@ def test_the_properties_fields_are_the_templates(ticket, team, language, role):
         )
 
 
+# The conversation loop the tag replaced; the parts most articles lack were, and still are, these
+# two templates.
 CONVERSATION_BEFORE = """{% load i18n %}
 {% for a in articles %}
 <article class="article {% if a.kind == 'note' %}note{% elif a.author_kind == 'contact' %}from-client{% else %}from-agent{% endif %}{% if a.from_stranger %} from-stranger{% endif %}" id="article-{{ a.pk }}">
@@ -104,32 +106,9 @@ CONVERSATION_BEFORE = """{% load i18n %}
       <span class="muted">· {{ a.get_channel_display }}</span></span>
     <time datetime="{{ a.created_at|date:'c' }}">{{ a.created_at|date:"d.m.Y H:i" }}</time>
   </div>
-  {% if a.email_meta %}{% with m=a.email_meta %}<div class="email-meta">
-    {% if m.from.address %}<div><span class="muted">{% translate "From" %}:</span> {% if m.from.name %}{{ m.from.name }} {% endif %}&lt;{{ m.from.address }}&gt;</div>{% endif %}
-    {% if m.to %}<div><span class="muted">{% translate "To" %}:</span> {% for p in m.to %}{% if p.name %}{{ p.name }} {% endif %}&lt;{{ p.address }}&gt;{% if not forloop.last %}, {% endif %}{% endfor %}</div>{% endif %}
-    {% if m.cc %}<div><span class="muted">{% translate "Cc" %}:</span> {% for p in m.cc %}{% if p.name %}{{ p.name }} {% endif %}&lt;{{ p.address }}&gt;{% if not forloop.last %}, {% endif %}{% endfor %}</div>{% endif %}
-    {% if m.subject %}<div><span class="muted">{% translate "Subject" %}:</span> {{ m.subject }}</div>{% endif %}
-  </div>{% endwith %}{% endif %}
-  {% for d in a.deliveries %}<div class="delivery delivery-{{ d.status }}" id="delivery-{{ d.pk }}">
-    <span class="badge delivery-{{ d.status }}" title="{% if d.last_error %}{{ d.last_error }}{% else %}{{ d.recipient }}{% endif %}">{% if d.channel == 'whatsapp' %}WhatsApp{% else %}✉{% endif %} {{ d.get_status_display }}</span>
-    {% if d.route == 'template' %}<span class="delivery-route">{% blocktranslate trimmed with name=d.subject %}Sent as template «{{ name }}» — outside the 24-hour window{% endblocktranslate %}</span>{% elif d.route == 'email' %}<span class="delivery-route">{% translate "Sent by email: outside the 24-hour window" %}</span>{% elif d.route == 'window_closed' %}<span class="delivery-route">{% translate "Not sent by WhatsApp: outside the 24-hour window, with no approved template and no email address" %}</span>{% endif %}
-    <span class="muted">{{ d.recipient }}{% if d.status == 'sent' and d.sent_at %} · {{ d.sent_at|date:"d.m.Y H:i" }}{% elif d.status == 'queued' and d.attempts %} · {% blocktranslate trimmed count attempts=d.attempts %}{{ attempts }} failed attempt, next at{% plural %}{{ attempts }} failed attempts, next at{% endblocktranslate %} {{ d.next_attempt_at|date:"H:i" }}{% endif %}</span>
-    {% if d.last_error %}<details class="delivery-error"><summary>{% translate "Server's answer" %}</summary><pre>{{ d.last_error }}</pre></details>{% endif %}
-    {% if d.status == 'failed' %}<form method="post" action="{% url 'notifications:outbox_retry' d.pk %}" class="delivery-retry">{% csrf_token %}<button type="submit" class="btn btn-small">{% translate "Retry now" %}</button></form>{% endif %}
-  </div>{% endfor %}
-  {% if a.images_blocked %}<div class="email-images-blocked muted">{% translate "Remote images are blocked: they would tell the sender when the mail was read." %}
-    <a class="btn btn-small" href="?images={{ a.pk }}#article-{{ a.pk }}">{% translate "Show images" %}</a></div>{% endif %}
+  {% include "tickets/_article_top.html" %}
   {% if a.display_html %}<div class="article-body email-html">{{ a.display_html|safe }}</div>{% else %}<div class="article-body">{{ a.body }}</div>{% endif %}
-  {% if a.quoted %}<details class="email-quoted"><summary>{% translate "Show quoted text" %}</summary>
-    {% if a.display_quoted %}<div class="email-html">{{ a.display_quoted|safe }}</div>{% else %}<div class="article-body">{{ a.quoted }}</div>{% endif %}
-  </details>{% endif %}
-  {% if a.listed_attachments %}<div class="attachments">
-    {% for f in a.listed_attachments %}
-      <a class="attachment" href="{% url 'tickets:attachment' f.pk %}">
-        {% if f.is_image %}<img src="{% url 'tickets:attachment' f.pk %}?inline=1" alt="{{ f.filename }}" loading="lazy">{% endif %}
-        <span>📎 {{ f.filename }} <span class="muted">({{ f.size|filesizeformat }})</span></span></a>
-    {% endfor %}
-  </div>{% endif %}
+  {% include "tickets/_article_bottom.html" %}
 </article>
 {% endfor %}
 """  # noqa: E501
