@@ -654,6 +654,7 @@ def process_and_report(
         print(f"{count / messages:6.2f}  {shape}")
     if use_cprofile:
         if pstats_path is not None:
+            pstats_path.parent.mkdir(parents=True, exist_ok=True)
             profiler.dump_stats(str(pstats_path))
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(top)

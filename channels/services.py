@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from channels.email.headers import headline
-from channels.email.parsing import dedup_key_for
+from channels.email.parsing import headline_and_dedup_key
 from channels.models import Mailbox
 from intake.choices import InboundSource
 from intake.models import InboundMessage
@@ -14,12 +13,12 @@ def inbound_upload(*, raw: bytes, mailbox: Mailbox | None) -> tuple[InboundMessa
     """Store a message an administrator uploaded (.eml), to be processed like delivered mail.
     Returns (row, created): a message stored before (same Message-ID or bytes) is not stored
     again. Without a mailbox the pipeline finds it from the recipients."""
-    from_address, subject = headline(raw)
+    from_address, subject, dedup_key = headline_and_dedup_key(raw)
     return inbound_store(
         channel="email",
         source=InboundSource.UPLOAD,
         raw=raw,
-        dedup_key=dedup_key_for(raw),
+        dedup_key=dedup_key,
         mailbox=mailbox,
         from_address=from_address,
         subject=subject,

@@ -12,8 +12,14 @@ HELO to LHLO and pushes the single status handle_DATA returns, so handle_DATA re
 per recipient joined by CRLF, and the errors aiosmtpd raises itself while reading DATA (too
 much data, a line too long) are repeated per recipient by OtklikLMTP.push.
 
-The ORM runs in a small thread pool off the event loop; each call closes stale connections
-before and after, as a request would.
+DATA is read in chunks (ChunkedData) rather than aiosmtpd's line at a time: a typical message
+is several hundred lines, and reading them one by one cost more CPU than storing the message.
+The active LMTP mailboxes are kept for MAILBOXES_FRESH_SECONDS per listener, so RCPT needs no query
+(an address not among them is looked up afresh before it is refused).
+
+The ORM runs in a small thread pool off the event loop. Its threads keep their connections
+between messages; a failure closes the thread's connection (close_old_connections), so the next
+message reconnects if the database went away.
 """
 
 from __future__ import annotations
@@ -21,19 +27,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AnyStr
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, Envelope, Session, syntax
 from django.conf import settings
 from django.db import close_old_connections, connections
 
 from channels.choices import MailboxInbound
-from channels.email.headers import headline
 from channels.email.inbound import mailbox_for_address
-from channels.email.parsing import dedup_key_for
+from channels.email.parsing import headline_and_dedup_key
 from channels.models import Mailbox
 from intake.choices import InboundSource
 from intake.services import inbound_store
@@ -48,7 +54,117 @@ def lmtp_max_bytes() -> int:
     return int(getattr(settings, "LMTP_MAX_BYTES", 64 * 1024 * 1024))
 
 
-class OtklikLMTP(LMTP):
+# How long a listener trusts its list of active LMTP mailboxes for accepting a recipient.
+MAILBOXES_FRESH_SECONDS = 5.0
+# DATA is read this much at a time (what the socket has, up to this).
+DATA_CHUNK_BYTES = 256 * 1024
+END_OF_DATA = b"\r\n.\r\n"
+LINE_TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
+TOO_MUCH_DATA = "552 Error: Too much mail data"
+
+
+class ChunkedData(SMTP):
+    """DATA read in chunks, with the same answers as aiosmtpd's line-by-line reader: the
+    content is the lines up to the lone ".", each line's leading dot removed (RFC 5321 4.5.2);
+    "552 Error: Too much mail data" over data_size_limit (wire bytes, as aiosmtpd counts them) and
+    "500 Line too long" for a line over line_length_limit with its CRLF — whichever came first,
+    judged per chunk; the rest of the message is read and discarded. Bytes that follow the
+    final "." (a pipelining client's next command) are handed back to the command reader."""
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        if await self.check_helo_needed():
+            return
+        if await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            content, error = await self._read_data()
+        except asyncio.CancelledError:
+            # The connection was reset during DATA.
+            self._writer.close()
+            raise
+        if content is None:
+            return  # the client went away before the end of the data
+        if error:
+            await self.push(error)
+            self._set_post_data_state()
+            return
+        self.envelope.content = content
+        self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push(status)
+
+    async def _read_data(self) -> tuple[bytes | None, str]:
+        """(content, "") at the end of the data, (b"", error reply) over a limit, (None, "") when
+        the client went away first."""
+        # A line end before the first line, so that an empty message (".\r\n" at once) and a
+        # leading dot on the first line look like every other line's.
+        buffer = bytearray(b"\r\n")
+        search_from = 0  # the terminator does not start before this
+        checked = 2  # the lines up to here (just after a CRLF) are within the limits
+        error = ""
+        while True:
+            end = buffer.find(END_OF_DATA, search_from)
+            if not error:
+                complete = end + 2 if end >= 0 else buffer.rfind(b"\r\n") + 2
+                if complete > checked:
+                    error = self._over_a_limit(bytes(buffer[checked:complete]), size_before=checked - 2)
+                    checked = complete
+                if not error and end < 0 and len(buffer) - checked > self.line_length_limit:
+                    error = LINE_TOO_LONG  # the line being received is already too long
+            if end >= 0:
+                break
+            if error:
+                # Over a limit the content is discarded as it comes; only what may hold the start
+                # of the terminator is kept.
+                del buffer[: max(0, len(buffer) - len(END_OF_DATA) + 1)]
+                checked = len(buffer)
+            search_from = max(0, len(buffer) - len(END_OF_DATA) + 1)
+            chunk = await self._reader.read(DATA_CHUNK_BYTES)
+            if not chunk:
+                return None, ""
+            buffer += chunk
+        rest = end + len(END_OF_DATA)
+        if rest < len(buffer):
+            # A pipelined command after the data: handed back to the reader for _handle_client.
+            self._reader._buffer[:0] = buffer[rest:]  # type: ignore[attr-defined]
+        if error:
+            return b"", error
+        return bytes(buffer[: end + 2]).replace(b"\r\n.", b"\r\n")[2:], ""
+
+    def _over_a_limit(self, lines: bytes, *, size_before: int) -> str:
+        """The error reply for complete CRLF-ended lines that follow `size_before` bytes of data,
+        "" when they are within the limits — the first limit passed, in aiosmtpd's order."""
+        limit, line_limit = self.data_size_limit, self.line_length_limit
+        within_size = not limit or size_before + len(lines) <= limit
+        if within_size and max(map(len, lines.split(b"\r\n"))) + 2 <= line_limit:
+            return ""  # the common case, decided without a line-by-line loop
+        size = size_before
+        for line in lines.split(b"\r\n")[:-1]:
+            if len(line) > line_limit:
+                return LINE_TOO_LONG  # aiosmtpd's reader overruns before the size is counted
+            size += len(line) + 2
+            if limit and size > limit:
+                return TOO_MUCH_DATA
+            if len(line) + 2 > line_limit:
+                return LINE_TOO_LONG
+        return ""
+
+
+class OtklikSMTP(ChunkedData, SMTP):
+    pass
+
+
+class OtklikLMTP(ChunkedData, LMTP):
     async def push(self, status: AnyStr) -> None:
         # One reply per accepted recipient, also for the errors aiosmtpd answers by itself.
         text = status.decode("ascii", "replace") if isinstance(status, bytes) else status
@@ -61,32 +177,31 @@ class OtklikLMTP(LMTP):
         await super().push(status)
 
 
-def _recipient_mailbox(address: str) -> Mailbox | None:
-    close_old_connections()
+def _lmtp_mailboxes() -> list[Mailbox]:
     try:
-        mailboxes = Mailbox.objects.filter(is_active=True, inbound=MailboxInbound.LMTP)
-        return mailbox_for_address(address, mailboxes)
-    finally:
+        return list(Mailbox.objects.filter(is_active=True, inbound=MailboxInbound.LMTP))
+    except Exception:
         close_old_connections()
+        raise
 
 
 def _store(*, raw: bytes, mailbox: Mailbox, envelope_from: str, envelope_to: list[str]) -> None:
-    close_old_connections()
     try:
-        from_address, subject = headline(raw)
+        from_address, subject, dedup_key = headline_and_dedup_key(raw)
         inbound_store(
             channel="email",
             source=InboundSource.LMTP,
             raw=raw,
-            dedup_key=dedup_key_for(raw),
+            dedup_key=dedup_key,
             mailbox=mailbox,
             envelope_from=envelope_from,
             envelope_to=envelope_to,
             from_address=from_address,
             subject=subject,
         )
-    finally:
+    except Exception:
         close_old_connections()
+        raise
 
 
 class InboundMailHandler:
@@ -95,6 +210,21 @@ class InboundMailHandler:
     def __init__(self, *, lmtp: bool, executor: ThreadPoolExecutor) -> None:
         self.lmtp = lmtp
         self.executor = executor
+        self._mailboxes: list[Mailbox] = []
+        self._mailboxes_read_at = -MAILBOXES_FRESH_SECONDS
+
+    async def _mailbox_for(self, address: str) -> Mailbox | None:
+        """The active LMTP mailbox `address` reaches: from the list read at most
+        MAILBOXES_FRESH_SECONDS ago, or — when it is older or does not have the address (a mailbox
+        added a moment ago must not be refused) — from a fresh read."""
+        if time.monotonic() - self._mailboxes_read_at < MAILBOXES_FRESH_SECONDS:
+            found = mailbox_for_address(address, self._mailboxes)
+            if found is not None:
+                return found
+        read_at = time.monotonic()
+        self._mailboxes = await self._in_thread(_lmtp_mailboxes)
+        self._mailboxes_read_at = read_at
+        return mailbox_for_address(address, self._mailboxes)
 
     async def _in_thread(self, function: Any, /, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -104,7 +234,7 @@ class InboundMailHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         try:
-            mailbox = await self._in_thread(_recipient_mailbox, address=address)
+            mailbox = await self._mailbox_for(address)
         except Exception:
             logger.exception("looking up the mailbox of %s failed", address)
             return "451 4.3.0 Temporary failure, try again later"
@@ -170,7 +300,7 @@ class InboundMailController(Controller):
         )
 
     def factory(self) -> SMTP:
-        server_class = OtklikLMTP if self.lmtp else SMTP
+        server_class = OtklikLMTP if self.lmtp else OtklikSMTP
         return server_class(self.handler, **self.SMTP_kwargs)
 
     def stop(self, no_assert: bool = False) -> None:

@@ -17,9 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.message import Message
-from email.parser import BytesHeaderParser
 from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -34,6 +33,7 @@ from channels.email.attachments import (
 )
 from channels.email.bounces import Bounce, bounce_from_report, bounce_from_text, looks_like_bounce
 from channels.email.charsets import decode_bytes, decode_header_value, to_bytes
+from channels.email.headers import headline_of, parse_header_block
 from channels.email.loops import auto_reply_refusal
 from channels.email.sanitize import (
     cid_references,
@@ -103,17 +103,32 @@ class ParsedEmail:
         return self.message_id
 
 
-def dedup_key_for(raw: bytes) -> str:
-    """The idempotency key of raw mail: its Message-ID, or the hash of the bytes without one."""
+def dedup_key_for(raw: bytes, *, headers: Message | None = None) -> str:
+    """The idempotency key of raw mail: its Message-ID, or the hash of the bytes without one.
+    `headers`: the message's headers when the caller has read them (parse_header_block)."""
     try:
         # The headers only: the listener calls this for every message, and parsing the body
         # (attachments of hundreds of KB) would cost more than everything else it does.
-        message = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
-        value = str(message.get("Message-ID", "") or "")
+        if headers is None:
+            headers = parse_header_block(raw)
+        value = str(headers.get("Message-ID", "") or "")
     except Exception:
         value = ""
     ids = _message_ids(nul_free(value))
     return ids[0] if ids else "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def headline_and_dedup_key(raw: bytes) -> tuple[str, str, str]:
+    """headline() and dedup_key_for() of raw mail, its headers read once (the listener's use)."""
+    try:
+        headers = parse_header_block(raw)
+    except Exception:
+        return "", "", dedup_key_for(raw, headers=Message())
+    try:
+        from_address, subject = headline_of(headers)
+    except Exception:
+        from_address, subject = "", ""
+    return from_address, subject, dedup_key_for(raw, headers=headers)
 
 
 def _message_ids(value: str) -> list[str]:

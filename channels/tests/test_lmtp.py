@@ -1,6 +1,9 @@
 """Mail delivered through a real LMTP (and SMTP) connection to the listener, processed by the
 pipeline (Huey runs the processing inline once the message is committed)."""
 
+import socket
+import time
+
 import pytest
 from django.conf import settings
 from huey.contrib.djhuey import HUEY
@@ -8,7 +11,7 @@ from huey.contrib.djhuey import HUEY
 from channels.email.lmtp import InboundMailController
 from channels.models import Mailbox
 from channels.tests.conftest import raw_email
-from channels.tests.lmtp_client import free_port, send
+from channels.tests.lmtp_client import _wire, free_port, send
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from tickets.models import Article, Ticket
@@ -356,3 +359,109 @@ def test_a_bounce_over_lmtp_is_noted_on_the_ticket_and_marks_our_message_bounced
         "550 5.1.1 <petr@romashka.test>: Recipient address rejected",
     )
     assert Ticket.objects.count() == 1
+
+
+class _Wire:
+    """A bare LMTP connection: bytes written as given, replies read line by line."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.replies = self.sock.makefile("rb")
+        assert self.reply().startswith("220")
+        self.send(b"LHLO client.test\r\n")
+        assert self.reply().startswith("250")
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self) -> str:
+        """One reply (the last line of a multi-line one)."""
+        while True:
+            line = self.replies.readline().decode()
+            if len(line) < 4 or line[3] != "-":
+                return line.strip()
+
+    def codes(self, count: int) -> list[int]:
+        return [int(self.reply()[:3]) for _n in range(count)]
+
+    def close(self) -> None:
+        self.replies.close()
+        self.sock.close()
+
+
+def _envelope() -> bytes:
+    return b"MAIL FROM:<petr@romashka.test>\r\nRCPT TO:<support@otklik.test>\r\nDATA\r\n"
+
+
+def test_data_split_anywhere_keeps_its_dotted_lines_and_ends_only_at_the_lone_dot(lmtp, mailbox, contact):
+    # given a message whose lines start with dots, one of them a lone dot, as the client stuffs it
+    message = (
+        b"From: petr@romashka.test\r\nTo: support@otklik.test\r\nSubject: dots\r\nMessage-ID: <dots@romashka.test>\r\n"
+        b"\r\n.leading dot\r\n..two dots\r\n.\r\nlast line\r\n"
+    )
+    wire = message.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+    client = _Wire(lmtp)
+    try:
+        client.send(_envelope())
+        assert client.codes(3) == [250, 250, 354]
+        # when the data arrives a few bytes at a time, the terminator torn between writes
+        for start in range(0, len(wire), 3):
+            client.send(wire[start : start + 3])
+            time.sleep(0.002)
+        codes = client.codes(1)
+    finally:
+        client.close()
+
+    # then the stored message is byte for byte what the client meant
+    assert codes == [250]
+    assert bytes(InboundMessage.objects.get().raw) == message
+
+
+def test_commands_pipelined_after_the_data_are_answered_in_turn(lmtp, mailbox, contact):
+    # given two messages and the commands between them written in one go, ending with QUIT
+    first = raw_email(message_id="<pipe-1@romashka.test>", subject="Первое").replace(b"\n", b"\r\n")
+    second = raw_email(message_id="<pipe-2@romashka.test>", subject="Второе").replace(b"\n", b"\r\n")
+    client = _Wire(lmtp)
+    try:
+        client.send(_envelope())
+        assert client.codes(3) == [250, 250, 354]
+        client.send(_wire(first) + _envelope())
+        assert client.codes(4) == [250, 250, 250, 354]
+        client.send(_wire(second) + b"QUIT\r\n")
+        codes = client.codes(2)
+    finally:
+        client.close()
+
+    # then each is answered and stored as sent
+    assert codes == [250, 221]
+    assert [bytes(m.raw) for m in InboundMessage.objects.order_by("pk")] == [
+        _wire(first)[: -len(b".\r\n")],
+        _wire(second)[: -len(b".\r\n")],
+    ]
+
+
+def test_a_line_too_long_is_refused_with_500_and_the_connection_goes_on(lmtp, mailbox, contact):
+    # given a message with a 1,200-character line in the middle of its body
+    long_line = (
+        b"From: petr@romashka.test\r\nTo: support@otklik.test\r\nSubject: long\r\nMessage-ID: <long@romashka.test>\r\n"
+        b"\r\nstart\r\n" + b"x" * 1200 + b"\r\nend\r\n"
+    )
+    client = _Wire(lmtp)
+    try:
+        client.send(_envelope())
+        assert client.codes(3) == [250, 250, 354]
+        # when it is sent, and then an ordinary message on the same connection
+        client.send(long_line + b".\r\n")
+        refused = client.reply()
+        client.send(_envelope())
+        assert client.codes(3) == [250, 250, 354]
+        client.send(_wire(raw_email(message_id="<next@romashka.test>")))
+        accepted = client.codes(1)
+    finally:
+        client.close()
+
+    # then the long one is refused as aiosmtpd would, nothing of it stored; the next one is
+    assert refused.startswith("500 Line too long")
+    assert accepted == [250]
+    assert list(InboundMessage.objects.values_list("dedup_key", flat=True)) == ["next@romashka.test"]
