@@ -43,10 +43,42 @@ def _processor(channel: str) -> Callable[[InboundMessage], tuple[object | None, 
     return getattr(import_module(module), name)  # type: ignore[no-any-return]
 
 
-def _enqueue(inbound_id: int) -> None:
+# Set while a processing task waits in the queue (Huey's key-value storage, shared by the
+# listener, the web processes and the workers); see inbound_trigger.
+QUEUED_KEY = "intake:inbound-process-queued"
+
+
+def inbound_trigger(*, force: bool = False) -> None:
+    """Queue a processing task unless one is already waiting in the queue. A task processes a
+    batch of whatever waits (not one message), so one waiting task serves every message stored
+    before it starts: a task per message would mostly find nothing left — its message taken by an
+    earlier batch — at the cost of a dequeue, a claim and a transaction each. The task clears the
+    mark as it starts, so a message stored after that queues the next one. `force`: queue one
+    whatever the mark says (the reconciler: a task lost with the mark still set)."""
+    from huey.contrib.djhuey import HUEY
+
     from intake.tasks import inbound_process_task
 
-    transaction.on_commit(lambda: inbound_process_task(inbound_id))
+    if force:
+        HUEY.delete(QUEUED_KEY)
+    if HUEY.put_if_empty(QUEUED_KEY, 1):
+        inbound_process_task()
+
+
+def _enqueue(inbound_id: int) -> None:
+    """Process the stored message `inbound_id` once the transaction commits."""
+    transaction.on_commit(lambda: inbound_trigger())
+
+
+def inbound_process_queued() -> int:
+    """What the queued task does: clear the queued mark, process a batch. A full batch (more may
+    wait) queues a task at once, so that a backlog is drained by every worker side by side; with
+    Huey running tasks inline (tests, `immediate`) every stored message is processed at its commit
+    and there is no backlog to share."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.delete(QUEUED_KEY)
+    return inbound_process_batch(more_waiting=None if HUEY.immediate else inbound_trigger)
 
 
 def inbound_store(
@@ -159,7 +191,7 @@ BATCH_READ_BYTES = 16 * 1024 * 1024
 TRANSIENT_ATTEMPTS = 5
 
 
-def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
+def inbound_process_batch(*, limit: int = BATCH_SIZE, more_waiting: Callable[[], None] | None = None) -> int:
     """Process what waits, oldest first, in one transaction, each message in a savepoint of its
     own — or, for a batch without email, first with no savepoint per message, and with them only
     when one of its messages raises (the batch is then rolled back and processed again). An
@@ -174,16 +206,17 @@ def inbound_process_batch(*, limit: int = BATCH_SIZE) -> int:
     with the error; one that meets a transient database error (a deadlock) or asks to wait
     (ProcessLater) is left RECEIVED and queued again, as are the messages not reached in the
     batch's time (BATCH_SECONDS). Should the batch fail as a whole (its COMMIT refused, the
-    connection lost), its messages are processed again one by one."""
+    connection lost), its messages are processed again one by one. `more_waiting` is called when
+    the batch claimed `limit` messages (others may wait)."""
     claimed: list[tuple[int, int]] = []
     try:
         try:
-            return _batch(limit, claimed, savepoints=False)
+            return _batch(limit, claimed, savepoints=False, more_waiting=more_waiting)
         except _MessageRaised as exc:
             # Rolled back as a whole: the claimed rows are free again, and claimed anew, oldest first.
             logger.warning("%s; processing the batch again with a savepoint per message", exc)
             claimed.clear()
-            return _batch(limit, claimed, savepoints=True)
+            return _batch(limit, claimed, savepoints=True, more_waiting=None)
     except Exception:
         if not claimed:
             raise
@@ -197,7 +230,9 @@ class _MessageRaised(Exception):
     """A message of a batch processed without savepoints raised: the batch is rolled back."""
 
 
-def _batch(limit: int, claimed: list[tuple[int, int]], *, savepoints: bool) -> int:
+def _batch(
+    limit: int, claimed: list[tuple[int, int]], *, savepoints: bool, more_waiting: Callable[[], None] | None
+) -> int:
     """One batch (see inbound_process_batch). Without `savepoints` — when none of the claimed
     messages is of a channel whose messages wait for each other (OUTCOME_READERS) — the messages
     are processed with no savepoint each: the first that raises rolls the whole batch back
@@ -219,6 +254,8 @@ def _batch(limit: int, claimed: list[tuple[int, int]], *, savepoints: bool) -> i
         ):
             claimed.append((inbound_id, size))
             channels.add(channel)
+        if more_waiting is not None and len(claimed) >= limit:
+            more_waiting()
         savepoints = savepoints or bool(channels & OUTCOME_READERS)
         deadline = time.monotonic() + BATCH_SECONDS.get(connection.vendor, 0.5)
         tried = False
@@ -340,8 +377,7 @@ def inbound_reconcile(*, older_than: timedelta = timedelta(minutes=1), limit: in
         .order_by("received_at")
         .values_list("id", flat=True)[:limit]
     )
-    from intake.tasks import inbound_process_task
-
-    for inbound_id in ids:
-        inbound_process_task(inbound_id)
+    if ids:
+        # One task: each full batch queues the next (inbound_process_queued).
+        inbound_trigger(force=True)
     return len(ids)

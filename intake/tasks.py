@@ -8,14 +8,13 @@ from intake import services
 
 
 @db_task()
-def inbound_process_task(inbound_id: int) -> None:
-    """Queued once per stored message; processes a batch of whatever waits, oldest first (the
-    message it was queued for, or older ones: a backlog drains in batches, and the tasks of
-    messages an earlier batch took find nothing left). A task per message means the tasks never
-    run out before the messages do; the reconciler covers a lost queue."""
+def inbound_process_task(inbound_id: int | None = None) -> None:
+    """Queued when a message is stored and no such task is waiting yet (services.inbound_trigger);
+    processes a batch of whatever waits, oldest first. `inbound_id` is accepted for the tasks
+    queued before this rule (one per message); it is not used. The reconciler covers a lost queue."""
     # Returns nothing on purpose: Huey would store a returned value as a result nobody reads
     # (one more write to the queue's storage per message, kept until read).
-    services.inbound_process_batch()
+    services.inbound_process_queued()
 
 
 @db_periodic_task(crontab(minute="*"))

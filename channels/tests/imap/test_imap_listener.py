@@ -105,17 +105,18 @@ def test_without_idle_the_mailbox_is_polled(make_mailbox, imap_server, imap_acco
 
 @committed
 @pytest.mark.usefixtures("migration_data")
-def test_each_stored_message_is_queued_for_processing_after_commit(mailbox, imap_server, imap_account, queue_in_memory):
+def test_stored_messages_queue_one_processing_task_after_commit(mailbox, imap_server, imap_account, queue_in_memory):
     imap_server.append(imap_account, make_message(message_id="<q1@x>"), make_message(message_id="<q2@x>"))
 
     report = mailbox_fetch(mailbox=mailbox)
 
+    # one task for both (it processes a batch of whatever waits), queued once the fetch committed
     assert report.stored == 2
-    assert queue_in_memory.pending_count() == 2
-    assert [task.args for task in queue_in_memory.pending()] == [
-        (InboundMessage.objects.get(dedup_key="q1@x").pk,),
-        (InboundMessage.objects.get(dedup_key="q2@x").pk,),
-    ]
+    assert [task.name for task in queue_in_memory.pending()] == ["inbound_process_task"]
+    # and a message stored while it still waits queues no other
+    imap_server.append(imap_account, make_message(message_id="<q3@x>"))
+    assert mailbox_fetch(mailbox=mailbox).stored == 1
+    assert queue_in_memory.pending_count() == 1
 
 
 @committed
