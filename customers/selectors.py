@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from core.db import icontains_q
+from core.db import ModelColumns, icontains_q
 from customers.models import Company, Contact, ContactEmail, ContactPhone, Site, normalize_phone
 
 
@@ -135,4 +136,36 @@ def companies_by_email_domain(*, domains: Iterable[str]) -> dict[str, Company]:
         for domain in (d.strip().lower() for d in company.email_domains.split(",")):
             if domain in wanted and domain not in found:
                 found[domain] = company
+    return found
+
+
+_CONTACT = ModelColumns(Contact)
+_COMPANY = ModelColumns(Company)
+
+
+def contacts_by_email(*, addresses: Iterable[str]) -> dict[str, Contact]:
+    """The contact having each of these addresses (compared lower-cased; the keys are the
+    lower-cased addresses), its company loaded with it. One hand-written statement: the intake
+    pipeline reads this for every message, and the ORM's statement for the three tables cost more
+    than running it. For the pipeline, which acts for no viewer."""
+    wanted = sorted({a.lower() for a in addresses if a})
+    if not wanted:
+        return {}
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT LOWER(ce.{q('email')}), {_CONTACT.select('c')}, {_COMPANY.select('co')} "
+        f"FROM {q(ContactEmail._meta.db_table)} ce "
+        f"JOIN {q(Contact._meta.db_table)} c ON c.{q('id')} = ce.{q('contact_id')} "
+        f"LEFT JOIN {q(Company._meta.db_table)} co ON co.{q('id')} = c.{q('company_id')} "
+        f"WHERE LOWER(ce.{q('email')}) IN ({', '.join(['%s'] * len(wanted))})"
+    )
+    company_field = Contact._meta.get_field("company")
+    found: dict[str, Contact] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, wanted)
+        for row in cursor.fetchall():  # an address is unique whatever its case (contact_email_unique_ci)
+            contact = _CONTACT.build(row[1 : 1 + _CONTACT.width])
+            company_values = row[1 + _CONTACT.width :]
+            company_field.set_cached_value(contact, _COMPANY.build(company_values) if company_values[0] else None)
+            found[row[0]] = contact  # type: ignore[assignment]
     return found

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from assets.models import Equipment
 from contracts.models import Contract
-from core.db import service_atomic
+from core.db import insert_model, service_atomic
 from core.deferred import insert_deferred
 from customers.models import Company, Contact, Site
 from sla.services import sla_fields_for_new_ticket, ticket_sla_refresh
@@ -254,7 +254,7 @@ def _store_attachments(*, ticket: Ticket, article: Article, files: Iterable[Uplo
             is_inline=upload.is_inline,
         )
         attachment.file.save(attachment.sha256, upload.file, save=False)
-        attachment.save()
+        insert_model(attachment)
         stored.append(attachment)
     return stored
 
@@ -341,13 +341,13 @@ def ticket_open(
     )
     for name, value in sla_fields_for_new_ticket(ticket, now=now).items():
         setattr(ticket, name, value)
-    ticket.save(force_insert=True)
+    insert_model(ticket)
     if tags:
         ticket.tags.set(_tags(tags))
     if observers:
         ticket.observers.set(list(observers))
     from_client = actor is None or actor.is_client
-    article = Article.objects.create(
+    article = Article(
         ticket=ticket,
         kind=ArticleKind.PUBLIC,
         author_kind=AuthorKind.CONTACT if (from_client and contact) else AuthorKind.AGENT,
@@ -359,6 +359,7 @@ def ticket_open(
         created_at=now,
         **(email.article_fields() if email is not None else {}),
     )
+    insert_model(article)
     _store_attachments(ticket=ticket, article=article, files=attachments)
     _record(
         ticket,
@@ -669,7 +670,7 @@ def article_create(
     now = timezone.now()
     # A client's (or system) message changes only updated_at: written by the statement that locks.
     ticket = _locked(ticket.pk) if by_agent else _locked_touched(ticket.pk, now)
-    article = Article.objects.create(
+    article = Article(
         ticket=ticket,
         kind=kind,
         author_kind=AuthorKind.CONTACT if from_client else (AuthorKind.AGENT if author else AuthorKind.SYSTEM),
@@ -681,6 +682,7 @@ def article_create(
         created_at=now,
         **(email.article_fields() if email is not None else {}),
     )
+    insert_model(article)
     stored = _store_attachments(ticket=ticket, article=article, files=attachments)
     if by_agent:
         fields = ["updated_at"]

@@ -1,7 +1,7 @@
 import pytest
 
 from customers.models import Contact, ContactEmail
-from customers.selectors import companies_by_email_domain
+from customers.selectors import companies_by_email_domain, contacts_by_email
 from customers.services import EmailPerson, contacts_create_from_email
 from tests.factories import CompanyFactory, ContactFactory
 
@@ -47,3 +47,26 @@ def test_an_address_someone_stored_meanwhile_keeps_its_contact():
     assert made["taken@client.test"] == existing
     assert made["new@client.test"].full_name == "new"
     assert Contact.objects.count() == 2
+
+
+def test_contacts_by_email_reads_what_the_orm_reads_with_their_companies(django_assert_num_queries):
+    # given a contact of a company with an address in capitals, and one without a company
+    company = CompanyFactory(name="ООО Ромашка")
+    olga = ContactFactory(company=company, full_name="Ольга")
+    ContactEmail.objects.create(contact=olga, email="Olga@Romashka.test")
+    ivan = ContactFactory(company=None, full_name="Иван")
+    ContactEmail.objects.create(contact=ivan, email="ivan@mail.test")
+
+    # when they are read by address, in any case, with one unknown address
+    with django_assert_num_queries(1):
+        found = contacts_by_email(addresses={"olga@romashka.TEST", "ivan@mail.test", "nobody@x.test"})
+        companies = {address: contact.company for address, contact in found.items()}  # loaded with them
+
+    # then the same contacts as the ORM's read, each with its company
+    assert found == {"olga@romashka.test": olga, "ivan@mail.test": ivan}
+    assert companies == {"olga@romashka.test": company, "ivan@mail.test": None}
+    orm = Contact.objects.get(pk=olga.pk)
+    assert [getattr(found["olga@romashka.test"], f.attname) for f in Contact._meta.concrete_fields] == [
+        getattr(orm, f.attname) for f in Contact._meta.concrete_fields
+    ]
+    assert found["olga@romashka.test"].company.name == "ООО Ромашка"

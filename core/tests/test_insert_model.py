@@ -1,0 +1,84 @@
+"""core.db.insert_model: the same row as save(force_insert=True), from a statement built once."""
+
+import pytest
+from django.db import connection
+from django.db.models.functions import Now
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.db import _insert_statements, insert_model
+from tickets.models import Article, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+NOW = timezone.now()
+
+
+def _ticket(number: int) -> Ticket:
+    from tickets.models import Priority, Status
+
+    now = NOW
+    return Ticket(
+        number=number,
+        title="Лифт",
+        status=Status.objects.order_by("order").first(),
+        priority=Priority.objects.order_by("order").first(),
+        created_at=now,
+        updated_at=now,
+        received_at=now,
+    )
+
+
+def _row(model, pk):
+    return {k: v for k, v in model.objects.filter(pk=pk).values().get().items() if k not in ("id", "number")}
+
+
+def test_the_row_is_the_one_save_writes_and_the_statement_is_django_s():
+    # given two equal tickets and an article each
+    ours, theirs = _ticket(900001), _ticket(900002)
+
+    # when one is inserted by insert_model (twice over: the statement is built, then reused)
+    # and the other by save()
+    with CaptureQueriesContext(connection) as ours_queries:
+        insert_model(ours)
+        article = Article(ticket=ours, body="Течёт", created_at=ours.created_at, received_at=ours.created_at)
+        insert_model(article)
+    theirs.save(force_insert=True)
+    their_article = Article.objects.create(
+        ticket=theirs, body="Течёт", created_at=ours.created_at, received_at=ours.created_at
+    )
+    again = _ticket(900003)
+    insert_model(again)
+
+    # then the rows are the same but for their ids, the instances know their ids and database
+    assert ours.pk and article.pk and again.pk
+    assert not ours._state.adding and ours._state.db == "default"
+    assert _row(Ticket, ours.pk) == _row(Ticket, theirs.pk) == _row(Ticket, again.pk)
+    assert {**_row(Article, article.pk), "ticket_id": 0} == {**_row(Article, their_article.pk), "ticket_id": 0}
+    # and one statement each, Django's own
+    assert len(ours_queries) == 2
+    assert _insert_statements[(Ticket, "default")].startswith('INSERT INTO "tickets_ticket"')
+
+
+def test_what_it_does_not_cover_is_saved_by_save():
+    # given a receiver of Ticket's post_save, and an article with a value that is an expression
+    saved = []
+
+    def receiver(sender, instance, created, **kwargs):
+        saved.append((instance.number, created))
+
+    post_save.connect(receiver, sender=Ticket, dispatch_uid="test-insert-model")
+    try:
+        ticket = _ticket(900010)
+        insert_model(ticket)
+    finally:
+        post_save.disconnect(dispatch_uid="test-insert-model", sender=Ticket)
+    article = Article(ticket=ticket, body="x", created_at=Now(), received_at=NOW)
+    insert_model(article)
+
+    # then save() wrote both: the signal was sent, the expression evaluated by the database
+    assert saved == [(900010, True)]
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert Article.objects.get(pk=article.pk).created_at > NOW
