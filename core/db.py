@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar, cast
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models, router, transaction
 from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.db.models.signals import post_save, pre_save
@@ -99,6 +99,49 @@ def insert_model(obj: models.Model) -> None:
     setattr(obj, meta.auto_field.attname, row[0])  # type: ignore[union-attr]
     obj._state.adding = False
     obj._state.db = alias
+
+
+# (model, connection alias, field names) → the UPDATE statement of update_model.
+_update_statements: dict[tuple[type[models.Model], str, tuple[str, ...]], str] = {}
+
+
+def update_model(obj: models.Model, fields: list[str] | tuple[str, ...]) -> None:
+    """`obj.save(update_fields=fields)` with the UPDATE statement built once per model and
+    fields (see insert_model: the same reasons, the same fallback to save() — model signals
+    connected, a value that is an expression, a field with a custom placeholder). Values are
+    prepared as save() prepares them (`pre_save`, so auto_now applies; `get_db_prep_save`); as
+    save() does, it raises DatabaseError when no row has the object's primary key."""
+    model = type(obj)
+    meta = obj._meta
+    alias = router.db_for_write(model, instance=obj)
+    names = tuple(fields)
+    targets = [cast(models.Field, meta.get_field(name)) for name in names]  # type: ignore[type-arg]
+    if (
+        pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+        or any(hasattr(f, "get_placeholder") for f in targets)
+    ):
+        obj.save(update_fields=names)
+        return
+    db = connections[alias]
+    values = [f.pre_save(obj, False) for f in targets]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        obj.save(update_fields=names)
+        return
+    key = (model, alias, names)
+    sql = _update_statements.get(key)
+    if sql is None:
+        q = db.ops.quote_name
+        assignments = ", ".join(f"{q(f.column)} = %s" for f in targets)
+        sql = f"UPDATE {q(meta.db_table)} SET {assignments} WHERE {q(meta.pk.column)} = %s"  # type: ignore[union-attr]
+        _update_statements[key] = sql
+    params = [f.get_db_prep_save(v, connection=db) for f, v in zip(targets, values, strict=True)]
+    params.append(meta.pk.get_db_prep_value(obj.pk, db))  # type: ignore[union-attr]
+    with transaction.mark_for_rollback_on_error(alias), db.cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = cursor.rowcount
+    if not updated:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 def quoted_column(model: type[models.Model], name: str, db: str = "default") -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from channels.models import Mailbox
 from core.batch_memo import batch_memo
 from core.bulk import bulk_update_rows
-from core.db import insert_or_skip, savepoint_covers
+from core.db import insert_or_skip, savepoint_covers, update_model
 from core.deferred import deferred_writes
 from core.text import nul_free
 from intake.choices import InboundStatus
@@ -337,7 +337,7 @@ def _finish(
     row: InboundMessage, status: str, *, ticket: object = None, article: object = None, error: str = ""
 ) -> None:
     """Record the message's outcome (its row is locked by the caller)."""
-    row.save(update_fields=_outcome(row, status, ticket=ticket, article=article, error=error))
+    update_model(row, _outcome(row, status, ticket=ticket, article=article, error=error))
 
 
 def _outcome(

@@ -74,15 +74,16 @@ TEXTS = {
 def _team_members(team_id: int) -> list[User]:
     """The people a new ticket in the team is announced to (module rule), in one query, once per
     batch of the inbound worker (core/batch_memo.py)."""
-    supervisor = Team.objects.filter(pk=team_id).values("supervisor_id")
-    return batch_cached(
-        ("team-announced", team_id),
-        lambda: list(
+
+    def load() -> list[User]:
+        supervisor = Team.objects.filter(pk=team_id).values("supervisor_id")
+        return list(
             User.objects.filter(Q(teams__id=team_id) | Q(pk__in=supervisor), is_active=True, role__in=NEW_TICKET_ROLES)
             .distinct()
             .order_by("pk")
-        ),
-    )
+        )
+
+    return batch_cached(("team-announced", team_id), load)
 
 
 def _send(ticket: Ticket, wanted: Mapping[str, Iterable[User]]) -> None:

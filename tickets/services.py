@@ -10,7 +10,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from assets.models import Equipment
 from contracts.models import Contract
-from core.db import insert_model, service_atomic
+from core.db import ModelColumns, insert_model, service_atomic
 from core.deferred import insert_deferred
 from customers.models import Company, Contact, Site
 from sla.services import sla_fields_for_new_ticket, ticket_sla_refresh
@@ -464,16 +464,22 @@ def _locked_touched(pk: int, now: datetime) -> Ticket:
     opts = Ticket._meta
     quote = connection.ops.quote_name
     updated_at = opts.get_field("updated_at")
-    columns = ", ".join(quote(f.column) for f in opts.concrete_fields)
+    table = quote(opts.db_table)
     sql = (
-        f"UPDATE {quote(opts.db_table)} SET {quote(updated_at.column)} = %s"
-        f" WHERE {quote(opts.pk.column)} = %s RETURNING {columns}"
+        f"UPDATE {table} SET {quote(updated_at.column)} = %s"
+        f" WHERE {quote(opts.pk.column)} = %s RETURNING {_TICKET_COLUMNS.select(table)}"
     )
-    found = list(Ticket.objects.raw(sql, [updated_at.get_db_prep_save(now, connection), pk]))
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [updated_at.get_db_prep_save(now, connection), pk])
+        row = cursor.fetchone()
+    if row is None:
         raise Ticket.DoesNotExist(f"Ticket {pk} does not exist.")
-    ticket_attach_reference(found[0])
-    return found[0]
+    ticket = cast(Ticket, _TICKET_COLUMNS.build(row))
+    ticket_attach_reference(ticket)
+    return ticket
+
+
+_TICKET_COLUMNS = ModelColumns(Ticket)
 
 
 def _differs(ticket: Ticket, name: str, value: Any) -> bool:

@@ -19,6 +19,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -221,13 +222,16 @@ def _staff_named(addresses: set[str]) -> list[User]:
     """The active staff users whose address is one of these. Within a worker's batch the staff's
     addresses are read once for the batch, and only users found among them are read — mail from
     staff is the exception, so most messages read none."""
-    staff = User.objects.filter(is_active=True).exclude(role=Role.CLIENT)
+
+    def staff() -> QuerySet[User]:
+        return User.objects.filter(is_active=True).exclude(role=Role.CLIENT)
+
     if batch_memo_active():
-        known = batch_cached("staff-emails", lambda: frozenset(staff.values_list("email", flat=True)))
+        known = batch_cached("staff-emails", lambda: frozenset(staff().values_list("email", flat=True)))
         addresses = addresses & known
         if not addresses:
             return []
-    return list(staff.filter(email__in=addresses))
+    return list(staff().filter(email__in=addresses))
 
 
 def _original_waiting(parsed: ParsedEmail, inbound: InboundMessage) -> bool:

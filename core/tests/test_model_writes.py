@@ -1,13 +1,14 @@
-"""core.db.insert_model: the same row as save(force_insert=True), from a statement built once."""
+"""core.db.insert_model and update_model: the same rows as save(), from statements built once."""
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
+from django.db.models import F
 from django.db.models.functions import Now
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import _insert_statements, insert_model
+from core.db import _insert_statements, _update_statements, insert_model, update_model
 from tickets.models import Article, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,30 @@ def test_what_it_does_not_cover_is_saved_by_save():
     assert saved == [(900010, True)]
     assert Ticket.objects.filter(pk=ticket.pk).exists()
     assert Article.objects.get(pk=article.pk).created_at > NOW
+
+
+def test_update_model_writes_the_fields_as_save_does_and_refuses_a_missing_row():
+    # given a ticket and its twin
+    ours, theirs = _ticket(900020), _ticket(900021)
+    insert_model(ours)
+    insert_model(theirs)
+
+    # when the same fields change, through update_model (twice: built, then reused) and save()
+    for ticket in (ours, theirs):
+        ticket.title, ticket.description, ticket.contract_id = "Новый", "Текст", None
+    with CaptureQueriesContext(connection) as queries:
+        update_model(ours, ["title", "description", "contract"])
+        update_model(ours, ["title", "description", "contract"])
+    theirs.save(update_fields=["title", "description", "contract"])
+
+    # then the rows agree, each UPDATE one statement
+    assert _row(Ticket, ours.pk) == _row(Ticket, theirs.pk)
+    assert len(queries) == 2 and (Ticket, "default", ("title", "description", "contract")) in _update_statements
+    # a row that is gone is an error, as with save(update_fields=…)
+    Ticket.objects.filter(pk=ours.pk).delete()
+    with pytest.raises(DatabaseError):
+        update_model(ours, ["title"])
+    # and an expression is left to save()
+    theirs.number = F("number") + 1
+    update_model(theirs, ["number"])
+    assert Ticket.objects.get(pk=theirs.pk).number == 900022
