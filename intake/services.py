@@ -181,8 +181,9 @@ BATCH_SIZE = 25
 BATCH_SECONDS = {"postgresql": 0.5, "sqlite": 0.1}
 # Channels whose processing reads other messages' outcomes: an email reply waits for its original
 # to be processed (ProcessLater), and the email outbound part finds a ticket's mailbox through the
-# rows that made it. Their outcome is written in the message's savepoint, so later messages of the
-# batch see it; the other channels' processed messages are recorded together at the batch's end.
+# rows that made it. Their outcome is written as soon as the message is processed, so later
+# messages of the batch see it; the other channels' processed messages are recorded together at
+# the batch's end.
 OUTCOME_READERS = frozenset({"email"})
 # A batch reads the raw bytes of at most this much mail at once (the rest in further reads).
 BATCH_READ_BYTES = 16 * 1024 * 1024
@@ -192,13 +193,12 @@ TRANSIENT_ATTEMPTS = 5
 
 
 def inbound_process_batch(*, limit: int = BATCH_SIZE, more_waiting: Callable[[], None] | None = None) -> int:
-    """Process what waits, oldest first, in one transaction, each message in a savepoint of its
-    own — or, for a batch without email, first with no savepoint per message, and with them only
-    when one of its messages raises (the batch is then rolled back and processed again). An
-    email's outcome is written there too, so later messages of the batch see it; the other
-    channels' processed messages are recorded together when the batch ends (OUTCOME_READERS), as
-    are the batch's events, message references and search documents (core/deferred.py). Returns
-    how many were finished (processed or failed).
+    """Process what waits, oldest first, in one transaction: first with no savepoint per message,
+    and with a savepoint each only when one of its messages raises (the batch is then rolled back
+    and processed again). An email's outcome is written as soon as it is processed, so later
+    messages of the batch see it; the other channels' processed messages are recorded together
+    when the batch ends (OUTCOME_READERS), as are the batch's events, message references and
+    search documents (core/deferred.py). Returns how many were finished (processed or failed).
 
     Rows another worker is processing are skipped (FOR UPDATE SKIP LOCKED): several workers drain
     a backlog side by side, and the queued task of a message a batch already took finds nothing
@@ -233,11 +233,11 @@ class _MessageRaised(Exception):
 def _batch(
     limit: int, claimed: list[tuple[int, int]], *, savepoints: bool, more_waiting: Callable[[], None] | None
 ) -> int:
-    """One batch (see inbound_process_batch). Without `savepoints` — when none of the claimed
-    messages is of a channel whose messages wait for each other (OUTCOME_READERS) — the messages
-    are processed with no savepoint each: the first that raises rolls the whole batch back
-    (_MessageRaised), and the caller processes it again with them. Failures are rare, and a
-    savepoint per message is two statements of about nine per Telegram update."""
+    """One batch (see inbound_process_batch). Without `savepoints` the messages are processed
+    with no savepoint each: the first that raises — or asks to wait (ProcessLater), or meets a
+    deadlock — rolls the whole batch back (_MessageRaised), and the caller processes it again with
+    them. Failures are rare, and a savepoint per message is two statements of about nine per
+    Telegram update and of twelve per email."""
     again: list[int] = []
     # Processed messages whose outcome is written with the batch's end (not OUTCOME_READERS').
     done: list[tuple[InboundMessage, list[str]]] = []
@@ -245,18 +245,15 @@ def _batch(
     # The batch's events, message references and search documents are written together before it
     # commits (core/deferred.py); a message rolled back to its savepoint takes its rows with it.
     with transaction.atomic(), batch_memo(), deferred_writes():
-        channels = set()
-        for inbound_id, size, channel in (
+        for inbound_id, size in (
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(status=InboundStatus.RECEIVED)
             .order_by("received_at", "id")
-            .values_list("id", "size", "channel")[:limit]
+            .values_list("id", "size")[:limit]
         ):
             claimed.append((inbound_id, size))
-            channels.add(channel)
         if more_waiting is not None and len(claimed) >= limit:
             more_waiting()
-        savepoints = savepoints or bool(channels & OUTCOME_READERS)
         deadline = time.monotonic() + BATCH_SECONDS.get(connection.vendor, 0.5)
         tried = False
         for chunk in _read_chunks(claimed):
@@ -269,9 +266,12 @@ def _batch(
                     try:
                         with savepoint_covers():  # the batch's transaction covers it all
                             ticket, article = _processor(row.channel)(row)
+                        if row.channel in OUTCOME_READERS:
+                            _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
                     except Exception as exc:
                         raise _MessageRaised(f"inbound message {row.pk} raised {type(exc).__name__}") from exc
-                    done.append((row, _outcome(row, InboundStatus.PROCESSED, ticket=ticket, article=article)))
+                    if row.channel not in OUTCOME_READERS:
+                        done.append((row, _outcome(row, InboundStatus.PROCESSED, ticket=ticket, article=article)))
                     finished += 1
                     continue
                 fields: list[str] = []

@@ -294,27 +294,38 @@ def test_a_bulk_write_that_fails_sends_the_batch_one_by_one_and_only_its_message
     assert TelegramMessageRef.objects.count() == 2
 
 
-def test_a_batch_with_an_email_takes_a_savepoint_per_message_from_the_start(bot, mailbox, contact, caplog):
-    # given: a Telegram update whose processing fails, and an email, waiting together
+def test_a_batch_with_an_email_is_processed_again_with_savepoints_when_a_message_fails(bot, mailbox, contact, caplog):
+    # given: an email, a Telegram update whose processing fails, and a reply to the email, waiting
     chats = Chats(bot)
     chats.chat(1, "Клиент")
-    chats.store(chats.update(1, "💥"))
-    raw = raw_email(subject="Не работает лифт")
-    sender, subject = headline(raw)
-    inbound_store(
-        channel="email", source="lmtp", raw=raw, dedup_key=dedup_key_for(raw), mailbox=mailbox,
-        from_address=sender, subject=subject,
-    )  # fmt: skip
+    first = raw_email(subject="Не работает лифт", message_id="<lift@client.test>")
+    reply = raw_email(
+        subject="Re: Не работает лифт", message_id="<lift-2@client.test>", in_reply_to="<lift@client.test>"
+    )
+    for raw in (first, None, reply):
+        if raw is None:
+            chats.store(chats.update(1, "💥"))
+            continue
+        sender, subject = headline(raw)
+        inbound_store(
+            channel="email", source="lmtp", raw=raw, dedup_key=dedup_key_for(raw), mailbox=mailbox,
+            from_address=sender, subject=subject,
+        )  # fmt: skip
 
     # when
     with hooks_failing_on("💥"):
-        assert inbound_process_batch() == 2
+        assert inbound_process_batch() == 3
 
-    # then: the update failed alone, in its savepoint, at the first pass (emails wait for each other
-    # within a batch, so such a batch is never rolled back as a whole to take savepoints)
+    # then: the batch, begun with no savepoint per message, was rolled back at the update and
+    # processed again with them: the update failed alone, the emails made one ticket, once
+    again = [r.message for r in caplog.records if "again with a savepoint per message" in r.message]
+    assert len(again) == 1
     assert list(InboundMessage.objects.order_by("id").values_list("channel", "status")) == [
+        ("email", "processed"),
         ("telegram", "failed"),
         ("email", "processed"),
     ]
-    assert not [r for r in caplog.records if "again with a savepoint per message" in r.message]
-    assert list(Ticket.objects.values_list("title", flat=True)) == ["Не работает лифт"]
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Не работает лифт"
+    assert list(ticket.articles.order_by("id").values_list("kind", flat=True)) == ["public", "public"]
+    assert set(InboundMessage.objects.filter(channel="email").values_list("ticket_id", flat=True)) == {ticket.pk}
