@@ -1,7 +1,7 @@
 """Rows written once per unit of work instead of once per item: within a batch of the inbound
 worker (intake.services.inbound_process_batch, one transaction) the ticket events, the Telegram
-message references and the search documents of every message are written by one statement per
-table at the batch's end, not one per message. See docs/architecture/email.md, "Batches".
+and email message references and the search documents of every message are written by one
+statement per table at the batch's end, not one per message. See docs/architecture/email.md, "Batches".
 
     insert_deferred(TicketEvent(ticket=ticket, kind=..., data=...))   # INSERTed now, or at the end
     defer_ids(search.index_tickets, ticket.pk)                        # rebuilt once, at the end
@@ -13,7 +13,9 @@ Outside a `deferred_writes()` block both write at once. Inside one:
   callbacks registered there — each queued row is tied to such a (no-op) callback, and a row is
   written only while its callback is still registered.
 - A reader that needs the rows (an SLA clock reading status events, a notice keyed by the latest
-  event's id) calls `flush_deferred()` first. A flush inside a savepoint that is later rolled back
+  event's id) calls `flush_deferred()` first — or, when the rows it would read are seldom among
+  the queued ones (a reply in the same batch as the message it answers), asks `deferred_queued()`
+  and flushes only when they are. A flush inside a savepoint that is later rolled back
   loses what it wrote; the rows queued outside that savepoint are then queued again (their
   primary keys cleared) and written by the next flush, in their original order.
 - `defer_ids(writer, id)` collects ids for a writer that rebuilds rows from the current state
@@ -31,8 +33,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+
+from core.db import insert_model
+
+M = TypeVar("M", bound=models.Model)
 
 # A no-op `on_commit` callback, one per savepoint that queued rows: Django drops it when that
 # savepoint rolls back (BaseDatabaseWrapper.savepoint_rollback), which tells the rows' fate.
@@ -137,7 +144,7 @@ def insert_deferred(obj: models.Model, *, ignore_conflicts: bool = False) -> Non
         if ignore_conflicts:
             type(obj)._default_manager.bulk_create([obj], ignore_conflicts=True)
         else:
-            obj.save(force_insert=True)
+            insert_model(obj)
         return
     buffer.queued.append(_Queued(next(buffer.counter), obj, ignore_conflicts, buffer.marker()))
 
@@ -147,6 +154,23 @@ def flush_deferred() -> None:
     buffer = _buffer.get()
     if buffer is not None and (buffer.queued or buffer.flushed):
         buffer.flush()
+
+
+def deferred_queued(model: type[M]) -> list[M]:
+    """The rows of `model` queued by `insert_deferred` and not written (empty outside a
+    `deferred_writes()` block): those waiting, and those a flush wrote inside a savepoint rolled
+    back since. Rows queued inside a savepoint rolled back may be among them. A reader uses this
+    to tell whether it must `flush_deferred()` before reading the table, which is cheaper to ask
+    than to do at every read."""
+    buffer = _buffer.get()
+    if buffer is None:
+        return []
+    rows = [row for row in buffer.queued if type(row.obj) is model]
+    if buffer.flushed:  # written inside a savepoint rolled back since: to be written again
+        alive = buffer.alive()
+        rows += [row for marker, done in buffer.flushed if id(marker) not in alive for row in done]
+        rows = [row for row in rows if type(row.obj) is model]
+    return [row.obj for row in sorted(rows, key=lambda row: row.seq)]  # type: ignore[misc]
 
 
 def defer_ids(writer: Callable[[list[int]], None], pk: int) -> None:

@@ -30,7 +30,8 @@ from channels.email.hooks import acknowledgement_hooks
 from channels.email.parsing import Address, ParsedEmail, parse_email
 from channels.models import EmailMessageRef, Mailbox
 from core.batch_memo import batch_cached, batch_memo_active
-from core.db import ModelColumns, insert_model
+from core.db import ModelColumns
+from core.deferred import deferred_queued, flush_deferred, insert_deferred
 from customers.models import Contact
 from customers.selectors import companies_by_email_domain, contacts_by_email
 from customers.services import EmailPerson, contacts_create_from_email
@@ -131,9 +132,7 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
                 attachments=attachments,
                 email=replace(email, from_stranger=stranger),
             )
-    insert_model(
-        EmailMessageRef(message_id=own_key[:500], direction=MessageDirection.INBOUND, ticket=ticket, article=article)
-    )
+    _remember_inbound(own_key, inbound, ticket, article)
     return ticket, article
 
 
@@ -287,12 +286,30 @@ _REF = ModelColumns(EmailMessageRef)
 _TICKET = ModelColumns(Ticket)
 
 
+def _remember_inbound(own_key: str, inbound: InboundMessage, ticket: Ticket, article: Article) -> None:
+    """Index the message's Message-ID (or content hash) for the replies that will name it, dated
+    when it arrived (the thread's order: before our acknowledgement of it). Within a batch of the
+    worker, written with the batch's other references at its end (core/deferred.py); a later
+    message of the batch that names it has it written first (_refs_with_tickets)."""
+    insert_deferred(
+        EmailMessageRef(
+            message_id=own_key[:500],
+            direction=MessageDirection.INBOUND,
+            ticket=ticket,
+            article=article,
+            created_at=inbound.received_at,
+        )
+    )
+
+
 def _refs_with_tickets(message_ids: set[str]) -> dict[str, EmailMessageRef]:
     """The Message-IDs among these that we sent or stored, each with its ticket loaded (its
     article is read only when asked for: a message delivered twice). Written by hand: every
     message reads this, and the ORM's statement for the ticket's ~40 columns cost more than running it."""
     if not message_ids:
         return {}
+    if any(ref.message_id in message_ids for ref in deferred_queued(EmailMessageRef)):
+        flush_deferred()  # a message of this batch, its reference not written yet
     q = connection.ops.quote_name
     sql = (
         f"SELECT {_REF.select('r')}, {_TICKET.select('t')} "
@@ -447,7 +464,5 @@ def _bounce_attach(
         OutboxMessage.objects.filter(ticket_id=ref.ticket_id, message_id=bounce.original_message_id).update(
             status=OutboxStatus.BOUNCED, last_error=diagnostic[:5000]
         )
-    insert_model(
-        EmailMessageRef(message_id=own_key[:500], direction=MessageDirection.INBOUND, ticket=ticket, article=article)
-    )
+    _remember_inbound(own_key, inbound, ticket, article)
     return ticket, article

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from channels.choices import MessageDirection
 from channels.email.parsing import ParsedEmail
 from channels.models import EmailMessageRef, Mailbox
+from core.deferred import deferred_queued, flush_deferred
 from notifications.choices import NoticeKind
 from notifications.models import OutboxKind, OutboxMessage
 from notifications.notices import Notice
@@ -144,6 +145,8 @@ def thread_ids(ticket: Ticket) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for a message on the ticket, ids without brackets: the thread
     as indexed in EmailMessageRef (our messages and the stored ones), else the articles' own
     Message-IDs. In-Reply-To is the client's latest message (else the latest of ours)."""
+    if any(ref.ticket_id == ticket.pk for ref in deferred_queued(EmailMessageRef)):
+        flush_deferred()  # a message of the worker's batch on this ticket, its reference not written yet
     refs = list(
         EmailMessageRef.objects.filter(ticket=ticket)
         .order_by("created_at", "id")

@@ -11,9 +11,12 @@ from django.db import OperationalError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from channels.email.headers import headline
+from channels.email.inbound import email_process
+from channels.email.outbound import thread_ids
 from channels.email.parsing import dedup_key_for
 from channels.models import EmailMessageRef
 from channels.tests.conftest import raw_email
+from core.deferred import deferred_queued, deferred_writes
 from customers.models import ContactEmail
 from intake import services
 from intake.choices import InboundStatus
@@ -351,8 +354,33 @@ def test_a_batch_of_mail_that_goes_through_takes_no_savepoint_per_message(mailbo
     # then: the one savepoint is the batch's transaction itself, inside the test's transaction
     savepoints = [q["sql"] for q in queries.captured_queries if q["sql"].upper().startswith("SAVEPOINT")]
     assert len(savepoints) == 1
+    # and the replies' Message-IDs were indexed by one INSERT at the batch's end
+    table = EmailMessageRef._meta.db_table
+    assert len([q for q in queries.captured_queries if q["sql"].startswith(f'INSERT INTO "{table}"')]) == 1
+    assert EmailMessageRef.objects.filter(direction="in").count() == 4
     assert Ticket.objects.get().articles.count() == 4
     assert statuses() == ["processed"] * 4
+
+
+def test_mail_composed_in_a_batch_answers_a_message_of_the_same_batch(mailbox, contact):
+    # given: a ticket, and the client's reply to it processed in the worker's batch, its
+    # Message-ID's reference not written yet
+    store(raw_email(message_id="<first@romashka.test>", subject="Не работает лифт"), mailbox)
+    assert inbound_process_batch() == 1
+    ticket = Ticket.objects.get()
+    reply = store(raw_email(message_id="<second@romashka.test>", in_reply_to="<first@romashka.test>"), mailbox)
+
+    # when: mail to the client is composed in the same batch (a rule's notice)
+    with transaction.atomic(), deferred_writes():
+        email_process(InboundMessage.objects.get(pk=reply.pk))
+        assert [r.message_id for r in deferred_queued(EmailMessageRef)] == ["second@romashka.test"]
+        in_reply_to, references = thread_ids(ticket)
+
+    # then: it answers the reply
+    assert in_reply_to == "second@romashka.test"
+    assert references[0] == "first@romashka.test"
+    assert references[-1] == "second@romashka.test"  # (our acknowledgement of the first between them)
+    assert len(references) == 3
 
 
 def test_a_batch_that_fails_as_a_whole_is_processed_one_by_one(mailbox, contact, monkeypatch):

@@ -5,9 +5,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test.utils import CaptureQueriesContext
 
-from core.deferred import defer_ids, deferred_writes, flush_deferred, insert_deferred
+from core.deferred import defer_ids, deferred_queued, deferred_writes, flush_deferred, insert_deferred
 from tests.factories import make_ticket
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,42 @@ def test_within_a_block_the_rows_are_written_together_at_its_end_in_their_order(
     # then: one INSERT for the three
     assert names(ticket) == ["a", "b", "c"]
     assert inserts(captured) == 1
+
+
+def test_the_rows_queued_and_not_written_are_told_by_model():
+    ticket = make_ticket()
+    assert deferred_queued(TicketEvent) == []  # outside a block nothing waits
+
+    with transaction.atomic(), deferred_writes():
+        first, second = event(ticket, "a"), event(ticket, "b")
+        insert_deferred(first)
+        insert_deferred(second)
+        assert deferred_queued(TicketEvent) == [first, second]
+        assert deferred_queued(Ticket) == []
+
+        flush_deferred()
+
+        assert deferred_queued(TicketEvent) == []
+        assert names(ticket) == ["a", "b"]
+
+
+def test_rows_written_by_a_flush_in_a_savepoint_rolled_back_are_told_as_not_written():
+    ticket = make_ticket()
+
+    with transaction.atomic(), deferred_writes():
+        earlier = event(ticket, "earlier")
+        insert_deferred(earlier)
+        try:
+            with transaction.atomic():
+                flush_deferred()  # a reader inside a message that fails afterwards
+                assert deferred_queued(TicketEvent) == []
+                raise ValueError("this message fails")
+        except ValueError:
+            pass
+
+        assert deferred_queued(TicketEvent) == [earlier]
+
+    assert names(ticket) == ["earlier"]
 
 
 def test_a_savepoint_rolled_back_drops_only_what_was_queued_inside_it():
