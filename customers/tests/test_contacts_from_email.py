@@ -70,3 +70,18 @@ def test_contacts_by_email_reads_what_the_orm_reads_with_their_companies(django_
         getattr(orm, f.attname) for f in Contact._meta.concrete_fields
     ]
     assert found["olga@romashka.test"].company.name == "ООО Ромашка"
+
+
+def test_a_domain_belongs_to_the_first_active_company_by_name_that_lists_it_whole():
+    # given: two companies claiming one domain, an inactive one, and domains that only contain it
+    CompanyFactory(name="Б-Сервис", email_domains="shared.test")
+    first = CompanyFactory(name="А-Сервис", email_domains="other.test,SHARED.test")
+    CompanyFactory(name="Архив", email_domains="old.test", is_active=False)
+    CompanyFactory(name="Дочка", email_domains="mail.sub_1.test, notshared.test")
+    wildcard = CompanyFactory(name="Подчёркивание", email_domains="sub_1.test")
+
+    # when
+    companies = companies_by_email_domain(domains=["Shared.test", "old.test", "sub_1.test", "subx1.test", "%"])
+
+    # then: listed whole, not contained in a longer domain; "_" and "%" are no wildcards
+    assert companies == {"shared.test": first, "sub_1.test": wildcard}
