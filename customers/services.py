@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from core.db import insert_model
 from customers.models import Company, Contact, ContactEmail, ContactPhone, ContactRole, Site, normalize_phone
+from customers.selectors import contacts_by_email
 
 
 def _clean_emails(emails: Iterable[str], *, exclude_contact: Contact | None = None) -> list[str]:
@@ -254,9 +256,13 @@ def contacts_create_from_email(
 ) -> dict[str, Contact]:
     """Contacts for addresses nobody has yet (the intake pipeline's unknown senders and Cc'd
     people), the company matched by the address's domain in `companies`. The name is the display
-    name, else the address's local part. Two inserts for all of them; when a concurrent message
-    created one of the addresses first, its contact is used instead. Returns address → contact
-    (lowercased addresses)."""
+    name, else the address's local part. When a concurrent message stored one of the addresses
+    first, its contact is used instead (and the one made for it here removed). Returns address →
+    contact (lowercased addresses).
+
+    No savepoint: the addresses are inserted with ON CONFLICT DO NOTHING, so an address taken
+    meanwhile breaks no transaction — the intake pipeline's batch runs without a savepoint per
+    message, and two statements of about ten per email were this savepoint's."""
     wanted: dict[str, EmailPerson] = {}
     for person in people:
         address = person.address.strip().lower()
@@ -264,36 +270,37 @@ def contacts_create_from_email(
             wanted[address] = person
     if not wanted:
         return {}
-    contacts = [
-        Contact(
-            full_name=(wanted[a].name.strip() or a.split("@", 1)[0])[:200],
-            company=companies.get(a.rpartition("@")[2]),
+    made: dict[str, Contact] = {}
+    for address, person in wanted.items():
+        contact = Contact(
+            full_name=(person.name.strip() or address.split("@", 1)[0])[:200],
+            company=companies.get(address.rpartition("@")[2]),
             language=language,
         )
-        for a in wanted
-    ]
-    try:
-        with transaction.atomic():
-            created = Contact.objects.bulk_create(contacts)
-            ContactEmail.objects.bulk_create(
-                ContactEmail(contact=c, email=a, is_primary=True) for a, c in zip(wanted, created, strict=True)
-            )
-            return dict(zip(wanted, created, strict=True))
-    except IntegrityError:
-        pass
-    # Someone else stored one of these addresses a moment ago: one at a time, keeping theirs.
-    result: dict[str, Contact] = {}
-    for address, contact in zip(wanted, contacts, strict=True):
-        existing = ContactEmail.objects.select_related("contact").filter(email=address).first()
-        if existing is not None:
-            result[address] = existing.contact
-            continue
-        try:
-            with transaction.atomic():
-                contact.pk = None
-                contact.save(force_insert=True)
-                ContactEmail.objects.create(contact=contact, email=address, is_primary=True)
-                result[address] = contact
-        except IntegrityError:
-            result[address] = ContactEmail.objects.select_related("contact").get(email=address).contact
-    return result
+        insert_model(contact)
+        made[address] = contact
+    stored = _emails_insert_new({address: contact.pk for address, contact in made.items()})
+    taken = [address for address in made if address not in stored]
+    if taken:
+        # Someone else stored these addresses a moment ago: theirs are kept, ours removed.
+        Contact.objects.filter(pk__in=[made[address].pk for address in taken]).delete()
+        theirs = contacts_by_email(addresses=taken)
+        for address in taken:
+            made[address] = theirs[address]
+    return made
+
+
+def _emails_insert_new(contact_of: dict[str, int]) -> set[str]:
+    """INSERT each (lowercased) address as its contact's primary email unless an address equal
+    to it whatever the case is stored (contact_email_unique_ci); returns the addresses inserted."""
+    q = connection.ops.quote_name
+    table = q(ContactEmail._meta.db_table)
+    true = "true" if connection.vendor == "postgresql" else "1"
+    values = ", ".join([f"(%s, %s, {true})"] * len(contact_of))
+    sql = (
+        f"INSERT INTO {table} ({q('contact_id')}, {q('email')}, {q('is_primary')}) VALUES {values} "
+        f"ON CONFLICT DO NOTHING RETURNING {q('email')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for address, pk in contact_of.items() for value in (pk, address)])
+        return {row[0] for row in cursor.fetchall()}

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Contact, ContactEmail
 from customers.selectors import companies_by_email_domain, contacts_by_email
@@ -37,13 +39,16 @@ def test_an_address_someone_stored_meanwhile_keeps_its_contact():
     existing = ContactFactory(full_name="Уже есть", email="taken@client.test")
 
     # when contacts are made for it and a new one
-    made = contacts_create_from_email(
-        people=[EmailPerson(address="taken@client.test", name="Другой"), EmailPerson(address="new@client.test")],
-        companies={},
-        language="en",
-    )
+    with CaptureQueriesContext(connection) as queries:
+        made = contacts_create_from_email(
+            people=[EmailPerson(address="TAKEN@client.test", name="Другой"), EmailPerson(address="new@client.test")],
+            companies={},
+            language="en",
+        )
 
-    # then the existing contact is used, the new address gets one, and no stray contact is left
+    # then the existing contact is used, the new address gets one, and no stray contact is left —
+    # with no savepoint: the taken address broke nothing of the caller's transaction
+    assert not [q for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
     assert made["taken@client.test"] == existing
     assert made["new@client.test"].full_name == "new"
     assert Contact.objects.count() == 2
