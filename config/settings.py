@@ -279,7 +279,10 @@ HUEY = {
 }
 if _huey_backend == "redis":
     HUEY.update(
-        {"huey_class": "huey.RedisHuey", "connection": {"url": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+        {
+            "huey_class": "huey.PriorityRedisHuey",
+            "connection": {"url": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")},
+        }
     )
 elif _huey_backend == "sqlite":
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})

@@ -70,15 +70,38 @@ def _enqueue(inbound_id: int) -> None:
     transaction.on_commit(lambda: inbound_trigger())
 
 
-def inbound_process_queued() -> int:
-    """What the queued task does: clear the queued mark, process a batch. A full batch (more may
-    wait) queues a task at once, so that a backlog is drained by every worker side by side; with
-    Huey running tasks inline (tests, `immediate`) every stored message is processed at its commit
-    and there is no backlog to share."""
+# A task draining a backlog goes on with the next batch while its batches come full, for up to
+# this long; then it hands over to a task queued behind what was queued meanwhile (the answers and
+# notices its batches queued), so those wait no longer than this for a worker.
+DRAIN_SECONDS = 5.0
+
+
+def inbound_process_queued(*, drain_seconds: float | None = None) -> int:
+    """What the queued task does: clear the queued mark, process batches while they come full
+    (for up to DRAIN_SECONDS), returns how many messages were finished. Each full batch queues a
+    task at once (one waits at most: inbound_trigger), so that a backlog is drained by every
+    worker side by side. A task that queued the next batch behind itself instead would wait in the
+    queue behind everything its batch queued — a bot's answers, paced at thirty a second — and
+    processing would slow to their pace. With Huey running tasks inline (tests, `immediate`) every
+    stored message is processed at its commit and there is no backlog to share."""
     from huey.contrib.djhuey import HUEY
 
     HUEY.delete(QUEUED_KEY)
-    return inbound_process_batch(more_waiting=None if HUEY.immediate else inbound_trigger)
+    if HUEY.immediate:
+        return inbound_process_batch()
+    deadline = time.monotonic() + (DRAIN_SECONDS if drain_seconds is None else drain_seconds)
+    finished = 0
+    while True:
+        full = False
+
+        def more_waiting() -> None:
+            nonlocal full
+            full = True
+            inbound_trigger()
+
+        finished += inbound_process_batch(more_waiting=more_waiting)
+        if not full or time.monotonic() >= deadline:
+            return finished
 
 
 def inbound_store(

@@ -6,8 +6,12 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from intake import services
 
+# Ahead of the other tasks waiting (the answers and notices that processing queues): a backlog of
+# messages is drained first, and what it queues is sent after (services.inbound_process_queued).
+PROCESSING_PRIORITY = 10
 
-@db_task()
+
+@db_task(priority=PROCESSING_PRIORITY)
 def inbound_process_task(inbound_id: int | None = None) -> None:
     """Queued when a message is stored and no such task is waiting yet (services.inbound_trigger);
     processes a batch of whatever waits, oldest first. `inbound_id` is accepted for the tasks
