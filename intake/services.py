@@ -15,13 +15,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels.models import Mailbox
-from core.batch_memo import batch_memo
+from core.batch_memo import batch_cached, batch_memo, batch_memo_active
 from core.bulk import bulk_update_rows
 from core.db import insert_or_skip, savepoint_covers, update_model
 from core.deferred import deferred_writes
 from core.text import nul_free
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
+from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +190,43 @@ class ProcessLater(Exception):
     and is queued again; the processor decides how many times it asks (PROCESS_LATER_ATTEMPTS)."""
 
 
+class TicketBusy(ProcessLater):
+    """ProcessLater raised before the processor wrote anything for the message: the ticket it
+    goes to is locked by another worker's batch (ticket_lock_or_busy). Waiting for that lock
+    would be waiting for the other batch to commit — and where the other batch in turn waits for
+    a ticket this one holds, PostgreSQL ends both waits after a second by failing one batch
+    (a deadlock). The batch leaves the message for a later batch instead, with nothing to roll
+    back, and so later messages of the batch for the same ticket (their order kept)."""
+
+
+def ticket_lock_or_busy(*, ticket_id: int, attempts: int) -> None:
+    """Lock the ticket a message of a worker's batch goes to, or raise TicketBusy when another
+    batch holds it (a later batch processes the message). Call before writing anything for the
+    message. Outside a batch, on a database without row locks (SQLite: one writer at a time), and
+    for a message that has waited PROCESS_LATER_ATTEMPTS times, nothing is done here: the ticket's
+    services lock it, waiting as long as it takes."""
+    if (
+        attempts >= PROCESS_LATER_ATTEMPTS
+        or not batch_memo_active()
+        or not connection.features.has_select_for_update_skip_locked
+    ):
+        return
+    busy: set[int] = batch_cached("busy-tickets", set)
+    if ticket_id in busy:
+        raise TicketBusy(f"ticket {ticket_id} is locked by another batch (an earlier message of this batch found it)")
+    q = connection.ops.quote_name
+    table, pk = q(Ticket._meta.db_table), q(Ticket._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {pk} = %s FOR UPDATE SKIP LOCKED", [ticket_id])
+        if cursor.fetchone() is not None:
+            return
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {pk} = %s", [ticket_id])
+        if cursor.fetchone() is None:
+            return  # deleted meanwhile: the services say what becomes of the message
+    busy.add(ticket_id)
+    raise TicketBusy(f"ticket {ticket_id} is locked by another batch")
+
+
 # Every other batch running meanwhile tries a deferred message again (it is the oldest waiting),
 # so this allows for a few seconds of other workers' batches.
 PROCESS_LATER_ATTEMPTS = 20
@@ -291,6 +329,11 @@ def _batch(
                             ticket, article = _processor(row.channel)(row)
                         if row.channel in OUTCOME_READERS:
                             _finish(row, InboundStatus.PROCESSED, ticket=ticket, article=article)
+                    except TicketBusy as exc:  # nothing of the message was written: no rollback
+                        logger.info("inbound message %s left for a later batch: %s", row.pk, exc)
+                        InboundMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+                        again.append(row.pk)
+                        continue
                     except Exception as exc:
                         raise _MessageRaised(f"inbound message {row.pk} raised {type(exc).__name__}") from exc
                     if row.channel not in OUTCOME_READERS:

@@ -37,7 +37,7 @@ from customers.selectors import companies_by_email_domain, contacts_by_email
 from customers.services import EmailPerson, contacts_create_from_email
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
-from intake.services import PROCESS_LATER_ATTEMPTS, ProcessLater
+from intake.services import PROCESS_LATER_ATTEMPTS, ProcessLater, ticket_lock_or_busy
 from notifications.models import OutboxMessage, OutboxStatus
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
@@ -84,6 +84,8 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
         # The message it answers is stored but not processed yet (another worker's batch has it,
         # or it arrived after this one): threading waits for it rather than opening a second ticket.
         raise ProcessLater("the message it replies to is still being processed")
+    if ticket is not None:
+        ticket_lock_or_busy(ticket_id=ticket.pk, attempts=inbound.attempts)  # before anything is written
     people = _People.identify(parsed=parsed, mailboxes=mailboxes)
     email = ArticleEmail(
         body_html=parsed.html,

@@ -4,6 +4,7 @@ a savepoint each) — a failure stays with its message, a transient database err
 message to be tried again, and a batch stops taking messages after its time."""
 
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -238,6 +239,68 @@ def test_a_batch_skips_a_message_another_worker_holds(mailbox, contact):
     assert finished == 1
     assert InboundMessage.objects.get(pk=free.pk).status == InboundStatus.PROCESSED
     assert InboundMessage.objects.get(pk=held.pk).status == InboundStatus.RECEIVED
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks held by another connection need PostgreSQL (SQLite locks the whole database)",
+)
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+def test_replies_to_a_ticket_another_batch_holds_wait_for_a_later_batch_in_their_order(mailbox, contact):
+    # given: a ticket, two replies to it and a new request waiting, and the ticket locked by
+    # another worker's open batch
+    store(raw_email(message_id="<first@romashka.test>", subject="Не работает лифт"), mailbox)
+    assert inbound_process_batch() == 1
+    ticket = Ticket.objects.get()
+    replies = [
+        store(raw_email(in_reply_to="<first@romashka.test>", text=f"Лифт так и стоит ({n})."), mailbox) for n in (1, 2)
+    ]
+    other = store(raw_email(subject="Нет света в подъезде"), mailbox)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().get(pk=ticket.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert locked.wait(timeout=30)
+
+    # when: this worker runs a batch meanwhile
+    try:
+        started = time.monotonic()
+        finished = inbound_process_batch()
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+    # then: it did not wait for the ticket: the replies are left for later, with nothing of them
+    # written and no rollback of the batch; the request went through
+    assert finished == 1
+    assert took < 5
+    assert InboundMessage.objects.get(pk=other.pk).status == InboundStatus.PROCESSED
+    assert [(r.status, r.attempts) for r in InboundMessage.objects.filter(pk__in=[x.pk for x in replies])] == [
+        (InboundStatus.RECEIVED, 1),
+        (InboundStatus.RECEIVED, 1),
+    ]
+    assert ticket.articles.count() == 1
+
+    # when: the next batch runs, the ticket free
+    assert inbound_process_batch() == 2
+
+    # then: the replies are added in their order
+    assert list(ticket.articles.order_by("id").values_list("body", flat=True)) == [
+        "Лифт во втором подъезде стоит с утра.",
+        "Лифт так и стоит (1).",
+        "Лифт так и стоит (2).",
+    ]
 
 
 def test_a_reply_whose_original_waits_unprocessed_waits_for_it_and_then_threads(
