@@ -15,9 +15,10 @@ be moved to another contact and company afterwards.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.base import ContentFile
+from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -106,6 +107,7 @@ def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
         .select_related("contact", "ticket", "staff_user")
         .get_or_create(bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")})
     )
+    _forget_stale_relations(chat)
     full_name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p).strip()
     language = str(person.get("language_code") or "")[:2]
     changed = {"username": str(person.get("username") or "")[:100], "full_name": full_name[:300]}
@@ -118,6 +120,19 @@ def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
         chat.save(update_fields=fields)
     chat.bot = bot
     return chat
+
+
+def _forget_stale_relations(chat: TelegramChat) -> None:
+    """A chat read while another batch held its row comes back as that batch left it, but the
+    rows joined to it (select_related) as they were before: PostgreSQL re-reads only the locked
+    row after the wait. A ticket the other batch opened for the chat would read as none — and
+    the message open a second ticket. Such a relation is read again when used."""
+    for name in ("contact", "ticket", "staff_user"):
+        field = cast(models.ForeignKey[Any, Any], TelegramChat._meta.get_field(name))
+        pk = getattr(chat, field.attname)
+        cached = field.get_cached_value(chat, default=None)
+        if pk is not None and (cached is None or cached.pk != pk):
+            field.delete_cached_value(chat)
 
 
 def _staff_link(chat: TelegramChat, code: str, inbound: InboundMessage) -> None:

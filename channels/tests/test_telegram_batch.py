@@ -5,10 +5,13 @@ mixed, a replay, an edit of a message of the same batch, a reply that reopens a 
 message that fails in the middle — alone."""
 
 import json
+import threading
+import time
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from channels.choices import TelegramChatState
@@ -23,7 +26,7 @@ from intake.choices import InboundSource, InboundStatus
 from intake.models import InboundMessage
 from intake.services import inbound_process, inbound_process_batch, inbound_store
 from notifications.models import OutboxMessage
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, make_ticket
 from tickets import search
 from tickets.choices import StatusCategory
 from tickets.hooks import hook_register, hook_unregister
@@ -329,3 +332,43 @@ def test_a_batch_with_an_email_is_processed_again_with_savepoints_when_a_message
     assert ticket.title == "Не работает лифт"
     assert list(ticket.articles.order_by("id").values_list("kind", flat=True)) == ["public", "public"]
     assert set(InboundMessage.objects.filter(channel="email").values_list("ticket_id", flat=True)) == {ticket.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks held by another connection need PostgreSQL")
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+def test_a_message_whose_chat_another_batch_held_joins_the_ticket_that_batch_opened(bot):
+    # given: a client's message waiting, and another worker's batch holding the chat while it
+    # opens a ticket for the chat's earlier message
+    chats = Chats(bot)
+    chat = chats.chat(1, "Клиент")
+    chats.store(chats.update(1, "А свет так и не дали"))
+    locked, opened = threading.Event(), threading.Event()
+
+    def other_batch():
+        try:
+            with transaction.atomic():
+                held = TelegramChat.objects.select_for_update().get(pk=chat.pk)
+                locked.set()
+                time.sleep(1)  # this worker's batch now waits for the chat
+                held.ticket = make_ticket(title="Нет света", contact=held.contact)
+                held.save(update_fields=["ticket"])
+            opened.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_batch)
+    thread.start()
+    assert locked.wait(timeout=30)
+
+    # when: this worker processes the message meanwhile
+    try:
+        assert inbound_process_batch() == 1
+    finally:
+        thread.join(timeout=30)
+
+    # then: the message joined the ticket the other batch opened; no second ticket
+    assert opened.is_set()
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Нет света"
+    assert ticket.articles.order_by("id").last().body == "А свет так и не дали"
