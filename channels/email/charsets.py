@@ -213,6 +213,7 @@ def to_bytes(value: str) -> bytes:
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]{1,40}\?[bBqQ]\?[^?\s]*\?=")
 _SPACE = re.compile(r"\s+")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 def decode_header_value(value: object) -> str:
@@ -231,6 +232,10 @@ def decode_header_value(value: object) -> str:
 
 
 def _decode_encoded_words(raw: str) -> str:
+    # Unfolded first (RFC 5322 2.2.3: the CRLF goes, the whitespace stays): decode_header reads a
+    # folded value line by line and drops the whitespace that begins a line after an encoded-word,
+    # so "=?utf-8?b?…?=\r\n 20" lost the space before "20".
+    raw = _FOLD.sub("", raw)
     try:
         chunks = decode_header(raw)
     except Exception:

@@ -105,6 +105,9 @@ HEADERS = [
     ("=?koi8-r?B?z/Do4uXy?=", "Привет"),  # labelled KOI8-R, really windows-1251
     ("=?x-unknown?B?z/Do4uXy?=", "Привет"),
     ("Plain\r\n ascii\r\n\tfolded", "Plain ascii folded"),
+    # folded after an encoded-word (Python's own generator does so): the space before "20" is text
+    ("=?utf-8?b?0YHQtdGB0YHQuNC4?=\r\n 20", "сессии 20"),
+    ("=?utf-8?B?0J/RgNC4?=\r\n =?utf-8?B?0LLQtdGC?=\r\n (2)", "Привет (2)"),  # words joined, then text
 ]
 
 
