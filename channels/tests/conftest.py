@@ -1,8 +1,12 @@
 import itertools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 import pytest
+from django.db import connections, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -120,3 +124,34 @@ def login(db):
         return browser
 
     return make
+
+
+@contextmanager
+def held_by_another_connection(
+    hold: Callable[[], object], *, seconds: float = 30, then: Callable[[object], None] | None = None
+) -> Iterator[None]:
+    """`hold()` (a locking read) runs in a transaction of another thread's connection — another
+    worker's open batch — which stays open while the with-block runs, or for `seconds` when the
+    block waits for its locks; `then(held)` runs in it before it commits. For tests that need
+    row locks of another connection (PostgreSQL, transactional tests)."""
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with transaction.atomic():
+                held = hold()
+                locked.set()
+                release.wait(timeout=seconds)
+                if then is not None:
+                    then(held)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert locked.wait(timeout=30)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=30)

@@ -3,12 +3,11 @@ transaction, with no savepoint per message until one fails (the batch is then pr
 a savepoint each) — a failure stays with its message, a transient database error leaves the
 message to be tried again, and a batch stops taking messages after its time."""
 
-import threading
 import time
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError, connection, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from channels.email.headers import headline
@@ -16,7 +15,7 @@ from channels.email.inbound import email_process
 from channels.email.outbound import thread_ids
 from channels.email.parsing import dedup_key_for
 from channels.models import EmailMessageRef
-from channels.tests.conftest import raw_email
+from channels.tests.conftest import held_by_another_connection, raw_email
 from core.deferred import deferred_queued, deferred_writes
 from customers.models import ContactEmail
 from intake import services
@@ -213,27 +212,10 @@ def test_messages_are_read_in_chunks_of_bounded_size(mailbox, contact, monkeypat
 def test_a_batch_skips_a_message_another_worker_holds(mailbox, contact):
     # given: two waiting messages, the first held by another worker's open batch
     held, free = (store(raw_email(subject=f"Заявка {n}"), mailbox) for n in range(2))
-    locked, release = threading.Event(), threading.Event()
-
-    def other_worker():
-        try:
-            with transaction.atomic():
-                InboundMessage.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    assert locked.wait(timeout=30)
 
     # when: this worker runs a batch meanwhile
-    try:
+    with held_by_another_connection(lambda: InboundMessage.objects.select_for_update().get(pk=held.pk)):
         finished = inbound_process_batch()
-    finally:
-        release.set()
-        thread.join(timeout=30)
 
     # then: it took the free message without waiting, and left the held one to its holder
     assert finished == 1
@@ -257,29 +239,12 @@ def test_replies_to_a_ticket_another_batch_holds_wait_for_a_later_batch_in_their
         store(raw_email(in_reply_to="<first@romashka.test>", text=f"Лифт так и стоит ({n})."), mailbox) for n in (1, 2)
     ]
     other = store(raw_email(subject="Нет света в подъезде"), mailbox)
-    locked, release = threading.Event(), threading.Event()
-
-    def other_worker():
-        try:
-            with transaction.atomic():
-                Ticket.objects.select_for_update().get(pk=ticket.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    assert locked.wait(timeout=30)
 
     # when: this worker runs a batch meanwhile
-    try:
+    with held_by_another_connection(lambda: Ticket.objects.select_for_update().get(pk=ticket.pk)):
         started = time.monotonic()
         finished = inbound_process_batch()
         took = time.monotonic() - started
-    finally:
-        release.set()
-        thread.join(timeout=30)
 
     # then: it did not wait for the ticket: the replies are left for later, with nothing of them
     # written and no rollback of the batch; the request went through

@@ -5,13 +5,11 @@ mixed, a replay, an edit of a message of the same batch, a reply that reopens a 
 message that fails in the middle — alone."""
 
 import json
-import threading
-import time
 from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from channels.choices import TelegramChatState
@@ -19,7 +17,7 @@ from channels.email.headers import headline
 from channels.email.parsing import dedup_key_for
 from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram.intake import telegram_update_store
-from channels.tests.conftest import raw_email
+from channels.tests.conftest import held_by_another_connection, raw_email
 from core.deferred import flush_deferred, insert_deferred
 from intake import services
 from intake.choices import InboundSource, InboundStatus
@@ -343,32 +341,18 @@ def test_a_message_whose_chat_another_batch_held_joins_the_ticket_that_batch_ope
     chats = Chats(bot)
     chat = chats.chat(1, "Клиент")
     chats.store(chats.update(1, "А свет так и не дали"))
-    locked, opened = threading.Event(), threading.Event()
 
-    def other_batch():
-        try:
-            with transaction.atomic():
-                held = TelegramChat.objects.select_for_update().get(pk=chat.pk)
-                locked.set()
-                time.sleep(1)  # this worker's batch now waits for the chat
-                held.ticket = make_ticket(title="Нет света", contact=held.contact)
-                held.save(update_fields=["ticket"])
-            opened.set()
-        finally:
-            connections.close_all()
+    def open_ticket(held):
+        held.ticket = make_ticket(title="Нет света", contact=held.contact)
+        held.save(update_fields=["ticket"])
 
-    thread = threading.Thread(target=other_batch)
-    thread.start()
-    assert locked.wait(timeout=30)
-
-    # when: this worker processes the message meanwhile
-    try:
+    # when: this worker processes the message meanwhile (waiting for the chat for a second)
+    with held_by_another_connection(
+        lambda: TelegramChat.objects.select_for_update().get(pk=chat.pk), seconds=1, then=open_ticket
+    ):
         assert inbound_process_batch() == 1
-    finally:
-        thread.join(timeout=30)
 
     # then: the message joined the ticket the other batch opened; no second ticket
-    assert opened.is_set()
     ticket = Ticket.objects.get()
     assert ticket.title == "Нет света"
     assert ticket.articles.order_by("id").last().body == "А свет так и не дали"
