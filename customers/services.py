@@ -270,15 +270,18 @@ def contacts_create_from_email(
             wanted[address] = person
     if not wanted:
         return {}
-    made: dict[str, Contact] = {}
-    for address, person in wanted.items():
-        contact = Contact(
+    made = {
+        address: Contact(
             full_name=(person.name.strip() or address.split("@", 1)[0])[:200],
             company=companies.get(address.rpartition("@")[2]),
             language=language,
         )
-        insert_model(contact)
-        made[address] = contact
+        for address, person in wanted.items()
+    }
+    if len(made) == 1:  # the common case, the sender alone: the INSERT built once (core.db)
+        insert_model(*made.values())
+    else:
+        Contact.objects.bulk_create(made.values())
     stored = _emails_insert_new({address: contact.pk for address, contact in made.items()})
     taken = [address for address in made if address not in stored]
     if taken:
