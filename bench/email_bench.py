@@ -232,11 +232,39 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine."""
+def cpu_by_command() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed by command name (postgres,
+    redis-server, python, ...), to tell where a run's CPU went."""
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = tail.split()
+        name = head.split("(", 1)[1]
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        totals[name] = totals.get(name, 0.0) + seconds
+    return totals
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float], *, top: int = 6) -> dict[str, float]:
+    """The commands that used the most CPU between two `cpu_by_command` readings (ended processes
+    are missed, so a process that ran only in between shows its whole use as a loss)."""
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    ranked = sorted(spent.items(), key=lambda item: -item[1])[:top]
+    return {name: round(seconds, 1) for name, seconds in ranked if seconds >= 0.05}
+
+
+def _machine_cpu() -> tuple[float, float, float]:
+    """(busy, total, stolen) jiffies of the whole machine; stolen (by the hypervisor, for other
+    guests) counts as busy: the time was not ours to use."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]
-    return float(sum(values) - idle), float(sum(values))
+    steal = values[7] if len(values) > 7 else 0
+    return float(sum(values) - idle), float(sum(values)), float(steal)
 
 
 def backend_cpu_seconds(connection: Any) -> float | None:
@@ -476,7 +504,8 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
         print(f"[{run.name}] warm-up: {WARMUP} tickets")
 
         load_before = os.getloadavg()
-        busy0, total0 = _machine_cpu()
+        busy0, total0, steal0 = _machine_cpu()
+        by_command0, own0 = cpu_by_command(), time.process_time()
         imap_sample: dict[str, Any] = {}
         if run.transport == "lmtp":
             t0 = time.perf_counter()
@@ -496,7 +525,8 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             accepted_at = time.perf_counter()
             result.update(accepted=InboundMessage.objects.count() - WARMUP, refused=0)
         done = wait_processed(WARMUP + messages, timeout=3600)
-        busy1, total1 = _machine_cpu()
+        busy1, total1, steal1 = _machine_cpu()
+        own_cpu, by_command1 = time.process_time() - own0, cpu_by_command()
         elapsed = done - t0
         result.update(
             seconds=round(elapsed, 1),
@@ -506,6 +536,10 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             listener=lmtp.memory() if run.transport == "lmtp" else {},
             huey=huey.memory(),
             machine_cpu_percent=round(100 * (busy1 - busy0) / (total1 - total0), 0),
+            machine_steal_percent=round(100 * (steal1 - steal0) / (total1 - total0), 0),
+            # The bench's own process (the LMTP sender's threads and the polling for completion).
+            bench_cpu_s=round(own_cpu, 1),
+            cpu_by_command=cpu_spent(by_command0, by_command1),
             load_before=[round(v, 2) for v in load_before],
             load_after=[round(v, 2) for v in os.getloadavg()],
             failed=InboundMessage.objects.filter(status=InboundStatus.FAILED).count(),
@@ -683,8 +717,10 @@ def _fmt(result: dict[str, Any]) -> str:
         f"failed {result['failed']}, tickets {result['tickets']}, articles {result['articles']}, "
         f"threading {'as expected' if result['threaded_ok'] else 'NOT as expected'}; "
         f"peak RSS listener {listener['peak_rss_mb']} MB (CPU {listener['cpu_s']} s), "
-        f"huey {huey['peak_rss_mb']} MB (CPU {huey['cpu_s']} s); machine CPU {result['machine_cpu_percent']}%, "
-        f"load {result['load_before']} -> {result['load_after']}"
+        f"huey {huey['peak_rss_mb']} MB (CPU {huey['cpu_s']} s); machine CPU {result['machine_cpu_percent']}% "
+        f"(stolen {result.get('machine_steal_percent')}%), "
+        f"load {result['load_before']} -> {result['load_after']}; "
+        f"CPU s of the bench itself {result.get('bench_cpu_s')}, by command {result.get('cpu_by_command')}"
     )
 
 

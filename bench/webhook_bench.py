@@ -284,7 +284,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
         if warm["statuses"].get(400) != 16:
             raise RuntimeError(f"warm-up answers {warm['statuses']}, expected 400 for an empty update")
 
-        busy0, total0 = _machine_cpu()
+        busy0, total0, steal0 = _machine_cpu()
         web_cpu0 = web.memory()["cpu_s"]
         huey_cpu0 = 0.0 if run.staged else huey.memory()["cpu_s"]
         t0 = time.perf_counter()
@@ -297,7 +297,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             huey = Child("huey", huey_args, env=env, logs=logs)
             children.append(huey)
         done = wait_processed(messages, timeout=3600)
-        busy1, total1 = _machine_cpu()
+        busy1, total1, steal1 = _machine_cpu()
         huey_cpu1 = huey.memory()["cpu_s"]
         # Let the outbox finish the acknowledgements before counting them: they are paced at
         # Telegram's 30 messages/s overall (channels/telegram/outbound.py), so this takes a while.
@@ -323,6 +323,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             gunicorn_cpu_ms_per_message=round(1000 * (web_cpu1 - web_cpu0) / messages, 2),
             huey_cpu_ms_per_message=round(1000 * (huey_cpu1 - huey_cpu0) / messages, 2),
             machine_cpu_percent=round(100 * (busy1 - busy0) / (total1 - total0), 0),
+            machine_steal_percent=round(100 * (steal1 - steal0) / (total1 - total0), 0),
             load_after=[round(v, 2) for v in os.getloadavg()],
             failed=InboundMessage.objects.filter(status=InboundStatus.FAILED).count(),
             tickets=Ticket.objects.count(),
@@ -425,7 +426,8 @@ def _fmt(result: dict[str, Any]) -> str:
         f"{', other answers ' + str(result['other_statuses']) if result['other_statuses'] else ''}); "
         f"processed in {result['processed_seconds']} s = {result['processed_per_second']}/s; "
         f"CPU per message: gunicorn {result['gunicorn_cpu_ms_per_message']} ms, "
-        f"huey {result['huey_cpu_ms_per_message']} ms; machine CPU {result['machine_cpu_percent']}%; "
+        f"huey {result['huey_cpu_ms_per_message']} ms; machine CPU {result['machine_cpu_percent']}% "
+        f"(stolen {result.get('machine_steal_percent')}%); "
         f"tickets {result['tickets']}, articles {result['articles']}, failed {result['failed']}, "
         f"bot answers sent {result['acknowledgements_sent']} ({result['acknowledgements_seconds']} s after the first "
         f"update; paced at 30/s) — "

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,6 +62,13 @@ DATA_CHUNK_BYTES = 256 * 1024
 END_OF_DATA = b"\r\n.\r\n"
 LINE_TOO_LONG = "500 Line too long (see RFC5321 4.5.3.1.6)"
 TOO_MUCH_DATA = "552 Error: Too much mail data"
+
+
+# "<local@domain>" whose local part is a dot-atom and domain a plain host name: the text between
+# the brackets is then exactly the addr-spec aiosmtpd's parser returns. Anything else (quoted
+# local parts, comments, source routes, "<>") goes to that parser.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ANGLE_ADDR = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>(\Z|[ \t].*\Z)", re.S)
 
 
 class ChunkedData(SMTP):
@@ -140,6 +148,18 @@ class ChunkedData(SMTP):
         if error:
             return b"", error
         return bytes(buffer[: end + 2]).replace(b"\r\n.", b"\r\n")[2:], ""
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd's address parser, with a fast path for the form nearly every MTA sends
+        ("<local@domain>" with a dot-atom local part, then the parameters): its parser builds
+        a header token tree and defines a class per call, a tenth of the listener's CPU."""
+        match = _PLAIN_ANGLE_ADDR.match(arg)
+        if match is None:
+            return super()._getaddr(arg)
+        address, rest = match.group(1), match.group(2).lstrip(" \t")
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, rest
 
     def _over_a_limit(self, lines: bytes, *, size_before: int) -> str:
         """The error reply for complete CRLF-ended lines that follow `size_before` bytes of data,

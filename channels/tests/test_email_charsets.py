@@ -5,6 +5,7 @@ import base64
 import pytest
 
 from channels.email.charsets import decode_bytes, decode_header_value
+from channels.email.headers import header_block, headline
 from channels.email.parsing import parse_email
 
 TEXT = "Добрый день! Принтер в бухгалтерии опять не печатает, горит красная лампочка."
@@ -152,3 +153,29 @@ def test_encoded_display_name_with_a_comma_stays_one_address():
     # then the comma inside the name does not split it, and addresses are lowercased
     assert [(a.name, a.address) for a in parsed.to] == [("", "a@example.org"), ("Петров, Иван", "b@example.org")]
     assert parsed.sender.name == "Петров, Иван"
+
+
+@pytest.mark.parametrize(
+    ("raw", "headers"),
+    [
+        (b"From: a@b.ru\r\nSubject: x\r\n\r\nbody\r\n\r\nmore\n\nlast", b"From: a@b.ru\r\nSubject: x\r\n"),
+        (b"From: a@b.ru\nSubject: x\n\nbody\r\n\r\nmore", b"From: a@b.ru\nSubject: x\n"),
+        (b"From: a@b.ru\nSubject: x\r\n\nbody\n\nmore", b"From: a@b.ru\nSubject: x\r\n"),
+        (b"From: a@b.ru\r\nSubject: x\r\n", b"From: a@b.ru\r\nSubject: x\r\n"),
+        (b"\r\nbody", b""),
+    ],
+    ids=["crlf", "lf", "mixed", "no-body", "no-headers"],
+)
+def test_the_header_block_ends_at_the_first_empty_line_of_either_form(raw, headers):
+    assert header_block(raw) == headers
+
+
+def test_the_listeners_headline_decodes_from_and_subject_as_the_parser_does():
+    raw = (
+        "From: =?koi8-r?b?8MXU0g==?= <petr@example.ru>\r\n"
+        "Subject: =?utf-8?b?0J/RgNC+0LLQtdGA0LrQsCDQv9C+0YHQu9C1INGB0LXRgdGB0LjQuA==?=\r\n 20\r\n\r\nbody"
+    ).encode()
+    assert headline(raw) == ("Петр <petr@example.ru>", "Проверка после сессии 20")
+    parsed = parse_email(raw)
+    assert parsed.subject == "Проверка после сессии 20"
+    assert (parsed.sender.name, parsed.sender.address) == ("Петр", "petr@example.ru")

@@ -465,3 +465,33 @@ def test_a_line_too_long_is_refused_with_500_and_the_connection_goes_on(lmtp, ma
     assert refused.startswith("500 Line too long")
     assert accepted == [250]
     assert list(InboundMessage.objects.values_list("dedup_key", flat=True)) == ["next@romashka.test"]
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [
+        "<a@b.ru>",
+        "<a.b+c@mail.b-c.ru> SIZE=100 BODY=8BITMIME",
+        "<a@b.ru>\tSIZE=5 ",
+        "<>",
+        '<"a b"@c.ru>',
+        "<a..b@c.ru>",
+        "<.a@c.ru>",
+        "<@relay.ru:a@b.ru>",
+        "a@b.ru",
+        "<a@b.ru>x",
+        "<a@[127.0.0.1]>",
+        "<a(comment)@b.ru>",
+        "<" + "x" * 65 + "@b.ru>",
+        "<" + "x" * 64 + "@b.ru>",
+        "<a@b.ru",
+        "",
+    ],
+)
+def test_envelope_addresses_read_by_the_fast_path_as_aiosmtpd_reads_them(argument):
+    from aiosmtpd.smtp import SMTP
+
+    from channels.email.lmtp import OtklikLMTP
+
+    server = OtklikLMTP(object())
+    assert server._getaddr(argument) == SMTP._getaddr(server, argument)
