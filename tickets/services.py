@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -975,8 +974,8 @@ def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
     """Mark `user` as looking at (or typing in) `ticket` now: one upsert, on every ticket page and
     every 2 s of its poll. On PostgreSQL without waiting for the WAL flush: a presence lost to a
     crash is redrawn by the next poll, and the page does not wait for the disk. (Inside a caller's
-    transaction the setting would cover the caller's writes too: there the upsert commits with
-    them.)"""
+    transaction the setting would cover the caller's writes too: there the upsert is a plain one
+    and commits with them.)"""
     # The upsert written out (PostgreSQL and SQLite alike): bulk_create's took more Python than the
     # page's history (bench/README.md, session 17).
     table, q = TicketPresence._meta.db_table, connection.ops.quote_name
@@ -988,17 +987,19 @@ def presence_touch(*, ticket: Ticket, user: User, is_replying: bool) -> None:
         f" SET {replying} = EXCLUDED.{replying}, {seen_at} = EXCLUDED.{seen_at}"
     )
     params = [ticket.pk, user.pk, is_replying, connection.ops.adapt_datetimefield_value(timezone.now())]
-    own_transaction = connection.vendor == "postgresql" and not connection.in_atomic_block
-    if own_transaction and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-        # One round trip: psycopg binds the values itself and sends both statements as one simple
-        # query, which PostgreSQL runs as one implicit transaction — SET LOCAL holds for it alone,
-        # and a failing upsert leaves nothing open (was BEGIN, SET, INSERT, COMMIT: four).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF; " + sql, params)
-        return
-    with transaction.atomic() if own_transaction else nullcontext(), connection.cursor() as cursor:
-        if own_transaction:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # One round trip, its own implicit transaction: the setting is made by the statement itself
+        # (set_config local to the transaction, read at its commit), which works with parameters
+        # bound by the server too — two statements in one string do not (was BEGIN, SET, INSERT,
+        # COMMIT: four).
+        sql = (
+            f"INSERT INTO {q(table)} ({ticket_id}, {user_id}, {replying}, {seen_at})"
+            " SELECT %s::bigint, %s::bigint, %s::boolean, %s::timestamptz"
+            " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS setting"
+            f" ON CONFLICT ({ticket_id}, {user_id}) DO UPDATE"
+            f" SET {replying} = EXCLUDED.{replying}, {seen_at} = EXCLUDED.{seen_at}"
+        )
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 

@@ -172,9 +172,9 @@ def test_the_header_block_ends_at_the_first_empty_line_of_either_form(raw, heade
 
 def test_the_listeners_headline_decodes_from_and_subject_as_the_parser_does():
     raw = (
-        "From: =?koi8-r?b?8MXU0g==?= <petr@example.ru>\r\n"
-        "Subject: =?utf-8?b?0J/RgNC+0LLQtdGA0LrQsCDQv9C+0YHQu9C1INGB0LXRgdGB0LjQuA==?=\r\n 20\r\n\r\nbody"
-    ).encode()
+        b"From: =?koi8-r?b?8MXU0g==?= <petr@example.ru>\r\n"
+        b"Subject: =?utf-8?b?0J/RgNC+0LLQtdGA0LrQsCDQv9C+0YHQu9C1INGB0LXRgdGB0LjQuA==?=\r\n 20\r\n\r\nbody"
+    )
     assert headline(raw) == ("Петр <petr@example.ru>", "Проверка после сессии 20")
     parsed = parse_email(raw)
     assert parsed.subject == "Проверка после сессии 20"
