@@ -258,13 +258,14 @@ def cpu_spent(before: dict[str, float], after: dict[str, float], *, top: int = 6
     return {name: round(seconds, 1) for name, seconds in ranked if seconds >= 0.05}
 
 
-def _machine_cpu() -> tuple[float, float, float]:
-    """(busy, total, stolen) jiffies of the whole machine; stolen (by the hypervisor, for other
-    guests) counts as busy: the time was not ours to use."""
+def _machine_cpu() -> tuple[float, float, float, float]:
+    """(busy, total, stolen, kernel) jiffies of the whole machine; stolen (by the hypervisor, for
+    other guests) counts as busy: the time was not ours to use. Kernel: system, irq and softirq
+    time (the loopback network's packets are mostly softirq, charged to no process)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]
     steal = values[7] if len(values) > 7 else 0
-    return float(sum(values) - idle), float(sum(values)), float(steal)
+    return float(sum(values) - idle), float(sum(values)), float(steal), float(values[2] + values[5] + values[6])
 
 
 def backend_cpu_seconds(connection: Any) -> float | None:
@@ -504,7 +505,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
         print(f"[{run.name}] warm-up: {WARMUP} tickets")
 
         load_before = os.getloadavg()
-        busy0, total0, steal0 = _machine_cpu()
+        busy0, total0, steal0, kernel0 = _machine_cpu()
         by_command0, own0 = cpu_by_command(), time.process_time()
         imap_sample: dict[str, Any] = {}
         if run.transport == "lmtp":
@@ -525,7 +526,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             accepted_at = time.perf_counter()
             result.update(accepted=InboundMessage.objects.count() - WARMUP, refused=0)
         done = wait_processed(WARMUP + messages, timeout=3600)
-        busy1, total1, steal1 = _machine_cpu()
+        busy1, total1, steal1, kernel1 = _machine_cpu()
         own_cpu, by_command1 = time.process_time() - own0, cpu_by_command()
         elapsed = done - t0
         result.update(
@@ -537,6 +538,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             huey=huey.memory(),
             machine_cpu_percent=round(100 * (busy1 - busy0) / (total1 - total0), 0),
             machine_steal_percent=round(100 * (steal1 - steal0) / (total1 - total0), 0),
+            machine_kernel_percent=round(100 * (kernel1 - kernel0) / (total1 - total0), 0),
             # The bench's own process (the LMTP sender's threads and the polling for completion).
             bench_cpu_s=round(own_cpu, 1),
             cpu_by_command=cpu_spent(by_command0, by_command1),
@@ -718,7 +720,7 @@ def _fmt(result: dict[str, Any]) -> str:
         f"threading {'as expected' if result['threaded_ok'] else 'NOT as expected'}; "
         f"peak RSS listener {listener['peak_rss_mb']} MB (CPU {listener['cpu_s']} s), "
         f"huey {huey['peak_rss_mb']} MB (CPU {huey['cpu_s']} s); machine CPU {result['machine_cpu_percent']}% "
-        f"(stolen {result.get('machine_steal_percent')}%), "
+        f"(kernel {result.get('machine_kernel_percent')}%, stolen {result.get('machine_steal_percent')}%), "
         f"load {result['load_before']} -> {result['load_after']}; "
         f"CPU s of the bench itself {result.get('bench_cpu_s')}, by command {result.get('cpu_by_command')}"
     )

@@ -284,7 +284,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
         if warm["statuses"].get(400) != 16:
             raise RuntimeError(f"warm-up answers {warm['statuses']}, expected 400 for an empty update")
 
-        busy0, total0, steal0 = _machine_cpu()
+        busy0, total0, steal0, kernel0 = _machine_cpu()
         web_cpu0 = web.memory()["cpu_s"]
         huey_cpu0 = 0.0 if run.staged else huey.memory()["cpu_s"]
         t0 = time.perf_counter()
@@ -297,7 +297,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             huey = Child("huey", huey_args, env=env, logs=logs)
             children.append(huey)
         done = wait_processed(messages, timeout=3600)
-        busy1, total1, steal1 = _machine_cpu()
+        busy1, total1, steal1, kernel1 = _machine_cpu()
         huey_cpu1 = huey.memory()["cpu_s"]
         # Let the outbox finish the acknowledgements before counting them: they are paced at
         # Telegram's 30 messages/s overall (channels/telegram/outbound.py), so this takes a while.
@@ -324,6 +324,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             huey_cpu_ms_per_message=round(1000 * (huey_cpu1 - huey_cpu0) / messages, 2),
             machine_cpu_percent=round(100 * (busy1 - busy0) / (total1 - total0), 0),
             machine_steal_percent=round(100 * (steal1 - steal0) / (total1 - total0), 0),
+            machine_kernel_percent=round(100 * (kernel1 - kernel0) / (total1 - total0), 0),
             load_after=[round(v, 2) for v in os.getloadavg()],
             failed=InboundMessage.objects.filter(status=InboundStatus.FAILED).count(),
             tickets=Ticket.objects.count(),
@@ -398,14 +399,14 @@ def profile(*, messages: int, database_url: str, seed: int, top: int, use_cprofi
     now = int(time.time())
     for n in range(2 * WARM_UP_CHATS):
         raw = _update(900_000 + n, 90_000 + n % WARM_UP_CHATS, TEXTS[n % len(TEXTS)], now)
-        telegram_update_store(bot=bot, raw=raw, source=InboundSource.WEBHOOK)
+        telegram_update_store(bot_id=bot.pk, raw=raw, source=InboundSource.WEBHOOK)
     while inbound_process_batch():
         pass
     connection.queries_log = deque(maxlen=100 * messages)
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as stored_queries:
         for body in bodies:
-            telegram_update_store(bot=bot, raw=body, source=InboundSource.WEBHOOK)
+            telegram_update_store(bot_id=bot.pk, raw=body, source=InboundSource.WEBHOOK)
     store_seconds = time.perf_counter() - started
     process_and_report(
         messages=messages,
@@ -427,7 +428,7 @@ def _fmt(result: dict[str, Any]) -> str:
         f"processed in {result['processed_seconds']} s = {result['processed_per_second']}/s; "
         f"CPU per message: gunicorn {result['gunicorn_cpu_ms_per_message']} ms, "
         f"huey {result['huey_cpu_ms_per_message']} ms; machine CPU {result['machine_cpu_percent']}% "
-        f"(stolen {result.get('machine_steal_percent')}%); "
+        f"(kernel {result.get('machine_kernel_percent')}%, stolen {result.get('machine_steal_percent')}%); "
         f"tickets {result['tickets']}, articles {result['articles']}, failed {result['failed']}, "
         f"bot answers sent {result['acknowledgements_sent']} ({result['acknowledgements_seconds']} s after the first "
         f"update; paced at 30/s) — "

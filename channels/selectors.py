@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from channels.models import Mailbox, TelegramBot, WhatsAppAccount
+from core.db import quoted_column
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 
@@ -53,6 +55,18 @@ def telegram_bot_list_for_user(*, user: User) -> QuerySet[TelegramBot]:
     if not (user.is_authenticated and user.is_admin):
         return TelegramBot.objects.none()
     return TelegramBot.objects.select_related("team", "category")
+
+
+def telegram_webhook_secret(*, bot_id: int) -> str | None:
+    """The secret token Telegram must send with the updates of an active bot; None when there is
+    no such active bot. For the webhook, which asks on every update: one hand-written statement,
+    as building the ORM's query for it had cost a third of the request's CPU."""
+    table = connection.ops.quote_name(TelegramBot._meta.db_table)
+    secret, pk, active = (quoted_column(TelegramBot, name) for name in ("webhook_secret", "id", "is_active"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {secret} FROM {table} WHERE {pk} = %s AND {active}", [bot_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def telegram_bot_get_for_user(*, user: User, bot_id: int) -> TelegramBot:

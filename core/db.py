@@ -28,7 +28,12 @@ def insert_or_skip(obj: models.Model) -> bool:
     (PostgreSQL `ON CONFLICT DO NOTHING … RETURNING`, SQLite `INSERT OR IGNORE … RETURNING`)
     instead of a look-up, a savepoint and the insert. Returns True and sets the primary key when
     the row was inserted; False (nothing written, `obj` unsaved) when it existed. Like
-    `bulk_create`, no model signals are sent; field defaults and `auto_now(_add)` apply."""
+    `bulk_create`, no model signals are sent; field defaults and `auto_now(_add)` apply. The
+    statement is built once per model (see insert_model): every inbound message and webhook
+    update is stored by it."""
+    inserted = _prepared_insert(obj, skip_conflicts=True)
+    if inserted is not None:
+        return inserted
     meta = obj._meta
     db = connections[router.db_for_write(type(obj), instance=obj)]
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
@@ -45,9 +50,9 @@ def insert_or_skip(obj: models.Model) -> bool:
     return True
 
 
-# (model, connection alias) → the INSERT … RETURNING statement of insert_model, or "" when the
-# model's rows are saved by save() (see insert_model).
-_insert_statements: dict[tuple[type[models.Model], str], str] = {}
+# (model, connection alias, conflicts skipped?) → the INSERT … RETURNING statement of
+# insert_model / insert_or_skip, or "" when the model's rows are not covered (see insert_model).
+_insert_statements: dict[tuple[type[models.Model], str, bool], str] = {}
 
 
 def insert_model(obj: models.Model) -> None:
@@ -60,20 +65,27 @@ def insert_model(obj: models.Model) -> None:
     primary key, fields returned besides an auto primary key, custom placeholders, or a value that
     is an expression."""
     model = type(obj)
+    if pre_save.has_listeners(model) or post_save.has_listeners(model) or _prepared_insert(obj) is None:
+        obj.save(force_insert=True)
+
+
+def _prepared_insert(obj: models.Model, *, skip_conflicts: bool = False) -> bool | None:
+    """INSERT `obj` by the statement kept for its model: True when inserted (its primary key
+    set), False when a unique value was taken (`skip_conflicts` only), None when the model or
+    this object is not covered (nothing done: the caller goes through the ORM)."""
+    model = type(obj)
     meta = obj._meta
     alias = router.db_for_write(model, instance=obj)
-    key = (model, alias)
+    key = (model, alias, skip_conflicts)
     sql = _insert_statements.get(key)
-    if sql == "" or obj.pk is not None or pre_save.has_listeners(model) or post_save.has_listeners(model):
-        obj.save(force_insert=True)
-        return
+    if sql == "" or obj.pk is not None:
+        return None
     db = connections[alias]
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     values = [f.pre_save(obj, True) for f in fields]
     if any(hasattr(value, "resolve_expression") for value in values):
-        obj.save(force_insert=True)
-        return
+        return None
     values = [f.get_db_prep_save(value, connection=db) for f, value in zip(fields, values, strict=True)]
     if sql is None:
         covered = (
@@ -81,13 +93,12 @@ def insert_model(obj: models.Model) -> None:
             and meta.auto_field is not None
             and list(meta.db_returning_fields) == [meta.auto_field]
             and db.features.can_return_columns_from_insert
-            and not any(hasattr(f, "get_placeholder") for f in fields)
+            and not any(hasattr(f, "get_placeholder") and not _plain_placeholder(f, db) for f in fields)
         )
         if not covered:
             _insert_statements[key] = ""
-            obj.save(force_insert=True)
-            return
-        query = InsertQuery(model)
+            return None
+        query = InsertQuery(model, on_conflict=OnConflict.IGNORE if skip_conflicts else None)
         query.insert_values(fields, [obj])
         compiler = query.get_compiler(connection=db)
         compiler.returning_fields = [meta.auto_field]
@@ -96,9 +107,20 @@ def insert_model(obj: models.Model) -> None:
     with transaction.mark_for_rollback_on_error(alias), db.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
+    if row is None:
+        return False
     setattr(obj, meta.auto_field.attname, row[0])  # type: ignore[union-attr]
     obj._state.adding = False
     obj._state.db = alias
+    return True
+
+
+def _plain_placeholder(field: models.Field, db: Any) -> bool:  # type: ignore[type-arg]
+    """A field whose custom placeholder is the plain "%s" on this connection, whatever the value:
+    a BinaryField everywhere but MySQL (`binary_placeholder_sql`)."""
+    return isinstance(field, models.BinaryField) and all(
+        db.ops.binary_placeholder_sql(value) == "%s" for value in (None, b"")
+    )
 
 
 # (model, connection alias, field names) → the UPDATE statement of update_model.

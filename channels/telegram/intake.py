@@ -25,8 +25,8 @@ def _headline(update: dict[str, Any]) -> tuple[str, str]:
     return str(who or person.get("id") or ""), str(message.get("text") or message.get("caption") or "")[:200]
 
 
-def telegram_update_store(*, bot: TelegramBot, raw: bytes, source: str) -> tuple[InboundMessage, bool]:
-    """Commit one update (raw: its JSON bytes). Raises ValueError for a body that is not an update
+def telegram_update_store(*, bot_id: int, raw: bytes, source: str) -> tuple[InboundMessage, bool]:
+    """Commit one update of bot `bot_id` (raw: its JSON bytes). Raises ValueError for a body that is not an update
     (not JSON, not an object, no integer update_id): nothing is stored then."""
     try:
         update = json.loads(raw)
@@ -39,7 +39,7 @@ def telegram_update_store(*, bot: TelegramBot, raw: bytes, source: str) -> tuple
         channel="telegram",
         source=source,
         raw=raw,
-        dedup_key=f"{bot.pk}:{update['update_id']}",
+        dedup_key=f"{bot_id}:{update['update_id']}",
         from_address=who,
         subject=what,
     )
@@ -59,7 +59,7 @@ def telegram_poll_once(*, bot: TelegramBot, timeout: int = POLL_TIMEOUT) -> int:
     stored = 0
     for update in updates or []:
         raw = json.dumps(update, ensure_ascii=False).encode()
-        telegram_update_store(bot=bot, raw=raw, source=InboundSource.POLLING)
+        telegram_update_store(bot_id=bot.pk, raw=raw, source=InboundSource.POLLING)
         stored += 1
         bot.last_update_id = max(bot.last_update_id, int(update["update_id"]))
         TelegramBot.objects.filter(pk=bot.pk).update(last_update_id=bot.last_update_id)

@@ -127,6 +127,21 @@ def test_webhook_of_an_unknown_bot_is_401(client, bot):
     assert response.status_code == 401
 
 
+def test_webhook_of_a_switched_off_bot_is_401_and_stores_nothing(client, bot):
+    # given a bot an administrator switched off
+    TelegramBot.objects.filter(pk=bot.pk).update(is_active=False)
+
+    # when Telegram still posts an update with its secret
+    response = post(client, bot, {"update_id": 43, "message": message("x")})
+
+    # then it is refused; switched on again, the same update is taken
+    assert response.status_code == 401
+    assert InboundMessage.objects.count() == 0
+    TelegramBot.objects.filter(pk=bot.pk).update(is_active=True)
+    assert post(client, bot, {"update_id": 43, "message": message("x")}).status_code == 200
+    assert InboundMessage.objects.count() == 1
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"message": {}}', b"\xff\xfe"])
 def test_webhook_with_a_malformed_body_is_400_and_stores_nothing(client, bot, body):
     response = client.post(

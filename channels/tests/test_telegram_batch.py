@@ -79,7 +79,7 @@ class Chats:
 
     def store(self, update: dict) -> InboundMessage:
         row, _created = telegram_update_store(
-            bot=self.bot, raw=json.dumps(update, ensure_ascii=False).encode(), source=InboundSource.WEBHOOK
+            bot_id=self.bot.pk, raw=json.dumps(update, ensure_ascii=False).encode(), source=InboundSource.WEBHOOK
         )
         return row
 

@@ -8,7 +8,7 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import _insert_statements, _update_statements, insert_model, update_model
+from core.db import _insert_statements, _update_statements, insert_model, insert_or_skip, update_model
 from tickets.models import Article, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_the_row_is_the_one_save_writes_and_the_statement_is_django_s():
     assert {**_row(Article, article.pk), "ticket_id": 0} == {**_row(Article, their_article.pk), "ticket_id": 0}
     # and one statement each, Django's own
     assert len(ours_queries) == 2
-    assert _insert_statements[(Ticket, "default")].startswith('INSERT INTO "tickets_ticket"')
+    assert _insert_statements[(Ticket, "default", False)].startswith('INSERT INTO "tickets_ticket"')
 
 
 def test_what_it_does_not_cover_is_saved_by_save():
@@ -110,3 +110,30 @@ def test_update_model_writes_the_fields_as_save_does_and_refuses_a_missing_row()
     theirs.number = F("number") + 1
     update_model(theirs, ["number"])
     assert Ticket.objects.get(pk=theirs.pk).number == 900022
+
+
+def test_insert_or_skip_inserts_once_per_unique_value_by_one_statement_built_once():
+    from intake.models import InboundMessage
+
+    def message(raw: bytes) -> InboundMessage:
+        return InboundMessage(
+            channel="email", source="lmtp", dedup_key="once@test", raw=raw, size=len(raw), received_at=NOW
+        )
+
+    # given a message stored by insert_or_skip
+    first = message(b"first")
+    assert insert_or_skip(first) is True
+    assert first.pk and not first._state.adding
+    # when another with the same (channel, dedup_key) comes, and then a third with a new key
+    with CaptureQueriesContext(connection) as queries:
+        second = message(b"second")
+        skipped = insert_or_skip(second)
+        third = message(b"third")
+        third.dedup_key = "other@test"
+        inserted = insert_or_skip(third)
+    # then the second is not written and stays unsaved, the third is; one statement each, the same
+    assert skipped is False and second.pk is None and second._state.adding
+    assert inserted is True and third.pk
+    assert [bytes(m.raw) for m in InboundMessage.objects.order_by("pk")] == [b"first", b"third"]
+    assert len(queries) == 2 and queries[0]["sql"].split("VALUES")[0] == queries[1]["sql"].split("VALUES")[0]
+    assert _insert_statements[(InboundMessage, "default", True)].startswith("INSERT")
