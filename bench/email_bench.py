@@ -232,10 +232,9 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def cpu_by_command() -> dict[str, float]:
-    """CPU seconds used so far by every process on the machine, summed by command name (postgres,
-    redis-server, python, ...), to tell where a run's CPU went."""
-    totals: dict[str, float] = {}
+def cpu_by_process() -> dict[int, tuple[str, float]]:
+    """pid → (command name, CPU seconds used so far) of every process on the machine."""
+    found: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -244,16 +243,21 @@ def cpu_by_command() -> dict[str, float]:
         except OSError:
             continue
         fields = tail.split()
-        name = head.split("(", 1)[1]
-        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        totals[name] = totals.get(name, 0.0) + seconds
-    return totals
+        found[int(entry.name)] = (head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    return found
 
 
-def cpu_spent(before: dict[str, float], after: dict[str, float], *, top: int = 6) -> dict[str, float]:
-    """The commands that used the most CPU between two `cpu_by_command` readings (ended processes
-    are missed, so a process that ran only in between shows its whole use as a loss)."""
-    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+def cpu_spent(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], *, top: int = 6
+) -> dict[str, float]:
+    """CPU seconds used between two `cpu_by_process` readings, summed by command name (postgres,
+    redis-server, python, ...), the largest first: where a run's CPU went. A process that started
+    in between counts from zero; one that ended in between is missed."""
+    spent: dict[str, float] = {}
+    for pid, (name, seconds) in after.items():
+        previous = before.get(pid)
+        used = seconds - previous[1] if previous is not None and previous[0] == name else seconds
+        spent[name] = spent.get(name, 0.0) + used
     ranked = sorted(spent.items(), key=lambda item: -item[1])[:top]
     return {name: round(seconds, 1) for name, seconds in ranked if seconds >= 0.05}
 
@@ -506,7 +510,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
 
         load_before = os.getloadavg()
         busy0, total0, steal0, kernel0 = _machine_cpu()
-        by_command0, own0 = cpu_by_command(), time.process_time()
+        by_command0, own0 = cpu_by_process(), time.process_time()
         imap_sample: dict[str, Any] = {}
         if run.transport == "lmtp":
             t0 = time.perf_counter()
@@ -527,7 +531,7 @@ def run_one(run: Run, *, messages: int, database_url: str, redis_url: str, seed:
             result.update(accepted=InboundMessage.objects.count() - WARMUP, refused=0)
         done = wait_processed(WARMUP + messages, timeout=3600)
         busy1, total1, steal1, kernel1 = _machine_cpu()
-        own_cpu, by_command1 = time.process_time() - own0, cpu_by_command()
+        own_cpu, by_command1 = time.process_time() - own0, cpu_by_process()
         elapsed = done - t0
         result.update(
             seconds=round(elapsed, 1),
