@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.core.files.base import ContentFile
-from django.db import models
+from django.db import connection, models
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,7 @@ from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram import api, staff
 from channels.telegram.outbound import chat_language, chat_message_enqueue, origin_chat
 from core.batch_memo import batch_cached
+from core.db import ModelColumns, insert_or_skip, update_model
 from core.deferred import flush_deferred, insert_deferred
 from core.text import json_storable
 from customers.models import Contact, ContactPhone, normalize_phone
@@ -99,26 +100,85 @@ def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | 
 
 
 def _chat(bot: TelegramBot, message: dict[str, Any]) -> TelegramChat:
+    """The message's chat, locked, with its contact, ticket and staff member loaded; made (with
+    the sender's name and language) on the chat's first message."""
     person = message.get("from") or {}
-    # The chat's contact and ticket come in the same query (both are read for nearly every
-    # message); only the chat row is locked.
-    chat, _created = (
-        TelegramChat.objects.select_for_update(of=("self",))
-        .select_related("contact", "ticket", "staff_user")
-        .get_or_create(bot=bot, chat_id=int(message["chat"]["id"]), defaults={"user_id": person.get("id")})
-    )
-    _forget_stale_relations(chat)
+    chat_id = int(message["chat"]["id"])
     full_name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p).strip()
     language = str(person.get("language_code") or "")[:2]
     changed = {"username": str(person.get("username") or "")[:100], "full_name": full_name[:300]}
     if language in ("ru", "en"):
         changed["language"] = language
+    chat = _chat_locked(bot_id=bot.pk, chat_id=chat_id)
+    if chat is None:
+        new = TelegramChat(bot=bot, chat_id=chat_id, user_id=person.get("id"), **changed)
+        # INSERT … ON CONFLICT DO NOTHING: a chat another worker made meanwhile (its first two
+        # messages in two batches) is waited for and read instead, with no savepoint.
+        if insert_or_skip(new):
+            for field, _columns, _pk_at in _RELATIONS:
+                field.set_cached_value(new, None)
+            return new
+        chat = _chat_locked(bot_id=bot.pk, chat_id=chat_id)
+        assert chat is not None  # committed by the other worker: ON CONFLICT waited for it
+    _forget_stale_relations(chat)
     fields = [name for name, value in changed.items() if getattr(chat, name) != value]
     for name in fields:
         setattr(chat, name, changed[name])
     if fields:
-        chat.save(update_fields=fields)
+        update_model(chat, fields)
     chat.bot = bot
+    return chat
+
+
+_CHAT_RELATIONS = ("contact", "ticket", "staff_user")
+_CHAT_COLUMNS = ModelColumns(TelegramChat)
+
+
+def _relation(name: str) -> tuple[models.ForeignKey[Any, Any], ModelColumns, int]:
+    """(the chat's foreign key, the columns read of the row it points to, the position of that
+    row's primary key among them)."""
+    field = cast(models.ForeignKey[Any, Any], TelegramChat._meta.get_field(name))
+    model = cast(type[models.Model], field.related_model)
+    columns = ModelColumns(model)
+    return field, columns, columns.attnames.index(model._meta.pk.attname)  # type: ignore[union-attr]
+
+
+_RELATIONS = [_relation(name) for name in _CHAT_RELATIONS]
+
+
+def _chat_locked(*, bot_id: int, chat_id: int) -> TelegramChat | None:
+    """The chat (bot, chat id) with its contact, ticket and staff member, its row locked (FOR
+    UPDATE OF the chat alone); None when there is none yet. Written by hand: every update reads it,
+    and building the ORM's statement for the four tables' columns cost more than running it."""
+    q = connection.ops.quote_name
+    columns = [_CHAT_COLUMNS.select("c")]
+    joins = []
+    for index, (field, related_columns, _pk_at) in enumerate(_RELATIONS):
+        related = related_columns.model._meta
+        alias = f"r{index}"
+        columns.append(related_columns.select(alias))
+        joins.append(
+            f" LEFT JOIN {q(related.db_table)} {alias} ON {alias}.{q(related.pk.column)} = c.{q(field.column)}"
+        )  # type: ignore[union-attr]
+    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {q(TelegramChat._meta.db_table)} c{''.join(joins)}"
+        f" WHERE c.{q('bot_id')} = %s AND c.{q('chat_id')} = %s{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [bot_id, chat_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    chat = cast(TelegramChat, _CHAT_COLUMNS.build(row[: _CHAT_COLUMNS.width]))
+    at = _CHAT_COLUMNS.width
+    for field, related_columns, pk_at in _RELATIONS:
+        values = row[at : at + related_columns.width]
+        at += related_columns.width
+        if getattr(chat, field.attname) is None:
+            field.set_cached_value(chat, None)
+        elif values[pk_at] is not None:
+            field.set_cached_value(chat, related_columns.build(values))
     return chat
 
 

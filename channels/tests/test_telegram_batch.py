@@ -356,3 +356,30 @@ def test_a_message_whose_chat_another_batch_held_joins_the_ticket_that_batch_ope
     ticket = Ticket.objects.get()
     assert ticket.title == "Нет света"
     assert ticket.articles.order_by("id").last().body == "А свет так и не дали"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks held by another connection need PostgreSQL")
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+def test_a_first_message_whose_chat_another_batch_is_making_uses_that_chat(bot):
+    # given: a new client's message waiting, and another worker's batch that has just made the
+    # chat (linked to the client's contact) and not committed yet
+    chats = Chats(bot)
+    chats.store(chats.update(77, "Течёт крыша"))
+    contact = ContactFactory(full_name="Клиент")
+
+    def make_chat():
+        return TelegramChat.objects.create(
+            bot=bot, chat_id=77, contact=contact, state=TelegramChatState.LINKED, language="ru"
+        )
+
+    # when: this worker processes the message meanwhile (its insert of the chat waits a second)
+    with held_by_another_connection(make_chat, seconds=1):
+        assert inbound_process_batch() == 1
+
+    # then: one chat, the other batch's, and the message became its contact's ticket
+    chat = TelegramChat.objects.get()
+    assert (chat.contact_id, chat.full_name) == (contact.pk, "Клиент")
+    ticket = Ticket.objects.get()
+    assert (ticket.title, ticket.contact_id) == ("Течёт крыша", contact.pk)
+    assert InboundMessage.objects.get().status == InboundStatus.PROCESSED
