@@ -17,7 +17,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
 from email.message import Message
 from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
@@ -35,6 +34,7 @@ from channels.email.bounces import Bounce, bounce_from_report, bounce_from_text,
 from channels.email.charsets import decode_bytes, decode_header_value, to_bytes
 from channels.email.headers import headline_of, parse_header_block
 from channels.email.loops import auto_reply_refusal
+from channels.email.mime_tree import message_tree
 from channels.email.sanitize import (
     cid_references,
     has_remote_images,
@@ -460,7 +460,7 @@ def parse_email(raw: bytes, *, own_domains: Iterable[str] = ()) -> ParsedEmail:
 def _parse(raw: bytes, *, own_domains: tuple[str, ...]) -> ParsedEmail:
     if not raw.strip():
         raise EmailParseError("empty message")
-    message = message_from_bytes(raw, policy=_POLICY)
+    message = message_tree(raw, policy=_POLICY)
     if not message.keys():
         raise EmailParseError("no headers: not a mail message")
     senders = _addresses(message, "From") or _addresses(message, "Sender")
