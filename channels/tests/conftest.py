@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import pytest
+from django.conf import settings
 from django.db import connections, transaction
 from django.test import Client
 from django.utils import timezone
@@ -124,6 +125,24 @@ def login(db):
         return browser
 
     return make
+
+
+def another_worker_test(test: Callable[..., None]) -> Callable[..., None]:
+    """The marks of a test in which another worker's connection holds row locks
+    (held_by_another_connection): PostgreSQL only — SQLite locks the whole database, so these run
+    in the PostgreSQL pass of `make test` —, committed transactions, the migrated data restored and
+    the search index emptied afterwards."""
+    marks = [
+        pytest.mark.skipif(
+            "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+            reason="row locks held by another connection need PostgreSQL (SQLite locks the whole database)",
+        ),
+        pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)),
+        pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards"),
+    ]
+    for mark in reversed(marks):
+        test = mark(test)
+    return test
 
 
 @contextmanager

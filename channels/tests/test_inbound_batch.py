@@ -6,7 +6,6 @@ message to be tried again, and a batch stops taking messages after its time."""
 import time
 
 import pytest
-from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -15,7 +14,7 @@ from channels.email.inbound import email_process
 from channels.email.outbound import thread_ids
 from channels.email.parsing import dedup_key_for
 from channels.models import EmailMessageRef
-from channels.tests.conftest import held_by_another_connection, raw_email
+from channels.tests.conftest import another_worker_test, held_by_another_connection, raw_email
 from core.deferred import deferred_queued, deferred_writes
 from customers.models import ContactEmail
 from intake import services
@@ -203,12 +202,7 @@ def test_messages_are_read_in_chunks_of_bounded_size(mailbox, contact, monkeypat
     assert set(statuses()) == {"processed"}
 
 
-@pytest.mark.skipif(
-    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="row locks held by another connection need PostgreSQL (SQLite locks the whole database)",
-)
-@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
-@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+@another_worker_test
 def test_a_batch_skips_a_message_another_worker_holds(mailbox, contact):
     # given: two waiting messages, the first held by another worker's open batch
     held, free = (store(raw_email(subject=f"Заявка {n}"), mailbox) for n in range(2))
@@ -223,12 +217,7 @@ def test_a_batch_skips_a_message_another_worker_holds(mailbox, contact):
     assert InboundMessage.objects.get(pk=held.pk).status == InboundStatus.RECEIVED
 
 
-@pytest.mark.skipif(
-    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="row locks held by another connection need PostgreSQL (SQLite locks the whole database)",
-)
-@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
-@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+@another_worker_test
 def test_replies_to_a_ticket_another_batch_holds_wait_for_a_later_batch_in_their_order(mailbox, contact):
     # given: a ticket, two replies to it and a new request waiting, and the ticket locked by
     # another worker's open batch

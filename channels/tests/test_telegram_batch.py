@@ -8,7 +8,6 @@ import json
 from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,7 +16,7 @@ from channels.email.headers import headline
 from channels.email.parsing import dedup_key_for
 from channels.models import TelegramBot, TelegramChat, TelegramMessageRef
 from channels.telegram.intake import telegram_update_store
-from channels.tests.conftest import held_by_another_connection, raw_email
+from channels.tests.conftest import another_worker_test, held_by_another_connection, raw_email
 from core.deferred import flush_deferred, insert_deferred
 from intake import services
 from intake.choices import InboundSource, InboundStatus
@@ -332,9 +331,7 @@ def test_a_batch_with_an_email_is_processed_again_with_savepoints_when_a_message
     assert set(InboundMessage.objects.filter(channel="email").values_list("ticket_id", flat=True)) == {ticket.pk}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks held by another connection need PostgreSQL")
-@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
-@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+@another_worker_test
 def test_a_message_whose_chat_another_batch_held_joins_the_ticket_that_batch_opened(bot):
     # given: a client's message waiting, and another worker's batch holding the chat while it
     # opens a ticket for the chat's earlier message
@@ -358,9 +355,7 @@ def test_a_message_whose_chat_another_batch_held_joins_the_ticket_that_batch_ope
     assert ticket.articles.order_by("id").last().body == "А свет так и не дали"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks held by another connection need PostgreSQL")
-@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
-@pytest.mark.usefixtures("migration_data", "search_index_emptied_afterwards")
+@another_worker_test
 def test_a_first_message_whose_chat_another_batch_is_making_uses_that_chat(bot):
     # given: a new client's message waiting, and another worker's batch that has just made the
     # chat (linked to the client's contact) and not committed yet
