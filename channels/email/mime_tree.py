@@ -34,7 +34,8 @@ HOLLOW_FROM_BYTES = 48 * 1024
 # what mailers write) after a line end.
 _RUN = re.compile(rb"\n((?:[A-Za-z0-9+/]{60,76}={0,2}(\r?\n)){32,})")
 _MARK_PREFIX = b"\x00otklik-cut-"
-_MARK = re.compile("\x00otklik-cut-(\\d+)\x00")
+_MARK_TEXT = _MARK_PREFIX.decode("ascii")
+_MARK = re.compile(re.escape(_MARK_TEXT) + r"(\d+)\x00")
 
 
 def message_tree(raw: bytes, *, policy: Policy, hollow_from: int = HOLLOW_FROM_BYTES) -> Message:
@@ -58,7 +59,7 @@ def message_tree(raw: bytes, *, policy: Policy, hollow_from: int = HOLLOW_FROM_B
 
 def _put_back(message: Message, runs: list[str]) -> None:
     def restore(text: str) -> str:
-        return _MARK.sub(lambda match: runs[int(match.group(1))], text) if "\x00otklik-cut-" in text else text
+        return _MARK.sub(lambda match: runs[int(match.group(1))], text) if _MARK_TEXT in text else text
 
     for part in message.walk():
         payload = part._payload  # type: ignore[attr-defined]
