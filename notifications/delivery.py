@@ -11,6 +11,8 @@ linked chat, a WhatsApp ticket with its sender), else by email."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,6 +29,23 @@ HOOK_ORDER = 900
 # are part of the registration, and the acknowledgement is the one notice about it — not
 # "engineer assigned" before "request received".
 _being_created: ContextVar[frozenset[int]] = ContextVar("tickets_being_created", default=frozenset())
+
+
+# Tickets whose status is being changed along with a public reply to the client (ticket_reply's
+# "and set the status"): the reply is the news, and a second mail "status: waiting for your
+# answer" right after it would only repeat it. "Resolved" is still sent: it carries the links to
+# confirm or reopen.
+_with_reply: ContextVar[frozenset[int]] = ContextVar("tickets_status_with_reply", default=frozenset())
+
+
+@contextmanager
+def status_set_with_reply(ticket: Ticket) -> Iterator[None]:
+    """Around a status change that a public reply to the client accompanies."""
+    token = _with_reply.set(_with_reply.get() | {ticket.pk})
+    try:
+        yield
+    finally:
+        _with_reply.reset(token)
 
 
 def ticket_creation_started(*, ticket: Ticket, **_: Any) -> None:
@@ -69,8 +88,9 @@ def ticket_created(*, ticket: Ticket, **_: Any) -> None:
 
 def ticket_updated(*, ticket: Ticket, actor: Any, changed: frozenset[str], **_: Any) -> None:
     """Hook "updated": an engineer was assigned; the status moved to "resolved" (confirm or
-    reopen) or to a status the company announces — unless the client moved it themselves, or the
-    change is part of the ticket's registration (see _being_created)."""
+    reopen) or to a status the company announces — unless the client moved it themselves, the
+    change is part of the ticket's registration (see _being_created), or a reply to the client
+    came with it (see _with_reply)."""
     if ticket.pk in _being_created.get():
         return
     if "assignee" in changed and ticket.assignee_id is not None:
@@ -81,5 +101,5 @@ def ticket_updated(*, ticket: Ticket, actor: Any, changed: frozenset[str], **_: 
         event_id = _latest_event_id(ticket, EventKind.STATUS_CHANGED)
         if status.category == StatusCategory.RESOLVED:
             notice_send(ticket=ticket, kind=NoticeKind.RESOLVED, dedup_key=f"status:{event_id}")
-        elif not status.is_delay:  # a delay is our own plan, not news for the client
+        elif not status.is_delay and ticket.pk not in _with_reply.get():  # a delay is our own plan
             notice_send(ticket=ticket, kind=NoticeKind.STATUS_CHANGED, dedup_key=f"status:{event_id}", status=status)

@@ -52,6 +52,18 @@ SMTP_TIMEOUT = 30
 # For composers: CRLF line ends, bodies in quoted-printable/base64, so the bytes pass any SMTP
 # server (no 8BITMIME needed).
 MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
+# A word joiner (U+2060, invisible) between "=" and "?".
+_ENCODED_WORD_START_BROKEN = "=\u2060?"
+
+
+def header_text(text: str) -> str:
+    """Text for a header of a composed mail (a subject, a display name): on one line, and with no
+    "=?" left in it. The email package reads "=?…?=" in a header's text as an RFC 2047 word: a
+    client's name or subject that came in as a broken one ("=?utf-8?B?broken base64!!!?=") turned
+    into undecodable bytes, and composing the mail raised UnicodeEncodeError. With a word joiner
+    after the "=" the text is sent as itself, encoded, and reads the same."""
+    text = " ".join(text.split())
+    return text.replace("=?", _ENCODED_WORD_START_BROKEN) if "=?" in text else text
 
 
 # channel → "module.function(rows: list[OutboxMessage], now) -> dict[row id, status]".

@@ -33,6 +33,7 @@ from notifications.outbox import (
     ComposedChatMessage,
     ComposedEmail,
     default_sender,
+    header_text,
     outbox_bulk_enqueue,
 )
 from sla.models import BusinessCalendar
@@ -192,7 +193,7 @@ def _staff_mail(row: Notification) -> ComposedEmail:
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = settings.DEFAULT_FROM_EMAIL
     message["To"] = row.user.email
-    message["Subject"] = " ".join(subject.split())[:200]
+    message["Subject"] = header_text(subject)[:200]
     message["Date"] = format_datetime(timezone.now())
     message_id = make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN or sender.rpartition("@")[2] or "localhost")
     message["Message-ID"] = message_id

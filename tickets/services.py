@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -656,10 +657,12 @@ def article_create(
     received_at: datetime | None = None,
     attachments: Iterable[UploadedFileData] = (),
     email: ArticleEmail | None = None,
+    reopens: bool = True,
 ) -> Article:
     """Add a reply or an internal note. Clients cannot write notes (a channel may file a contact's
     message as one: mail from a stranger to a thread, kept for the agents only). A client's reply
-    to a pending/resolved ticket reopens it; an agent's first public reply stamps first_response_at.
+    to a pending/resolved ticket reopens it (unless `reopens` is False: an out-of-office answer);
+    an agent's first public reply stamps first_response_at.
     `email`: what the article keeps of the mail it came from (channels/email/inbound.py)."""
     body = (body or "").strip()
     attachments = list(attachments)
@@ -705,6 +708,7 @@ def article_create(
     )
     if (
         from_client
+        and reopens
         and kind == ArticleKind.PUBLIC
         and ticket.status_category
         in (
@@ -763,11 +767,12 @@ def ticket_reply(
     article = article_create(
         ticket=ticket, author=author, body=body, kind=kind, attachments=attachments, channel=channel
     )
-    from notifications.delivery import article_published
+    from notifications.delivery import article_published, status_set_with_reply
 
     article_published(article=article)
     if status is not None:
-        ticket_set_status(ticket=ticket, actor=author, status=status)
+        with status_set_with_reply(ticket) if kind == ArticleKind.PUBLIC else nullcontext():
+            ticket_set_status(ticket=ticket, actor=author, status=status)
     TicketPresence.objects.filter(ticket=ticket, user=author).update(is_replying=False)
     return article
 

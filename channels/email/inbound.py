@@ -27,6 +27,7 @@ from accounts.choices import Role
 from accounts.models import User
 from channels.choices import MessageDirection
 from channels.email.hooks import acknowledgement_hooks
+from channels.email.loops import AUTOMATIC_REASONS
 from channels.email.parsing import Address, ParsedEmail, parse_email
 from channels.models import EmailMessageRef, Mailbox
 from core.batch_memo import batch_cached, batch_memo_active
@@ -39,9 +40,9 @@ from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from intake.services import PROCESS_LATER_ATTEMPTS, ProcessLater, ticket_lock_or_busy
 from notifications.models import OutboxMessage, OutboxStatus
-from tickets.choices import ArticleKind, Channel
+from tickets.choices import ArticleKind, Channel, StatusCategory
 from tickets.models import Article, Ticket
-from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_open
+from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_link, ticket_open
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +97,24 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
     )
     attachments = _attachments(parsed)
     body = parsed.text.strip()
+    automatic = parsed.auto_reply_refused in AUTOMATIC_REASONS
+    follows = None
+    if (
+        ticket is not None
+        and ticket.status_category == StatusCategory.CLOSED
+        and people.sender_staff is None
+        and not automatic
+        and not _is_stranger(ticket=ticket, people=people)
+    ):
+        # A closed ticket is not reopened (its work is done and counted): the client's new mail
+        # to it opens a follow-up ticket, linked to it, which the team sees as new.
+        follows, ticket = ticket, None
     if ticket is None:
         ticket, article = _ticket_open(
             inbound=inbound, parsed=parsed, mailbox=mailbox, people=people, email=email, attachments=attachments
         )
+        if follows is not None:
+            ticket_link(ticket=ticket, actor=None, other=follows)
         if not parsed.auto_reply_refused and (mailbox is None or mailbox.auto_reply):
             for hook in acknowledgement_hooks:
                 hook(ticket=ticket, article=article, parsed=parsed)
@@ -133,6 +148,9 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
                 received_at=inbound.received_at,
                 attachments=attachments,
                 email=replace(email, from_stranger=stranger),
+                # An out-of-office or another machine's answer to our reply: kept in the
+                # conversation (marked), but the ticket stays waiting for the client.
+                reopens=not automatic,
             )
     _remember_inbound(own_key, inbound, ticket, article)
     return ticket, article
@@ -351,6 +369,27 @@ def ticket_number_in_subject(subject: str, *, tag: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# "Re:", "RE[2]:", "Fwd:", "FW:", "AW:", "WG:", "TR:", "SV:", "RV:", "Ответ:", "Отв:", "Пересл:",
+# "Переслать:", repeated.
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:re|fwd?|aw|wg|tr|sv|rv|ответ|отв|пересл|переслать)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*",
+    re.IGNORECASE,
+)
+
+
+def title_from_subject(subject: str, *, tag: str) -> str:
+    """A new ticket's title from a mail's subject: without the "Re:"/"Fwd:" prefixes mailers add
+    (the subject of an answer to a closed ticket's mail is "Re: Re: [#305] Лифт") and without our
+    ticket tag, which the ticket's own mail adds back."""
+    title = re.sub(rf"\[\s*{re.escape(tag or '#')}\s*\d{{1,18}}\s*\]", " ", subject or "")
+    while True:
+        stripped = _REPLY_PREFIX.sub("", title, count=1)
+        if stripped == title:
+            break
+        title = stripped
+    return " ".join(title.split())
+
+
 def _follow_merges(ticket: Ticket) -> Ticket:
     for _hop in range(10):
         if not ticket.merged_into_id:
@@ -372,7 +411,8 @@ def _ticket_open(
     attachments: list[UploadedFileData],
 ) -> tuple[Ticket, Article]:
     first_line = next((line.strip() for line in parsed.text.splitlines() if line.strip()), "")
-    title = parsed.subject.strip() or first_line[:120] or _("(no subject)")
+    title = title_from_subject(parsed.subject, tag=mailbox.ticket_tag if mailbox else "#")
+    title = title or first_line[:120] or _("(no subject)")
     ticket, article = ticket_open(
         actor=people.sender_staff,
         title=title,
@@ -425,6 +465,8 @@ def _meta(parsed: ParsedEmail, mailbox: Mailbox | None) -> dict[str, Any]:
         "date": parsed.date.isoformat() if parsed.date else None,
         "mailbox": mailbox.address if mailbox else "",
         "auto_reply_refused": parsed.auto_reply_refused,
+        # A machine wrote it (an out-of-office…): the ticket page marks it.
+        "automatic": parsed.auto_reply_refused in AUTOMATIC_REASONS,
     }
 
 

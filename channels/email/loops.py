@@ -34,6 +34,23 @@ def machine_sender(address: str) -> bool:
     return local.startswith(_MACHINE_PREFIXES)
 
 
+# auto_reply_refusal's reasons that say a machine wrote the mail (an out-of-office, an autoresponder,
+# a bulk mailing, a loop), not a person: such mail into a ticket is kept but does not reopen it.
+# Not among them: "mailing-list" and "auto-response-suppress" (a person may write through a list;
+# Outlook sets the header on people's mail too).
+AUTOMATIC_REASONS = frozenset(
+    {
+        "auto-submitted",
+        "x-autoreply",
+        "x-loop",
+        "precedence-auto-reply",
+        "precedence-bulk",
+        "precedence-junk",
+        "machine-sender",
+        "null-sender",
+    }
+)
+
 _MACHINE_PREFIXES = ("noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "bounce+", "bounces+", "bounce-")
 
 

@@ -40,7 +40,7 @@ from core.deferred import deferred_queued, flush_deferred
 from notifications.choices import NoticeKind
 from notifications.models import OutboxKind, OutboxMessage
 from notifications.notices import Notice
-from notifications.outbox import MAIL_POLICY, ComposedEmail, outbox_enqueue
+from notifications.outbox import MAIL_POLICY, ComposedEmail, header_text, outbox_enqueue
 from tickets.choices import ArticleKind, AuthorKind, Channel
 from tickets.models import Article, Ticket
 
@@ -191,7 +191,7 @@ def subject_tag(ticket: Ticket, mailbox: Mailbox) -> str:
 
 def _header_address(name: str, address: str) -> HeaderAddress:
     username, _, domain = address.rpartition("@")
-    return HeaderAddress(display_name=name or "", username=username, domain=domain)
+    return HeaderAddress(display_name=header_text(name or ""), username=username, domain=domain)
 
 
 def _compose(
@@ -215,7 +215,7 @@ def _compose(
     message["To"] = _header_address(*to)
     if cc:
         message["Cc"] = [_header_address(*pair) for pair in cc]
-    subject = " ".join(subject.split())  # a title pasted with line breaks must not break the header
+    subject = header_text(subject)  # also: a title pasted with line breaks must not break the header
     message["Subject"] = subject
     message["Date"] = format_datetime(timezone.now())
     message_id = make_msgid(domain=message_id_domain(mailbox))

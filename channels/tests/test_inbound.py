@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 from django.db import transaction
 
-from channels.email.inbound import email_process_parsed
+from channels.email.inbound import email_process_parsed, title_from_subject
 from channels.email.parsing import Bounce, parse_email
 from channels.models import EmailMessageRef
 from channels.tests.conftest import deliver, raw_email
@@ -11,7 +11,7 @@ from customers.models import Contact, ContactEmail
 from intake.choices import InboundStatus
 from tests.factories import status
 from tickets.choices import ArticleKind, AuthorKind, Channel
-from tickets.models import Article, Ticket
+from tickets.models import Article, Ticket, TicketLink
 from tickets.services import ticket_set_status
 
 pytestmark = pytest.mark.django_db
@@ -386,3 +386,112 @@ def test_a_bounce_is_noted_on_the_ticket_and_marks_the_outgoing_message(mailbox,
         "550 5.1.1 <petr@romashka.test>: Recipient address rejected",
     )
     assert Ticket.objects.count() == 1
+
+
+def test_a_clients_mail_to_a_closed_ticket_opens_a_follow_up_linked_to_it(mailbox, contact):
+    # given a client's ticket, closed since
+    first = deliver(raw_email(message_id="<first@romashka.test>", subject="Полосы на отпечатках"), mailbox=mailbox)
+    closed = Ticket.objects.get(pk=first.ticket_id)
+    ticket_set_status(ticket=closed, actor=None, status=status("closed"))
+
+    # when the client answers our last mail about it
+    row = deliver(
+        raw_email(
+            message_id="<again@romashka.test>",
+            in_reply_to="<first@romashka.test>",
+            subject=f"Re: RE: [#{closed.number}] Полосы на отпечатках",
+            text="Полосы снова появились.",
+        ),
+        mailbox=mailbox,
+    )
+
+    # then a new ticket holds the message, linked to the closed one, which stays closed
+    follow_up = Ticket.objects.get(pk=row.ticket_id)
+    closed.refresh_from_db()
+    assert follow_up.pk != closed.pk
+    assert (follow_up.title, follow_up.status_category, follow_up.contact) == ("Полосы на отпечатках", "new", contact)
+    assert Article.objects.get(pk=row.article_id).body == "Полосы снова появились."
+    assert closed.status.code == "closed"
+    assert closed.articles.count() == 1
+    assert TicketLink.objects.filter(source=follow_up, target=closed).exists()
+
+    # and the client's next mail in the thread joins the follow-up, not the closed ticket
+    later = deliver(raw_email(in_reply_to="<again@romashka.test>", text="Фото прилагаю."), mailbox=mailbox)
+    assert later.ticket_id == follow_up.pk
+
+
+def test_a_strangers_mail_to_a_closed_ticket_opens_nothing(mailbox, contact):
+    # given a closed ticket
+    first = deliver(raw_email(message_id="<first@romashka.test>"), mailbox=mailbox)
+    ticket = Ticket.objects.get(pk=first.ticket_id)
+    ticket_set_status(ticket=ticket, actor=None, status=status("closed"))
+
+    # when a stranger writes with its number in the subject
+    row = deliver(
+        raw_email(sender="Чужой <someone@elsewhere.test>", subject=f"[#{ticket.number}] счёт"), mailbox=mailbox
+    )
+
+    # then it is a flagged note on the closed ticket, and no ticket was opened
+    assert (row.ticket_id, Ticket.objects.count()) == (ticket.pk, 1)
+    assert Article.objects.get(pk=row.article_id).from_stranger
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto-Submitted": "auto-replied"},
+        {"X-Autoreply": "yes"},
+        {"Precedence": "auto_reply"},
+    ],
+)
+def test_an_out_of_office_answer_is_kept_marked_and_does_not_reopen_the_ticket(mailbox, contact, headers):
+    # given a ticket waiting for the client
+    first = deliver(raw_email(message_id="<first@romashka.test>"), mailbox=mailbox)
+    ticket = Ticket.objects.get(pk=first.ticket_id)
+    ticket_set_status(ticket=ticket, actor=None, status=status("waiting_client"))
+
+    # when the client's mail program answers by itself
+    row = deliver(
+        raw_email(
+            in_reply_to="<first@romashka.test>",
+            subject="Автоответ: Не работает лифт",
+            text="Я в отпуске до 15 декабря.",
+            headers=headers,
+        ),
+        mailbox=mailbox,
+    )
+
+    # then the answer is in the conversation, marked automatic, and the ticket still waits
+    ticket.refresh_from_db()
+    article = Article.objects.get(pk=row.article_id)
+    assert (row.ticket_id, article.kind, article.body) == (ticket.pk, ArticleKind.PUBLIC, "Я в отпуске до 15 декабря.")
+    assert article.email_meta["automatic"] is True
+    assert ticket.status.code == "waiting_client"
+
+    # while the client's own answer reopens it
+    deliver(raw_email(in_reply_to="<first@romashka.test>", text="Вернулся, лифт всё ещё стоит."), mailbox=mailbox)
+    ticket.refresh_from_db()
+    assert ticket.status_category == "open"
+
+
+@pytest.mark.parametrize(
+    ("subject", "title"),
+    [
+        ("Re: Не работает лифт", "Не работает лифт"),
+        ("RE: Fwd: FW: Протечка", "Протечка"),
+        ("Ответ: Отв: Пересл: Счёт", "Счёт"),
+        ("Re[2]: AW: WG: TR: SV: Test", "Test"),
+        ("Re: [#305] Полосы", "Полосы"),
+        ("[#305]", ""),
+        ("Recovery plan", "Recovery plan"),
+        ("Отвёртка сломалась", "Отвёртка сломалась"),
+        ("  Много   пробелов ", "Много пробелов"),
+    ],
+)
+def test_a_new_tickets_title_loses_reply_prefixes_and_our_tag(subject, title):
+    assert title_from_subject(subject, tag="#") == title
+
+
+def test_a_mail_with_a_reply_subject_opens_a_ticket_titled_without_the_prefix(mailbox, contact):
+    row = deliver(raw_email(subject="RE: Нет интернета"), mailbox=mailbox)
+    assert Ticket.objects.get(pk=row.ticket_id).title == "Нет интернета"

@@ -297,7 +297,7 @@ def test_a_reply_stops_waiting_for_an_original_that_never_gets_processed(mailbox
     # then: it opened a ticket of its own rather than wait for ever
     done = InboundMessage.objects.get(pk=reply.pk)
     assert (done.status, done.attempts) == (InboundStatus.PROCESSED, 3)
-    assert Ticket.objects.get(pk=done.ticket_id).title == "Re: Лифт"
+    assert Ticket.objects.get(pk=done.ticket_id).title == "Лифт"  # without the "Re:" (title_from_subject)
 
 
 def test_a_message_of_a_channel_without_a_processor_fails_alone_and_intake_goes_on(mailbox, contact):

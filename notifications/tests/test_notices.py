@@ -24,7 +24,7 @@ from notifications.services import company_notice_settings_update, notice_templa
 from tests.factories import ContactFactory, UserFactory, make_ticket, status
 from tickets.choices import ArticleKind, AuthorKind, Channel, EventKind, StatusCategory
 from tickets.models import Article, Ticket, TicketEvent
-from tickets.services import ticket_assign, ticket_set_status
+from tickets.services import ticket_assign, ticket_reply, ticket_set_status
 from tickets.templatetags.tickets_extras import event_text
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +177,34 @@ def test_an_email_request_is_acknowledged_once(contact, team, mailbox, smtp_sink
     assert [(n["notice"], n["channel"]) for n in _notices(ticket)] == [("acknowledgement", "email")]
 
 
+@pytest.mark.parametrize(
+    ("name", "subject"),
+    [
+        ("=?utf-8?B?broken base64!!!?=", "Bad from name only"),
+        ("Normal Person", "=?koi8-r?Q?=F0=D2=C9=D7=C5=D4 broken"),
+        ("=?utf-8?B?0JjQstCw0L0=?= =?bogus?Q?x?=", "=?utf-8?B?!!?= счёт"),
+    ],
+)
+def test_mail_with_a_broken_encoded_name_or_subject_is_acknowledged_as_written(name, subject, team, mailbox, smtp_sink):
+    # given mail whose sender name or subject is an RFC 2047 word that does not decode
+    raw = (
+        f"From: {name} <broken@garbage.test>\r\nTo: support@romashka-service.test\r\nSubject: {subject}\r\n"
+        "Message-ID: <broken-1@garbage.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
+    ).encode()
+
+    # when it is processed
+    row = deliver(raw, mailbox=mailbox)
+    messages = _sent(smtp_sink)
+
+    # then a ticket opened, and its acknowledgement went out with the name and subject as the ticket shows them
+    ticket = Ticket.objects.get(pk=row.ticket_id)
+    assert row.status == "processed"
+    assert len(messages) == 1
+    shown_name = messages[0]["To"].addresses[0].display_name.replace("\u2060", "")
+    assert shown_name == ticket.contact.full_name
+    assert messages[0]["Subject"].replace("\u2060", "").endswith(f" {ticket.title} [#{ticket.number}]")
+
+
 def test_an_email_request_of_a_company_that_switched_it_off_is_not_acknowledged(company, contact, team, mailbox):
     # given the switch off
     company_notice_settings_update(
@@ -230,6 +258,35 @@ def test_only_the_statuses_the_company_chose_are_announced(company, contact, tea
     # then only "open" was announced
     assert [m["Subject"] for m in messages] == [f"Заявка №{ticket.number}: В работе [#{ticket.number}]"]
     assert _plain(messages[0]).startswith(f"Статус вашей заявки №{ticket.number} «{ticket.title}»: В работе.")
+
+
+def test_a_reply_that_sets_an_announced_status_is_the_one_mail_the_client_gets(
+    contact, team, agent, mailbox, smtp_sink
+):
+    # given an email request (by default "waiting for the client" is announced)
+    deliver(raw_email(message_id="<ask@romashka.test>"), mailbox=mailbox)
+    ticket = Ticket.objects.get()
+    _sent(smtp_sink)
+    smtp_sink.received.clear()
+
+    # when the agent answers with a question and sets "waiting for the client" in the same step
+    ticket_reply(
+        ticket=ticket, author=agent, body="Пришлите, пожалуйста, фото шильдика.", status=status("waiting_client")
+    )
+    messages = _sent(smtp_sink)
+
+    # then the client gets the reply only, not a second mail about the status
+    ticket.refresh_from_db()
+    assert ticket.status.code == "waiting_client"
+    assert len(messages) == 1
+    assert "фото шильдика" in _plain(messages[0])
+    assert "Статус вашей заявки" not in _plain(messages[0])
+
+    # and a status change on its own is still announced
+    smtp_sink.received.clear()
+    ticket_set_status(ticket=ticket, actor=agent, status=status("open"))
+    ticket_set_status(ticket=ticket, actor=agent, status=status("waiting_client"))
+    assert [_plain(m).startswith("Статус вашей заявки") for m in _sent(smtp_sink)] == [True]
 
 
 def test_a_status_the_client_set_is_not_announced_back(company, contact, team, mailbox):

@@ -99,6 +99,15 @@ def conversation_articles(context: template.Context, articles: list[Any]) -> Saf
         ),
         html.escape(_("Unknown sender")),
     )
+    automatic_badge = '<span class="badge badge-automatic" title="{}">{}</span>'.format(
+        html.escape(
+            _(
+                "The sender's mail program wrote it (an out-of-office or another automatic answer). "
+                "It did not reopen the ticket."
+            )
+        ),
+        html.escape(_("Automatic reply")),
+    )
     channels = {value: str(label) for value, label in Channel.choices}
     parts = []
     for a in articles:
@@ -129,7 +138,9 @@ def conversation_articles(context: template.Context, articles: list[Any]) -> Saf
                 pk=a.pk,
                 name=html.escape(a.author_name),
                 badge=badge,
-                stranger=stranger_badge if a.from_stranger else "",
+                stranger=stranger_badge
+                if a.from_stranger
+                else (automatic_badge if a.email_meta and a.email_meta.get("automatic") else ""),
                 channel=html.escape(channels.get(a.channel, a.channel)),
                 iso=at.isoformat(),
                 shown=at.strftime("%d.%m.%Y %H:%M"),
