@@ -138,7 +138,12 @@ class WhatsAppAccountForm(forms.ModelForm):
     SECRETS = ("access_token", "app_secret")
     language = forms.ChoiceField(label=_("language"), choices=[("ru", "Русский"), ("en", "English")])
     api_base_url = forms.URLField(
-        label=_("Graph API address"), assume_scheme="https", help_text=_("Meta's Graph API with its version.")
+        label=_("Graph API address"),
+        assume_scheme="https",
+        help_text=_("Meta's Graph API with its version."),
+        # A declared field takes no default from the model: without this a new number's form came
+        # empty, and "required" refused it.
+        initial=WhatsAppAccount._meta.get_field("api_base_url").default,
     )
 
     class Meta:
@@ -168,7 +173,11 @@ class WhatsAppAccountForm(forms.ModelForm):
         self.fields["verify_token"].help_text = _("Paste it into Meta's console with the webhook address.")
         for name in self.SECRETS:
             field = self.fields[name]
-            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            # A stored secret is never rendered back; one typed into a new number's form is, when
+            # the form comes back with an error elsewhere, so it need not be typed again.
+            field.widget = forms.PasswordInput(
+                render_value=not self.instance.pk, attrs={"autocomplete": "new-password"}
+            )
             if self.instance.pk:
                 field.required = False
                 field.help_text = _("Stored. Leave empty to keep it.")

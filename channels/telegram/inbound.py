@@ -15,6 +15,7 @@ be moved to another contact and company afterwards.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 from django.core.files.base import ContentFile
@@ -45,6 +46,8 @@ from tickets.services import (
 TITLE_LENGTH = 120
 # The reply keyboard's button that lists the client's open requests (besides /status).
 STATUS_BUTTON = {"ru": "Мои заявки", "en": "My requests"}
+
+logger = logging.getLogger(__name__)
 
 
 def telegram_process(inbound: InboundMessage) -> tuple[Ticket | None, Article | None]:
@@ -361,7 +364,18 @@ def _content(bot: TelegramBot, message: dict[str, Any]) -> tuple[str, list[Uploa
                 _("(file %(name)s is larger than 20 MB; Telegram does not let bots fetch it)") % {"name": name}
             )
             continue
-        path, data = api.download(bot.token, str(item["file_id"]))
+        try:
+            path, data = api.download(bot.token, str(item["file_id"]))
+        except api.TelegramApiError as exc:
+            # Telegram or the network failed: the message still becomes the article (its text, and
+            # this note for the agent to ask for the file again) rather than a failed message no
+            # one looks at. As the WhatsApp channel does.
+            logger.warning("telegram bot %s: file %s not fetched: %s", bot.pk, item.get("file_id"), exc)
+            parts.append(
+                _("(file %(name)s could not be fetched from Telegram: %(error)s)")
+                % {"name": name, "error": exc.description}
+            )
+            continue
         if name == "document" and path:
             name = path.rsplit("/", 1)[-1]
         attachments.append(UploadedFileData(name=name, content_type=content_type, file=ContentFile(data, name=name)))

@@ -66,11 +66,16 @@ def telegram_poll_once(*, bot: TelegramBot, timeout: int = POLL_TIMEOUT) -> int:
     return stored
 
 
+class PublicUrlMissing(Exception):
+    """A webhook needs the installation's public address (OTKLIK_PUBLIC_URL), and none is set."""
+
+
 def telegram_bot_register_webhook(*, bot: TelegramBot) -> str:
     """Tell Telegram how updates reach this bot: webhook mode → setWebhook with our URL under
     OTKLIK_PUBLIC_URL and the bot's secret token; polling mode → deleteWebhook (getUpdates refuses
     to work while a webhook is set); then getMe, for the bot's @username. Returns the webhook URL
-    ("" for polling); a refusal is kept in the bot's last_error and raised as TelegramApiError."""
+    ("" for polling); a refusal is kept in the bot's last_error and raised as TelegramApiError.
+    Raises PublicUrlMissing, asking nothing of Telegram, for webhook mode without OTKLIK_PUBLIC_URL."""
     from django.conf import settings
     from django.urls import reverse
 
@@ -81,7 +86,7 @@ def telegram_bot_register_webhook(*, bot: TelegramBot) -> str:
         if bot.mode == TelegramMode.WEBHOOK:
             base = str(getattr(settings, "OTKLIK_PUBLIC_URL", "")).rstrip("/")
             if not base.startswith("https://") and not base.startswith("http://"):
-                raise api.TelegramApiError(0, "OTKLIK_PUBLIC_URL is not set")
+                raise PublicUrlMissing  # nothing asked of Telegram: not the bot's error
             url = base + reverse("channels:telegram_webhook", args=[bot.pk])
             api.call(
                 bot.token,

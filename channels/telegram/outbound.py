@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from channels.chat_text import chat_message_parts
 from channels.models import TelegramBot, TelegramChat
 from channels.telegram import api
 from notifications.choices import NoticeKind
@@ -90,6 +91,7 @@ def chat_message_enqueue(
 ) -> tuple[OutboxMessage, bool]:
     """Queue one sendMessage to `chat` (sent after the current transaction commits). Returns
     (row, created), as outbox_enqueue."""
+    text = text.replace("\r\n", "\n")  # typed in a browser; a chat would show the "\r"
     request: dict[str, Any] = {"bot": chat.bot_id, "method": "sendMessage", "chat_id": chat.chat_id, "text": text}
     if reply_markup is not None:
         request["reply_markup"] = reply_markup
@@ -111,11 +113,13 @@ def telegram_reply_enqueue(*, article: Article) -> list[OutboxMessage]:
     if chat is None:
         return []
     rows = []
-    if article.body.strip():
+    # Over 4,096 characters Telegram refuses a message: a long reply goes in parts, in order (the
+    # pacing keeps a chat's messages in the order queued).
+    for number, part in enumerate(chat_message_parts(article.body)):
         row, _created = chat_message_enqueue(
             chat=chat,
-            text=article.body,
-            dedup_key=f"telegram:reply:{article.pk}",
+            text=part,
+            dedup_key=f"telegram:reply:{article.pk}" + (f":part:{number}" if number else ""),
             kind=OutboxKind.REPLY,
             ticket=article.ticket,
             article=article,

@@ -66,6 +66,10 @@ class TelegramStandIn:
                         },
                     )
                     return
+                if method == "getFile" and params.get("file_id") not in standin.files:
+                    # As Telegram answers a file_id it does not know (or no longer serves).
+                    self._answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"})
+                    return
                 self._answer(200, {"ok": True, "result": standin._result(method, params)})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from channels.choices import TelegramChatState, TelegramMode
 from channels.models import TelegramBot, TelegramChat
 from channels.telegram import intake as telegram_intake
+from channels.tests.lmtp_client import free_port
 from channels.tests.telegram_standin import TelegramStandIn
 from customers.models import ContactPhone
 from intake.choices import InboundStatus
@@ -276,6 +277,27 @@ def test_photo_with_caption_opens_a_ticket_with_the_largest_photo(client, bot, s
     assert [r.params for r in standin.calls("getFile")] == [{"file_id": "large"}]
 
 
+@pytest.mark.parametrize("reachable", [True, False], ids=["refused", "unreachable"])
+def test_a_photo_telegram_does_not_serve_still_becomes_the_article_with_a_note(
+    client, bot, standin, linked, reachable, settings
+):
+    # given: Telegram refuses the file (an unknown file_id), or cannot be reached for it
+    if not reachable:
+        settings.TELEGRAM_API_URL = f"http://127.0.0.1:{free_port()}"
+    photo = [{"file_id": "gone", "file_unique_id": "g1", "width": 1280, "height": 960, "file_size": 17}]
+
+    # when
+    row = deliver(client, bot, photo=photo, caption="Битое стекло в лифте")
+
+    # then: the message is the ticket, with its caption and a note saying which file is missing
+    ticket = Ticket.objects.get()
+    article = ticket.articles.get()
+    assert (row.status, row.ticket, ticket.title) == ("processed", ticket, "Битое стекло в лифте")
+    assert article.body.startswith("Битое стекло в лифте\n(")
+    assert "photo_g1.jpg" in article.body
+    assert ticket.attachments.count() == 0
+
+
 def test_document_location_and_voice_become_one_article_each(client, bot, standin, linked):
     standin.files["doc"] = ("documents/act.pdf", b"%PDF-1.4")
     standin.files["voice"] = ("voice/file_3.oga", b"OggS")
@@ -386,6 +408,26 @@ def test_agent_reply_is_sent_to_the_chat_and_a_note_never(client, bot, standin, 
     ]
     row = OutboxMessage.objects.get(article=reply)
     assert (row.channel, row.status, row.recipient) == ("telegram", OutboxStatus.SENT, str(CHAT_ID))
+
+
+def test_a_reply_longer_than_telegram_takes_goes_in_parts_cut_between_paragraphs(client, bot, standin, linked, agent):
+    # given: a ticket from the chat
+    deliver(client, bot, text="Пришлите инструкцию")
+    ticket = Ticket.objects.get()
+    outbox_send_due()
+    standin.requests.clear()
+    first = "Шаг 1.\r\n" + "Откройте щиток и проверьте автомат. " * 90
+    second = "Шаг 2.\r\n" + "Замерьте напряжение на вводе. " * 90
+
+    # when: the agent replies with two paragraphs of about 3,000 characters each (typed in a browser)
+    ticket_reply(ticket=ticket, author=agent, body=f"{first}\r\n\r\n{second}")
+    for _attempt in range(3):
+        outbox_send_due(now=timezone.now() + timedelta(minutes=1))
+
+    # then: two messages in order, each within Telegram's limit, cut between the paragraphs
+    texts = [r.params["text"] for r in standin.calls("sendMessage")]
+    assert texts == [first.replace("\r\n", "\n").strip(), second.replace("\r\n", "\n").strip()]
+    assert all(len(text) <= 4096 for text in texts)
 
 
 def test_agent_reply_with_a_photo_goes_by_send_photo(client, bot, standin, linked, agent):
@@ -688,3 +730,53 @@ def test_polling_mode_deletes_the_webhook_and_errors_are_shown(login, admin_user
     browser.post(f"/channels/telegram/{bot.pk}/register/")
     bot.refresh_from_db()
     assert (len(standin.calls("deleteWebhook")), bot.last_error) == (2, "")
+
+
+def test_webhook_mode_without_a_public_address_says_so_and_asks_telegram_nothing(
+    login, admin_user, bot, standin, settings
+):
+    # given: no OTKLIK_PUBLIC_URL
+    settings.OTKLIK_PUBLIC_URL = ""
+
+    # when: the administrator presses "Register webhook"
+    browser = login(admin_user)
+    page = browser.post(f"/channels/telegram/{bot.pk}/register/", follow=True).content.decode()
+
+    # then: the page says what to set, Telegram was not called, and the bot has no error of its own
+    assert "OTKLIK_PUBLIC_URL" in page
+    assert "Telegram refused" not in page
+    assert standin.requests == []
+    bot.refresh_from_db()
+    assert bot.last_error == ""
+
+
+def test_switching_a_bot_to_polling_removes_its_webhook_on_save(login, admin_user, bot, standin):
+    # given: a bot in webhook mode
+    browser = login(admin_user)
+    fields = {"name": bot.name, "token": "", "language": "ru", "is_active": "on"}
+
+    # when: it is saved in polling mode, then saved again unchanged
+    browser.post(f"/channels/telegram/{bot.pk}/", {**fields, "mode": "polling"})
+    browser.post(f"/channels/telegram/{bot.pk}/", {**fields, "mode": "polling"})
+
+    # then: Telegram was told once to stop sending to the webhook (getUpdates is refused while one is set)
+    bot.refresh_from_db()
+    assert bot.mode == TelegramMode.POLLING
+    assert [call.params for call in standin.calls("deleteWebhook")] == [{"drop_pending_updates": False}]
+
+
+def test_switching_to_polling_while_telegram_is_unreachable_warns_and_keeps_the_change(
+    login, admin_user, bot, standin, settings
+):
+    settings.TELEGRAM_API_URL = f"http://127.0.0.1:{free_port()}"
+    browser = login(admin_user)
+
+    page = browser.post(
+        f"/channels/telegram/{bot.pk}/",
+        {"name": bot.name, "token": "", "language": "ru", "is_active": "on", "mode": "polling"},
+        follow=True,
+    ).content.decode()
+
+    bot.refresh_from_db()
+    assert bot.mode == TelegramMode.POLLING
+    assert "Telegram could not be reached" in page

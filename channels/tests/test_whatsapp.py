@@ -835,6 +835,24 @@ def test_admin_creates_an_account_and_secrets_are_never_shown(login, admin_user,
     )
 
 
+def test_a_new_numbers_form_offers_the_graph_api_address_and_keeps_typed_secrets_on_an_error(login, admin_user):
+    browser = login(admin_user)
+
+    # the empty form comes with Meta's Graph API address filled in
+    page = browser.get("/channels/whatsapp/new/").content.decode()
+    assert 'value="https://graph.facebook.com/v21.0"' in page
+
+    # a form refused for another field gives back the secrets just typed
+    page = browser.post(
+        "/channels/whatsapp/new/", {"name": "X", "phone_number_id": "+7 495", "access_token": "EAAG-TYPED",
+                                    "app_secret": "SECRET-TYPED", "verify_token": "v",
+                                    "api_base_url": "https://graph.facebook.com/v21.0", "language": "ru",
+                                    "template_language": "ru"},
+    ).content.decode()  # fmt: skip
+    assert "The phone number ID is a number" in page
+    assert 'value="EAAG-TYPED"' in page and 'value="SECRET-TYPED"' in page
+
+
 def test_the_callback_url_is_under_the_public_address_when_set(login, admin_user, account, settings):
     settings.OTKLIK_PUBLIC_URL = "https://desk.example.test/"
 

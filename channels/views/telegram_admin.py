@@ -14,7 +14,7 @@ from channels.choices import TelegramMode
 from channels.forms import TelegramBotForm
 from channels.selectors import telegram_bot_get_for_user, telegram_bot_list_for_user
 from channels.telegram.api import TelegramApiError
-from channels.telegram.intake import telegram_bot_register_webhook
+from channels.telegram.intake import PublicUrlMissing, telegram_bot_register_webhook
 from channels.views.mail_admin import _page
 from core.http import AuthedHttpRequest
 from tickets.views.common import admin_required
@@ -31,9 +31,24 @@ def telegram_bot_edit(request: AuthedHttpRequest, pk: int | None = None) -> Http
     bot = telegram_bot_get_for_user(user=request.user, bot_id=pk) if pk else None
     form = TelegramBotForm(request.POST or None, instance=bot)
     if request.method == "POST" and form.is_valid():
+        switched_to_polling = bot is not None and "mode" in form.changed_data and form.cleaned_data["mode"] == "polling"
         with transaction.atomic():
             saved = form.save()
         messages.success(request, _("Saved."))
+        if switched_to_polling and saved.is_active:
+            # Telegram refuses getUpdates while a webhook is set: switching to polling removes it.
+            try:
+                telegram_bot_register_webhook(bot=saved)
+            except TelegramApiError as exc:
+                messages.warning(
+                    request,
+                    _(
+                        "Telegram could not be told to stop sending to the webhook (%(error)s). Press "
+                        '"Remove webhook (use long polling)" once it can be reached: until then polling '
+                        "gets nothing."
+                    )
+                    % {"error": _api_error(exc)},
+                )
         return redirect("channels:telegram_bot_edit", pk=saved.pk)
     return _page(request, "channels/telegram_bot_edit.html", "telegram", form=form, bot=bot)
 
@@ -44,11 +59,28 @@ def telegram_bot_register(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     bot = telegram_bot_get_for_user(user=request.user, bot_id=pk)
     try:
         url = telegram_bot_register_webhook(bot=bot)
+    except PublicUrlMissing:
+        messages.error(
+            request,
+            _(
+                "A webhook needs this installation's public https address: set OTKLIK_PUBLIC_URL and "
+                "restart. Without a public address, choose long polling."
+            ),
+        )
+        return redirect("channels:telegram_bot_edit", pk=bot.pk)
     except TelegramApiError as exc:
-        messages.error(request, _("Telegram refused: %(error)s") % {"error": exc})
+        messages.error(request, _("Telegram refused: %(error)s") % {"error": _api_error(exc)})
         return redirect("channels:telegram_bot_edit", pk=bot.pk)
     if bot.mode == TelegramMode.WEBHOOK:
         messages.success(request, _("Webhook registered: %(url)s") % {"url": url})
     else:
         messages.success(request, _("Webhook removed: Otklik fetches this bot's updates by long polling."))
     return redirect("channels:telegram_bot_edit", pk=bot.pk)
+
+
+def _api_error(exc: TelegramApiError) -> str:
+    """Telegram's answer as an administrator reads it: its code and words, or what went wrong on
+    the way (code 0: Telegram was not reached)."""
+    if exc.code == 0:
+        return _("Telegram could not be reached: %(error)s") % {"error": exc.description}
+    return f"{exc.code} {exc.description}"

@@ -105,10 +105,10 @@ def whatsapp_webhook_store(*, account: WhatsAppAccount, raw: bytes) -> list[tupl
             number = str((value.get("metadata") or {}).get("phone_number_id") or "")
             if number not in accounts:
                 continue
-            for key in ("messages", "statuses"):
+            for key, one in (("messages", "message"), ("statuses", "status")):
                 for item in value.get(key) or []:
                     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-                        raise ValueError(f"a {key[:-1]} has no id")
+                        raise ValueError(f"a {one} has no id")
                     items.append((entry, value, key, item))
     stored = []
     with transaction.atomic():

@@ -29,6 +29,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from channels.chat_text import chat_message_parts
 from channels.models import WhatsAppAccount, WhatsAppContact
 from channels.whatsapp import api
 from intake.models import InboundMessage
@@ -121,13 +122,13 @@ def _enqueue(
 
 def _free_form(*, sender: WhatsAppContact, article: Article, route: str) -> list[OutboxMessage]:
     rows = []
-    body = article.body.strip()
-    # WhatsApp takes at most 4096 characters a text message: a longer reply goes in parts.
-    for number, start in enumerate(range(0, len(body), TEXT_LIMIT)):
+    # WhatsApp takes at most 4096 characters a text message: a longer reply goes in parts, cut
+    # between paragraphs, lines or words.
+    for number, part in enumerate(chat_message_parts(article.body, limit=TEXT_LIMIT)):
         rows.append(
             _enqueue(
                 sender=sender,
-                request={"type": "text", "text": {"body": body[start : start + TEXT_LIMIT], "preview_url": False}},
+                request={"type": "text", "text": {"body": part, "preview_url": False}},
                 dedup_key=f"whatsapp:reply:{article.pk}" + (f":part:{number}" if number else ""),
                 kind=OutboxKind.REPLY,
                 ticket=article.ticket,
