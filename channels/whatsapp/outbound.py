@@ -124,11 +124,11 @@ def _free_form(*, sender: WhatsAppContact, article: Article, route: str) -> list
     rows = []
     # WhatsApp takes at most 4096 characters a text message: a longer reply goes in parts, cut
     # between paragraphs, lines or words.
-    for number, part in enumerate(chat_message_parts(article.body, limit=TEXT_LIMIT)):
+    for number, text in enumerate(chat_message_parts(article.body, limit=TEXT_LIMIT)):
         rows.append(
             _enqueue(
                 sender=sender,
-                request={"type": "text", "text": {"body": part, "preview_url": False}},
+                request={"type": "text", "text": {"body": text, "preview_url": False}},
                 dedup_key=f"whatsapp:reply:{article.pk}" + (f":part:{number}" if number else ""),
                 kind=OutboxKind.REPLY,
                 ticket=article.ticket,
