@@ -3,7 +3,8 @@ NotificationsConfig.ready()). See docs/architecture/notifications.md, "Alerts".
 
 Who hears what:
 - ticket_new — a ticket lands in a team's queue (created there, or moved there): the team's active
-  agents, supervisors and administrators, and the team's supervisor. Not field engineers and
+  agents, supervisors and administrators, and the team's supervisor; a new ticket with no team
+  and no assignee: every active agent, supervisor and administrator (they triage it). Not field engineers and
   contractors: they work on what is assigned to them (contractors see nothing else), so a team's
   every new request would be noise to them. Not the person who made the change, not the assignee
   (who hears "assigned" instead).
@@ -141,7 +142,20 @@ def ticket_created_alerts(*, ticket: Ticket, actor: User | None, **_context: obj
     if team_id:
         members = [user for user in _team_members(team_id) if user.pk != assignee_id]
         wanted[AlertKind.TICKET_NEW] = _not_actor(members, actor)
+    elif assignee_id is None:
+        wanted[AlertKind.TICKET_NEW] = _not_actor(_triagers(), actor)
     _send(ticket, wanted)
+
+
+def _triagers() -> list[User]:
+    """Who hears of a new ticket that no team and no one has (a missed call, a web request without
+    a category, mail to a mailbox without a team): everyone who sees such tickets to triage them —
+    agents, supervisors, administrators (docs/architecture/visibility.md). Without this nobody
+    would, and it would wait in "All open" until someone looked."""
+    return batch_cached(
+        "triagers",
+        lambda: list(User.objects.filter(is_active=True, role__in=NEW_TICKET_ROLES).order_by("pk")),
+    )
 
 
 def ticket_updated_alerts(*, ticket: Ticket, actor: User | None, changed: frozenset[str], **_context: object) -> None:

@@ -48,6 +48,22 @@ def status_set_with_reply(ticket: Ticket) -> Iterator[None]:
         _with_reply.reset(token)
 
 
+# Set by without_acknowledgement(): tickets opened meanwhile get no "request received" notice.
+_unacknowledged: ContextVar[bool] = ContextVar("tickets_unacknowledged", default=False)
+
+
+@contextmanager
+def without_acknowledgement() -> Iterator[None]:
+    """Around a ticket_open whose client asked for nothing yet — a missed call's ticket
+    (channels/telephony): "Request received: Missed call from <their own name>" would puzzle them,
+    and the team calls back."""
+    token = _unacknowledged.set(True)
+    try:
+        yield
+    finally:
+        _unacknowledged.reset(token)
+
+
 def ticket_creation_started(*, ticket: Ticket, **_: Any) -> None:
     """Hook "created", first of all."""
     _being_created.set(_being_created.get() | {ticket.pk})
@@ -79,9 +95,12 @@ def _latest_event_id(ticket: Ticket, kind: str) -> int | None:
 def ticket_created(*, ticket: Ticket, **_: Any) -> None:
     """Hook "created": acknowledge the request ("Заявка №347 принята") on its channel. Not for
     email tickets: the inbound mail pipeline acknowledges those itself, knowing whether the mail
-    may be answered automatically (channels/email/outbound.py, ticket_acknowledge)."""
+    may be answered automatically (channels/email/outbound.py, ticket_acknowledge). Nor for a
+    ticket opened under without_acknowledgement."""
     _being_created.set(_being_created.get() - {ticket.pk})
     if ticket.channel == Channel.EMAIL:
+        return
+    if _unacknowledged.get():
         return
     notice_send(ticket=ticket, kind=NoticeKind.ACKNOWLEDGEMENT, dedup_key=f"ack:{ticket.pk}")
 

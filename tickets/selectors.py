@@ -543,6 +543,8 @@ class TicketFilters:
     priority_ids: list[int] = field(default_factory=list)
     team_ids: list[int] = field(default_factory=list)
     my_teams: bool = False
+    # With my_teams: tickets no team has yet count as the user's too (theirs to triage).
+    no_team_too: bool = False
     assignee_ids: list[int] = field(default_factory=list)
     unassigned: bool = False
     company_ids: list[int] = field(default_factory=list)
@@ -583,7 +585,8 @@ def ticket_list_for_user(*, user: User, filters: TicketFilters | None = None) ->
     if f.priority_ids:
         qs = qs.filter(priority_id__in=f.priority_ids)
     if f.my_teams:
-        qs = qs.filter(team_id__in=team_ids_of(user))
+        mine = Q(team_id__in=team_ids_of(user))
+        qs = qs.filter(mine | Q(team__isnull=True) if f.no_team_too else mine)
     if f.team_ids:
         qs = qs.filter(team_id__in=f.team_ids)
     if f.unassigned:

@@ -18,6 +18,7 @@ from channels.telephony.providers import ANSWER, END, PROVIDERS, RECORDING, RING
 from core.text import nul_free
 from customers.models import Contact, ContactPhone, normalize_phone
 from intake.models import InboundMessage
+from notifications.delivery import without_acknowledgement
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
 from tickets.services import article_create, ticket_open
@@ -95,12 +96,13 @@ def _missed_call_ticket(*, call: Call, received_at: object) -> tuple[Ticket, Art
         "number": call.caller or _("an unknown number"),
         "called": call.extension or call.called or "?",
     }
-    ticket, article = ticket_open(
-        actor=None,
-        title=title,
-        description=description,
-        channel=Channel.PHONE,
-        contact=call.contact,
-        received_at=call.started_at,
-    )
+    with without_acknowledgement():  # the caller asked for nothing yet: the team calls back
+        ticket, article = ticket_open(
+            actor=None,
+            title=title,
+            description=description,
+            channel=Channel.PHONE,
+            contact=call.contact,
+            received_at=call.started_at,
+        )
     return ticket, article

@@ -50,6 +50,27 @@ def test_a_new_ticket_in_a_team_alerts_its_dispatchers_in_their_language(service
     ]
 
 
+def test_a_new_ticket_with_no_team_alerts_everyone_who_triages(service_team):
+    # given people of every role, one inactive
+    UserFactory(email="anna@otklik.test", role=Role.AGENT, language="ru")
+    UserFactory(email="boss@otklik.test", role=Role.SUPERVISOR, language="en")
+    UserFactory(email="admin@otklik.test", role=Role.ADMIN, language="ru")
+    UserFactory(email="eng@otklik.test", role=Role.ENGINEER)
+    UserFactory(email="contractor@otklik.test", role=Role.CONTRACTOR)
+    UserFactory(email="gone@otklik.test", role=Role.AGENT, is_active=False)
+
+    # when a ticket opens with no team and no one (a missed call, a web request without a category)
+    ticket = make_ticket(title="Пропущенный звонок", team=None)
+
+    # then the agents, supervisors and administrators hear of it
+    n = ticket.number
+    assert _alerts() == [
+        ("admin@otklik.test", "ticket_new", f"Новая заявка №{n}: Пропущенный звонок"),
+        ("anna@otklik.test", "ticket_new", f"Новая заявка №{n}: Пропущенный звонок"),
+        ("boss@otklik.test", "ticket_new", f"New ticket №{n}: Пропущенный звонок"),
+    ]
+
+
 def test_a_ticket_created_assigned_alerts_the_assignee_once_as_assigned(service_team):
     # given
     anna = UserFactory(email="anna@otklik.test", language="en")
@@ -72,6 +93,7 @@ def test_assigning_alerts_the_assignee_unless_they_took_it_themselves(db):
     bob = UserFactory(email="bob@otklik.test", language="en")
     first = make_ticket(title="Первая")
     second = make_ticket(title="Вторая")
+    Notification.objects.all().delete()  # "new ticket" to them both: the tickets have no team
 
     # when Bob gives the first to Anna and takes the second himself
     ticket_assign(ticket=first, actor=bob, assignee=anna)

@@ -8,7 +8,7 @@ from django.test import Client
 from notifications.choices import AlertKind
 from notifications.models import Notification, NotificationSetting
 from notifications.services import notify
-from tests.factories import UserFactory, make_ticket
+from tests.factories import TeamFactory, UserFactory, make_ticket
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def _cursor(html: str) -> int:
 
 def test_a_page_starts_the_poll_at_the_newest_unread_alert(browser, anna):
     # given two unread alerts and a read one
-    ticket = make_ticket(title="Лифт")
+    ticket = make_ticket(title="Лифт", team=TeamFactory())  # in a team: no "new ticket" to triage
     _first, second = (notify(users=[anna], text=t, kind="sla_warning", ticket=ticket)[0] for t in ("A", "B"))
     notify(users=[anna], text="old", kind="sla_warning", ticket=ticket)
     Notification.objects.filter(text="old").update(read_at="2026-12-06T00:00:00Z")
@@ -45,7 +45,7 @@ def test_a_page_starts_the_poll_at_the_newest_unread_alert(browser, anna):
 
 def test_the_bell_counts_only_ones_own_unread_alerts(browser, anna):
     # given: no alert of one's own, two unread ones of a colleague
-    ticket = make_ticket(title="Лифт")
+    ticket = make_ticket(title="Лифт", team=TeamFactory())  # in a team: no "new ticket" to triage
     notify(users=[UserFactory(), UserFactory()], text="A", kind="sla_warning", ticket=ticket)
     # when
     html = browser.get("/tickets/").content.decode()
@@ -56,7 +56,7 @@ def test_the_bell_counts_only_ones_own_unread_alerts(browser, anna):
 
 def test_an_idle_poll_is_one_query_and_no_content(browser, anna, django_assert_num_queries):
     # given nothing new since the page was drawn
-    ticket = make_ticket(title="Лифт")
+    ticket = make_ticket(title="Лифт", team=TeamFactory())  # in a team: no "new ticket" to triage
     row = notify(users=[anna], text="A", kind="sla_warning", ticket=ticket)[0]
     browser.get("/tickets/")  # the session and user are loaded per request (2 queries): we measure the rest
 
@@ -69,7 +69,7 @@ def test_an_idle_poll_is_one_query_and_no_content(browser, anna, django_assert_n
 
 def test_a_new_alert_comes_with_the_next_poll_as_a_toast_and_a_new_count(browser, anna, django_assert_num_queries):
     # given the page's cursor, then an assignment happens
-    ticket = make_ticket(title="Лифт")
+    ticket = make_ticket(title="Лифт", team=TeamFactory())  # in a team: no "new ticket" to triage
     cursor = _cursor(browser.get("/tickets/").content.decode())
     other = UserFactory()
     from tickets.services import ticket_assign

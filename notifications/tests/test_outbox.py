@@ -13,7 +13,7 @@ from notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 from notifications.outbox import MAX_ATTEMPTS, outbox_mark_bounced, outbox_retry, outbox_send, outbox_send_due
 from notifications.services import notifications_mail_pending, notify
 from notifications.tests.conftest import free_port
-from tests.factories import UserFactory, make_ticket
+from tests.factories import TeamFactory, UserFactory, make_ticket
 from tickets.choices import Channel
 from tickets.services import ticket_reply
 
@@ -277,7 +277,8 @@ def test_a_mail_task_that_finds_another_at_work_returns_quietly_and_leaves_the_r
     from notifications.tasks import notifications_mail
 
     user = UserFactory(email="ivan@otklik.test", role=Role.AGENT, language="en")
-    notify(users=[user], text="You were assigned a ticket", kind="assigned", ticket=make_ticket(title="Лифт"))
+    ticket = make_ticket(title="Лифт", team=TeamFactory())  # in a team: no "new ticket" to triage
+    notify(users=[user], text="You were assigned a ticket", kind="assigned", ticket=ticket)
     lock = HUEY.lock_task("notifications-mail")
 
     # when the task runs while the lock is held, and again after it is released

@@ -421,7 +421,7 @@ def test_the_system_views(agent_client, agent, team):
 
     # when / then
     assert titles("mine") == ["Моя"]
-    assert titles("unassigned") == ["Ничья в команде"]
+    assert titles("unassigned") == ["Без команды", "Ничья в команде"]  # no team yet: theirs to triage too
     assert titles("all_open") == ["Без команды", "Моя", "Ничья в команде"]
     assert titles("all") == ["Без команды", "Закрытая", "Моя", "Ничья в команде"]
 

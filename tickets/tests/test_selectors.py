@@ -249,6 +249,8 @@ def test_filter_by_my_teams(agent, team, other_team):
     titles = _titles(agent, TicketFilters(my_teams=True))
     # then
     assert titles == ["mine"]
+    # and with the tickets no team has yet (the "unassigned" view: theirs to triage)
+    assert sorted(_titles(agent, TicketFilters(my_teams=True, no_team_too=True))) == ["mine", "unrouted"]
 
 
 def test_filter_by_tag_channel_and_site(admin_user, company):

@@ -39,7 +39,12 @@ COUNT_CAP = 1000
 
 SYSTEM_VIEWS = {
     "mine": (gettext_lazy("My open tickets"), {"open_only": True, "assignee_me": True}),
-    "unassigned": (gettext_lazy("Unassigned in my teams"), {"open_only": True, "unassigned": True, "my_teams": True}),
+    # Also the tickets no team has yet (a missed call, a web request without a category): whoever
+    # triages sees them here, not only under "All open".
+    "unassigned": (
+        gettext_lazy("Unassigned: my teams and no team"),
+        {"open_only": True, "unassigned": True, "my_teams": True, "no_team_too": True},
+    ),
     "all_open": (gettext_lazy("All open"), {"open_only": True}),
     "all": (gettext_lazy("All tickets"), {}),
 }
@@ -95,6 +100,7 @@ def _filters_from(
         open_only=base.get("open_only", False),
         unassigned=base.get("unassigned", False),
         my_teams=base.get("my_teams", False),
+        no_team_too=base.get("no_team_too", False),
         assignee_ids=[request.user.pk] if base.get("assignee_me") else [],
         status_ids=[s.pk for s in _chosen(data.get("status"))],
         status_categories=list(data.get("category") or []),
@@ -158,6 +164,7 @@ def _system_view_counts(user: User, *, event_cursor: int) -> dict[str, int]:
             open_only=spec.get("open_only", False),
             unassigned=spec.get("unassigned", False),
             my_teams=spec.get("my_teams", False),
+            no_team_too=spec.get("no_team_too", False),
             assignee_ids=[user.pk] if spec.get("assignee_me") else [],
         )
         for name, (_label, spec) in SYSTEM_VIEWS.items()

@@ -9,11 +9,12 @@ from django.urls import reverse
 
 from accounts.choices import Role
 from channels.choices import CallState
-from channels.models import Call
+from channels.models import Call, Mailbox
 from channels.telephony.providers import Zadarma
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from intake.services import inbound_process
+from notifications.models import OutboxMessage
 from tests.factories import CompanyFactory, ContactFactory, UserFactory, make_ticket
 from tickets.choices import ArticleKind, Channel
 from tickets.models import Article, Ticket
@@ -69,6 +70,7 @@ def generic(client, data, *, signature=None, raw=None):
 def caller():
     contact = ContactFactory(full_name="Иван Сидоров", company=CompanyFactory(name="Ромашка"))
     contact.phones.create(phone="+7 912 345-67-89")
+    contact.emails.create(email="sidorov@romashka.test", is_primary=True)
     return contact
 
 
@@ -76,6 +78,8 @@ def caller():
 
 
 def test_mango_missed_call_opens_a_ticket_for_the_caller(client, caller):
+    # (a mailbox the client could be written to from: a ticket of another channel would be acknowledged)
+    Mailbox.objects.create(name="Поддержка", address="support@romashka-service.test", language="ru")
     # given a call that appears at extension 101 and is never answered
     base = {"entry_id": "E1", "from": {"number": "79123456789"}, "to": {"number": "74950000000", "extension": "101"}}
     assert mango(client, "call", {**base, "call_id": "c1", "seq": 1, "call_state": "Appeared"}).status_code == 200
@@ -94,6 +98,8 @@ def test_mango_missed_call_opens_a_ticket_for_the_caller(client, caller):
     )
     call = Call.objects.get()
     assert (call.provider, call.call_id, call.state, call.ticket_id) == ("mango", "E1", CallState.MISSED, ticket.pk)
+    # and the caller is sent no "request received": they asked for nothing yet, the team calls back
+    assert not OutboxMessage.objects.filter(ticket=ticket).exists()
 
 
 def test_mango_bad_signature_is_401_and_nothing_is_stored(client):
