@@ -28,12 +28,14 @@ def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
     return mailbox
 
 
-def inbound_failed_list_for_user(*, user: User) -> QuerySet[InboundMessage]:
-    """Failed and quarantined messages, newest first, without their bytes."""
+def inbound_failed_list_for_user(*, user: User, dismissed: bool = False) -> QuerySet[InboundMessage]:
+    """Failed and quarantined messages (or, with `dismissed`, those set aside), newest first,
+    without their bytes."""
     if not (user.is_authenticated and user.is_admin):
         return InboundMessage.objects.none()
+    statuses = (InboundStatus.DISMISSED,) if dismissed else FAILED_STATUSES
     return (
-        InboundMessage.objects.filter(status__in=FAILED_STATUSES)
+        InboundMessage.objects.filter(status__in=statuses)
         .select_related("mailbox")
         .defer("raw")
         .order_by("-received_at", "-id")

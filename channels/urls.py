@@ -24,6 +24,7 @@ urlpatterns = [
     path("inbound/<int:pk>/", mail_admin.inbound_detail, name="inbound_detail"),
     path("inbound/<int:pk>/eml/", mail_admin.inbound_download, name="inbound_download"),
     path("inbound/<int:pk>/process/", mail_admin.inbound_process_again, name="inbound_process_again"),
+    path("inbound/<int:pk>/set-aside/", mail_admin.inbound_set_aside, name="inbound_set_aside"),
     path("telephony/ringing/", telephony.ringing, name="telephony_ringing"),
     path("telephony/<slug:provider>/", telephony.telephony_webhook, name="telephony_webhook"),
     path("telephony/<slug:provider>/<path:rest>", telephony.telephony_webhook, name="telephony_webhook_path"),

@@ -424,10 +424,21 @@ def _outcome(
 
 
 @transaction.atomic
-def inbound_reprocess(*, inbound: InboundMessage) -> InboundMessage:
-    """Put a failed or quarantined message back in the queue (an administrator's "retry")."""
+def inbound_dismiss(*, inbound: InboundMessage) -> InboundMessage:
+    """Set a failed or quarantined message aside (an administrator's "remove from the list"): junk,
+    or a message handled by hand. Nothing is deleted: it can be downloaded and processed again."""
     row = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
     if row.status in (InboundStatus.FAILED, InboundStatus.QUARANTINED):
+        row.status = InboundStatus.DISMISSED
+        row.save(update_fields=["status"])
+    return row
+
+
+@transaction.atomic
+def inbound_reprocess(*, inbound: InboundMessage) -> InboundMessage:
+    """Put a failed, quarantined or set-aside message back in the queue (an administrator's "retry")."""
+    row = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
+    if row.status in (InboundStatus.FAILED, InboundStatus.QUARANTINED, InboundStatus.DISMISSED):
         row.status = InboundStatus.RECEIVED
         row.error = ""
         row.save(update_fields=["status", "error"])

@@ -55,12 +55,13 @@ def test_the_failed_list_shows_failed_and_quarantined_mail_with_the_first_line_o
     # when an administrator opens the failed list
     page = login(admin_user).get(reverse("channels:inbound_failed_list"))
 
-    # then both unfinished messages are listed with their error's first line, the processed one not
+    # then both unfinished messages are listed with a sentence about their error, the processed one not
     assert page.status_code == 200
     assert [row.subject for row in page.context["rows"]] == ["Огромное письмо", "Потерянная заявка"]
     html = page.content.decode()
     assert "Larger than 25 MB" in html and "second line" not in html
-    assert "django.core.exceptions.ValidationError: [&#x27;No status for new tickets is configured.&#x27;]" in html
+    assert "Refused by a check: [&#x27;No status for new tickets is configured.&#x27;]" in html
+    assert "django.core.exceptions" not in html
     assert "Обработано" not in html
 
 
@@ -70,8 +71,11 @@ def test_the_detail_shows_the_whole_error_and_the_eml_downloads_as_an_attachment
     detail = browser.get(reverse("channels:inbound_detail", args=[failed.pk]))
     eml = browser.get(reverse("channels:inbound_download", args=[failed.pk]))
 
-    # then the whole traceback is shown, and the raw bytes come as a .eml download, never sniffed
-    assert "Traceback (most recent call last)" in detail.content.decode()
+    # then a sentence leads, the whole traceback is kept folded under it, and the raw bytes come
+    # as a .eml download, never sniffed
+    html = detail.content.decode()
+    assert "<p>Refused by a check:" in html
+    assert "<details><summary" in html and "Traceback (most recent call last)" in html
     assert eml.status_code == 200
     assert eml.content == bytes(InboundMessage.objects.get(pk=failed.pk).raw)
     assert (eml["Content-Type"], eml["Content-Disposition"], eml["X-Content-Type-Options"]) == (
@@ -97,6 +101,40 @@ def test_process_again_after_the_fix_makes_the_ticket(
     assert response.status_code == 302
     assert (failed.status, failed.error) == (InboundStatus.PROCESSED, "")
     assert list(Ticket.objects.values_list("title", flat=True)) == ["Потерянная заявка"]
+
+
+def test_setting_a_message_aside_takes_it_off_the_list_and_keeps_it(
+    login, admin_user, failed, processing_inline, django_capture_on_commit_callbacks
+):
+    browser = login(admin_user)
+
+    # when the administrator sets the failed message aside
+    response = browser.post(reverse("channels:inbound_set_aside", args=[failed.pk]))
+
+    # then it is off the failed list, on the list of those set aside, and kept whole
+    failed.refresh_from_db()
+    assert response.status_code == 302
+    assert failed.status == InboundStatus.DISMISSED
+    assert browser.get(reverse("channels:inbound_failed_list")).context["rows"] == []
+    aside = browser.get(reverse("channels:inbound_failed_list") + "?show=dismissed")
+    assert [row.pk for row in aside.context["rows"]] == [failed.pk]
+    assert bytes(failed.raw).startswith(b"From:") or b"Message-ID" in bytes(failed.raw)
+
+    # and it can still be processed, once the cause is fixed
+    Status.objects.update(is_active=True)
+    reference_changed()
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(reverse("channels:inbound_process_again", args=[failed.pk]))
+    failed.refresh_from_db()
+    assert failed.status == InboundStatus.PROCESSED
+
+
+def test_setting_aside_is_post_only_and_for_administrators(login, admin_user, failed):
+    assert login(admin_user).get(reverse("channels:inbound_set_aside", args=[failed.pk])).status_code == 405
+    agent = UserFactory(role=Role.AGENT)
+    assert login(agent).post(reverse("channels:inbound_set_aside", args=[failed.pk])).status_code in (403, 404)
+    failed.refresh_from_db()
+    assert failed.status == InboundStatus.FAILED
 
 
 def test_process_again_is_post_only(login, admin_user, failed):

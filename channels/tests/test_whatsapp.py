@@ -457,7 +457,7 @@ def test_a_failed_message_is_shown_downloadable_and_processed_again(client, acco
 
     # then
     assert f"/channels/inbound/{row.pk}/" in listed
-    assert "<td>WhatsApp</td>" in listed  # the list names each message's channel
+    assert '<td class="col-inline">WhatsApp</td>' in listed  # the list names each message's channel
     assert "WhatsApp" in detail and "Download as received" in detail
     assert (download["Content-Type"], download["Content-Disposition"]) == (
         "application/json",

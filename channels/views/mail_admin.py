@@ -19,7 +19,8 @@ from channels.selectors import (
 )
 from channels.services import inbound_upload
 from core.http import AuthedHttpRequest
-from intake.services import inbound_reprocess
+from intake.failures import failure_summary
+from intake.services import inbound_dismiss, inbound_reprocess
 from tickets.views.admin_views import REFERENCE_KINDS
 from tickets.views.common import admin_required
 
@@ -51,12 +52,17 @@ def mailbox_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpRespo
 
 @admin_required
 def inbound_failed_list(request: AuthedHttpRequest) -> HttpResponse:
-    rows = inbound_failed_list_for_user(user=request.user)
+    dismissed = request.GET.get("show") == "dismissed"
+    rows = inbound_failed_list_for_user(user=request.user, dismissed=dismissed)
+    shown = list(rows[:FAILED_LIST_LIMIT])
+    for row in shown:
+        row.summary = failure_summary(row.error)  # type: ignore[attr-defined]
     return _page(
         request,
         "channels/inbound_failed_list.html",
         "failed",
-        rows=list(rows[:FAILED_LIST_LIMIT]),
+        dismissed=dismissed,
+        rows=shown,
         total=rows.count(),
         limit=FAILED_LIST_LIMIT,
         upload_form=EmlUploadForm(),
@@ -66,7 +72,7 @@ def inbound_failed_list(request: AuthedHttpRequest) -> HttpResponse:
 @admin_required
 def inbound_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     row = inbound_get_for_user(user=request.user, inbound_id=pk)
-    return _page(request, "channels/inbound_detail.html", "failed", row=row)
+    return _page(request, "channels/inbound_detail.html", "failed", row=row, summary=failure_summary(row.error))
 
 
 @admin_required
@@ -88,6 +94,14 @@ def inbound_process_again(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     row = inbound_reprocess(inbound=inbound_get_for_user(user=request.user, inbound_id=pk))
     messages.success(request, _("The message is queued to be processed again."))
     return redirect("channels:inbound_detail", pk=row.pk)
+
+
+@admin_required
+@require_POST
+def inbound_set_aside(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    inbound_dismiss(inbound=inbound_get_for_user(user=request.user, inbound_id=pk))
+    messages.success(request, _("Set aside: the message is off the list, kept, and can still be processed again."))
+    return redirect("channels:inbound_failed_list")
 
 
 @admin_required
