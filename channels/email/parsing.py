@@ -409,6 +409,9 @@ def _joined_html(segments: list[_Segment]) -> str:
 # --- headers ------------------------------------------------------------------------------------
 
 
+_UNDECODED_WORD = re.compile(r"=\?[^?\s]{1,40}\?[bBqQ]\?")
+
+
 def _addresses(message: Message, name: str) -> list[Address]:
     values = [str(value) for value in message.get_all(name, [])]
     if not values:
@@ -419,6 +422,10 @@ def _addresses(message: Message, name: str) -> list[Address]:
         if " " in address or "@" not in address:
             address = "" if not address or " " in address else address
         display = decode_header_value(display).strip().strip('"').strip()
+        if _UNDECODED_WORD.search(display):
+            # An RFC 2047 word that would not decode ("=?utf-8?B?broken base64!!!?="): not a name
+            # anyone can read; the contact is named after the address instead.
+            display = ""
         if address or display:
             result.append(Address(name=display, address=address))
     return result

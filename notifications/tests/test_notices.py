@@ -202,6 +202,7 @@ def test_mail_with_a_broken_encoded_name_or_subject_is_acknowledged_as_written(n
     assert len(messages) == 1
     shown_name = messages[0]["To"].addresses[0].display_name.replace("\u2060", "")
     assert shown_name == ticket.contact.full_name
+    assert "=?" not in ticket.contact.full_name  # a name that did not decode is no name: the address's
     assert messages[0]["Subject"].replace("\u2060", "").endswith(f" {ticket.title} [#{ticket.number}]")
 
 
