@@ -73,7 +73,8 @@ def test_an_email_article_shows_its_envelope_and_folds_the_quoted_text(login, ag
     assert "Cc:</span> Мария &lt;maria@romashka.test&gt;" in html
     assert "Subject:</span> Не работает лифт" in html
     assert (
-        '<details class="email-quoted"><summary>Show quoted text</summary>\n'
+        '<details class="email-quoted"><summary><span class="if-closed">Show quoted text</span>'
+        '<span class="if-open">Hide quoted text</span></summary>\n'
         '    <div class="article-body">&gt; Старое письмо\n&gt; с историей</div>'
     ) in html
 
