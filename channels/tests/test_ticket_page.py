@@ -128,3 +128,17 @@ def test_display_points_cid_images_at_urls_in_any_case_and_escapes_them():
     assert shown == (
         '<img src="/a?b=1&amp;c=&quot;2&quot;"><img src="cid:unknown@x"><img src="" data-remote-src="http://t.test/a.gif">'
     )
+
+
+def test_web_addresses_in_a_plain_text_message_are_links_that_open_apart():
+    from tickets.templatetags.ticket_page import linked_text
+
+    text = "Запись: https://pbx.example/rec/c-2.mp3?x=1&y=<2>\nКарта www.openstreetmap.org/?mlat=55 и a@b.ru"
+    html = linked_text(text)
+    assert (
+        '<a rel="noopener noreferrer nofollow" target="_blank" href="https://pbx.example/rec/c-2.mp3?x=1&amp;y='
+        in html
+    )
+    assert '<a rel="noopener noreferrer nofollow" target="_blank" href="http://www.openstreetmap.org/?mlat=55">' in html
+    assert "<script" not in linked_text("<script>alert(1)</script> https://x.test/")
+    assert linked_text("Без ссылок <b>") == "Без ссылок &lt;b&gt;"

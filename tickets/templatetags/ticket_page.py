@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.forms import BaseForm
 from django.utils import timezone
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -131,7 +131,7 @@ def conversation_articles(context: template.Context, articles: list[Any]) -> Saf
         if a.display_html:
             body = f'<div class="article-body email-html">{a.display_html}</div>'
         else:
-            body = f'<div class="article-body">{html.escape(a.body)}</div>'
+            body = f'<div class="article-body">{linked_text(a.body)}</div>'
         parts.append(
             ARTICLE.format(
                 css=css + (" from-stranger" if a.from_stranger else ""),
@@ -171,3 +171,16 @@ def field_blocks(form: BaseForm) -> SafeString:
             f"  {control}\n  {help_text}\n  {errors if errors else ''}\n</div>\n"
         )
     return mark_safe("".join(parts))  # noqa: S308 - every text escaped above, the controls are safe HTML
+
+
+_LINK_ATTRIBUTES = ' rel="noopener noreferrer nofollow" target="_blank"'
+
+
+def linked_text(text: str) -> str:
+    """Plain text as HTML, escaped, its web addresses as links opening a new tab (a call's
+    recording, a Telegram location's map, a link a client pasted). What a client wrote: the links
+    never pass the referrer or ask search engines to follow them."""
+    if "http" not in text and "www." not in text:
+        return html.escape(text)
+    linked = urlize(text, nofollow=False, autoescape=True)
+    return linked.replace('<a href="http', f'<a{_LINK_ATTRIBUTES} href="http')
