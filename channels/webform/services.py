@@ -62,6 +62,19 @@ def webform_throttle(*, ip: str, email: str = "", phone: str = "") -> None:
             raise TooManyRequests
 
 
+# Replies on one request's tracking page an hour. Counted per request, not per address: a client
+# following their request is known by the link, and an office behind one address must not lose
+# its replies to colleagues' posts of the form.
+TRACK_REPLIES_PER_HOUR = 30
+
+
+def webform_reply_throttle(*, ticket_id: int) -> None:
+    """Count one reply posted on a request's tracking page; raises TooManyRequests past
+    TRACK_REPLIES_PER_HOUR for that request."""
+    if count_request(f"webform:track:{ticket_id}", window=THROTTLE_WINDOW) > TRACK_REPLIES_PER_HOUR:
+        raise TooManyRequests
+
+
 def _safe_name(name: str) -> str:
     name = re.sub(r"[^\w.\- ]+", "_", name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .") or "file"
     return name[-120:]

@@ -30,6 +30,7 @@ from channels.webform.services import (
     track_inbound,
     track_token,
     webform_reply,
+    webform_reply_throttle,
     webform_submit,
     webform_throttle,
 )
@@ -132,7 +133,7 @@ def _request_track(
     can_reply = ticket is not None and not merged and ticket.status_category != StatusCategory.CLOSED
     if request.method == "POST" and ticket is not None and can_reply:
         try:
-            webform_throttle(ip=client_ip(request))
+            webform_reply_throttle(ticket_id=ticket.pk)
         except TooManyRequests:
             response = render(request, "channels/webform/limited.html", layout, status=429)
             response["Retry-After"] = "3600"

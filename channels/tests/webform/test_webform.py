@@ -228,6 +228,25 @@ def test_the_tracking_page_shows_public_replies_only_and_takes_the_clients_reply
     assert (last.body, last.author_contact_id, last.channel) == ("Спасибо, жду", ticket.contact_id, Channel.WEB)
 
 
+def test_replies_on_a_tracking_page_are_limited_per_request_not_by_the_form_limit_of_the_address(
+    client, settings, monkeypatch
+):
+    # given an office behind one address that used up the form's hourly limit, one request of theirs
+    settings.OTKLIK_WEBFORM_PER_IP_HOUR = 1
+    url = _post(client)["Location"]
+    assert _post(client, email="colleague@example.test").status_code == 429
+    ticket = Ticket.objects.get()
+
+    # when the client replies on their request's page: it goes through
+    assert client.post(url, {"body": "Уточнение"}, REMOTE_ADDR="10.0.0.1").status_code == 302
+
+    # and past the request's own limit a reply is refused
+    monkeypatch.setattr("channels.webform.services.TRACK_REPLIES_PER_HOUR", 2)
+    assert client.post(url, {"body": "Ещё"}, REMOTE_ADDR="10.0.0.1").status_code == 302
+    assert client.post(url, {"body": "И ещё"}, REMOTE_ADDR="10.0.0.1").status_code == 429
+    assert list(ticket.articles.order_by("id").values_list("body", flat=True))[-2:] == ["Уточнение", "Ещё"]
+
+
 def test_a_forged_tracking_token_is_not_found(client):
     assert client.get(reverse("webform:track", kwargs={"token": "1:forged"})).status_code == 404
 
