@@ -38,3 +38,11 @@ def telegram_state_for_user(*, user: User) -> TelegramState:
         link_url=telegram_link_url(code) if code else "",
         bots=[(pk, f"@{username}") for pk, username in bots],
     )
+
+
+def article_goes_out(*, article_id: int) -> bool:
+    """Whether anything was queued to deliver the article to the client (by email, Telegram or
+    WhatsApp): False for a public reply no channel of the client's reaches."""
+    from notifications.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(article_id=article_id).exists()

@@ -81,6 +81,33 @@ def test_a_public_reply_through_the_page(agent_client, agent, team, contact):
     assert ticket.first_response_at == article.created_at
 
 
+def test_a_reply_no_channel_can_deliver_says_so_instead_of_sent(agent_client, team):
+    # given a ticket whose caller left no address (a missed call from an unknown number)
+    ticket = make_ticket(team=team, contact=None, channel="phone")
+
+    # when the agent replies
+    response = agent_client.post(
+        f"/tickets/{ticket.number}/reply/", {"kind": "public", "body": "Перезвоним"}, follow=True
+    )
+
+    # then the reply is kept, and the agent is told it went nowhere
+    assert ticket.articles.order_by("-id").first().body == "Перезвоним"
+    [message] = _messages(response)
+    assert message.startswith("The reply is saved, but no message went out")
+
+
+def test_a_reply_to_a_client_with_an_address_is_sent(agent_client, team, contact, settings):
+    from channels.models import Mailbox
+
+    Mailbox.objects.create(name="Поддержка", address="support@romashka-service.test", language="ru")
+    contact.emails.create(email="client@romashka.test", is_primary=True)
+    ticket = make_ticket(team=team, contact=contact, channel="portal")
+
+    response = agent_client.post(f"/tickets/{ticket.number}/reply/", {"kind": "public", "body": "Едем"}, follow=True)
+
+    assert _messages(response) == ["Reply sent."]
+
+
 def test_a_note_through_the_page(agent_client, team):
     # given
     ticket = make_ticket(team=team)

@@ -23,6 +23,7 @@ from customers.selectors import (
     contact_search_for_user,
     site_list_for_user,
 )
+from notifications.selectors import article_goes_out
 from tickets import services
 from tickets.choices import ArticleKind
 from tickets.forms import (
@@ -170,7 +171,7 @@ def ticket_reply(request: AuthedHttpRequest, number: int) -> HttpResponse:
         messages.error(request, _("The reply could not be sent: %(e)s") % {"e": form.errors.as_text()})
         return redirect("tickets:detail", number=number)
     try:
-        services.ticket_reply(
+        article = services.ticket_reply(
             ticket=ticket,
             author=request.user,
             body=form.cleaned_data["body"],
@@ -182,7 +183,21 @@ def ticket_reply(request: AuthedHttpRequest, number: int) -> HttpResponse:
         messages.error(request, "; ".join(exc.messages))
         return redirect("tickets:detail", number=number)
     kind = form.cleaned_data["kind"]
-    messages.success(request, _("Internal note added.") if kind == ArticleKind.NOTE else _("Reply sent."))
+    if kind == ArticleKind.NOTE:
+        messages.success(request, _("Internal note added."))
+    elif not article_goes_out(article_id=article.pk):
+        # No channel reaches the client (a missed call from an unknown number, a web request
+        # with a phone only): "sent" would be untrue.
+        messages.warning(
+            request,
+            _(
+                "The reply is saved, but no message went out: Otklik has no way to write to this client "
+                "(no email address, Telegram chat or WhatsApp). They see it on their request's page if they "
+                "have one; otherwise call them."
+            ),
+        )
+    else:
+        messages.success(request, _("Reply sent."))
     return redirect("tickets:detail", number=number)
 
 
