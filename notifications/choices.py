@@ -15,6 +15,7 @@ class AlertKind(models.TextChoices):
     # Sent by automation rules (automation/rules/actions.py: "notify", "escalate").
     RULE = "rule", _("An automation rule calls me")
     RULE_ESCALATION = "rule_escalation", _("Escalation by an automation rule")
+    DELIVERY_FAILED = "delivery_failed", _("My reply did not reach the client")
 
 
 # Without a saved choice: every kind shows in the app; every kind but "new ticket in my teams"

@@ -37,11 +37,13 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels.choices import TransportSecurity
 from channels.models import Mailbox
 from core.db import insert_or_skip
-from notifications.models import OutboxMessage, OutboxStatus
+from notifications.choices import AlertKind
+from notifications.models import OutboxKind, OutboxMessage, OutboxStatus
 
 # Minutes to wait after the 1st, 2nd, … failed attempt; one more failure after the last → FAILED.
 RETRY_MINUTES = (1, 5, 15, 60, 240, 720)
@@ -378,9 +380,11 @@ def record_failure(
         status, next_at = OutboxStatus.FAILED, now
     else:
         status, next_at = OutboxStatus.QUEUED, retry_at or now + timedelta(minutes=RETRY_MINUTES[attempts - 1])
-    OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+    updated = OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
         status=status, attempts=attempts, last_error=text[:5000], next_attempt_at=next_at
     )
+    if updated and status == OutboxStatus.FAILED:
+        reply_undelivered(row=row, error=text)
     return status
 
 
@@ -396,9 +400,45 @@ def record_deferred(row: OutboxMessage, until: datetime, *, note: str = "") -> s
 def outbox_mark_bounced(*, message_id: str, error: str) -> int:
     """A delivery status notification came back for our `message_id` (without brackets): the
     inbound pipeline (branch mail-in) records it here, and the article shows "bounced"."""
-    return OutboxMessage.objects.filter(message_id=message_id.strip("<>")).update(
-        status=OutboxStatus.BOUNCED, last_error=error[:5000]
+    rows = list(OutboxMessage.objects.filter(message_id=message_id.strip("<>")).exclude(status=OutboxStatus.BOUNCED))
+    for row in rows:
+        OutboxMessage.objects.filter(pk=row.pk).update(status=OutboxStatus.BOUNCED, last_error=error[:5000])
+        reply_undelivered(row=row, error=error)
+    return len(rows)
+
+
+def reply_undelivered(*, row: OutboxMessage, error: str) -> None:
+    """An agent's reply will not reach the client (refused for good, out of attempts, bounced):
+    the ticket's history says so — which also refreshes an open ticket page — and the reply's
+    author and the ticket's assignee are alerted, so that someone calls the client. Notices and
+    other automatic mail only show their state on the ticket."""
+    if row.kind != OutboxKind.REPLY or row.ticket_id is None:
+        return
+    from notifications.services import notify_many
+    from tickets.choices import EventKind
+    from tickets.models import Article, Ticket, TicketEvent
+
+    ticket = Ticket.objects.select_related("assignee").filter(pk=row.ticket_id).first()
+    if ticket is None:
+        return
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind=EventKind.DELIVERY_FAILED,
+        data={"article_id": row.article_id, "channel": row.channel, "recipient": row.recipient, "error": error[:300]},
+        team_id_at_event=ticket.team_id,
     )
+    author = Article.objects.filter(pk=row.article_id).select_related("author_user").first() if row.article_id else None
+    number, recipient = ticket.number, row.recipient
+
+    def text() -> str:
+        return _("The reply on ticket №%(number)s did not reach %(recipient)s: %(error)s") % {
+            "number": number,
+            "recipient": recipient,
+            "error": error[:200],
+        }
+
+    people = [author.author_user if author else None, ticket.assignee]
+    notify_many([(people, text, AlertKind.DELIVERY_FAILED, ticket)])
 
 
 def default_sender() -> str:

@@ -62,6 +62,7 @@ class EventKind(models.TextChoices):
     RULE_FIRED = "rule_fired", _("Automation rule fired")
     RULES_CUT_OFF = "rules_cut_off", _("Automation rules cut off (loop)")
     NOTICE_SENT = "notice_sent", _("Client notified")
+    DELIVERY_FAILED = "delivery_failed", _("A reply did not reach the client")
 
 
 class Sort(models.TextChoices):

@@ -115,6 +115,7 @@ def test_the_profile_shows_the_settings_with_defaults(browser):
         "sla_escalation-email": True,
         "rule-email": True,
         "rule_escalation-email": True,
+        "delivery_failed-email": True,
     }
     assert all(field.initial for name, field in form.fields.items() if name.endswith("-enabled"))
     assert not any(field.initial for name, field in form.fields.items() if name.endswith("-telegram"))
@@ -146,6 +147,7 @@ def test_saving_the_settings_stores_each_kind(browser, anna):
         AlertKind.SLA_ESCALATION: (True, False, False),
         AlertKind.RULE: (True, False, True),
         AlertKind.RULE_ESCALATION: (False, False, False),
+        AlertKind.DELIVERY_FAILED: (False, False, False),  # left out, so off
     }
     page = browser.get("/accounts/profile/")
     assert page.context["alerts_form"]["ticket_assigned-telegram"].initial is True

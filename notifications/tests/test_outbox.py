@@ -9,12 +9,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.choices import Role
-from notifications.models import OutboxKind, OutboxMessage, OutboxStatus
+from notifications.models import Notification, OutboxKind, OutboxMessage, OutboxStatus
 from notifications.outbox import MAX_ATTEMPTS, outbox_mark_bounced, outbox_retry, outbox_send, outbox_send_due
 from notifications.services import notifications_mail_pending, notify
 from notifications.tests.conftest import free_port
 from tests.factories import TeamFactory, UserFactory, make_ticket
-from tickets.choices import Channel
+from tickets.choices import Channel, EventKind
+from tickets.models import TicketEvent
 from tickets.services import ticket_reply
 
 pytestmark = pytest.mark.django_db
@@ -133,6 +134,12 @@ def test_a_permanent_refusal_fails_at_once_with_the_server_answer(ticket, agent,
     assert smtp_sink.received == []
     # and it is not tried again
     assert outbox_send_due(now=timezone.now() + timedelta(days=1)) == 0
+    # and the ticket's history says so, and the reply's author hears of it
+    event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.DELIVERY_FAILED)
+    assert (event.data["article_id"], event.data["recipient"]) == (row.article_id, "petr@romashka.test")
+    assert "User unknown" in event.data["error"]
+    alert = Notification.objects.get(user=agent, kind="delivery_failed")
+    assert alert.ticket_id == ticket.pk and f"№{ticket.number}" in alert.text and "petr@romashka.test" in alert.text
 
 
 def test_a_server_that_is_down_is_retried_and_the_message_goes_out_once_it_is_up(ticket, agent, smtp_sink, mailbox):
@@ -237,9 +244,14 @@ def test_a_bounce_marks_the_message(ticket, agent, smtp_sink):
     # when a delivery status notification for its Message-ID is recorded
     marked = outbox_mark_bounced(message_id=f"<{row.message_id}>", error="5.1.1 user unknown")
 
-    # then the row shows it
+    # then the row shows it, the history too, and the reply's author is told
     row.refresh_from_db()
     assert (marked, row.status, row.last_error) == (1, OutboxStatus.BOUNCED, "5.1.1 user unknown")
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.DELIVERY_FAILED).count() == 1
+    assert Notification.objects.filter(user=agent, kind="delivery_failed", ticket=ticket).count() == 1
+    # and a second notification of the same bounce changes nothing
+    assert outbox_mark_bounced(message_id=row.message_id, error="5.1.1 user unknown") == 0
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.DELIVERY_FAILED).count() == 1
 
 
 def test_staff_notifications_go_through_the_outbox_to_the_installations_smtp(db, settings, smtp_sink):

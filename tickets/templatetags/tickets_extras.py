@@ -130,6 +130,15 @@ def event_text(event: TicketEvent) -> str:
         notice = NoticeKind(d["notice"]).label if d.get("notice") in NoticeKind.values else d.get("notice", "")
         channel = Channel(d["channel"]).label if d.get("channel") in Channel.values else d.get("channel", "")
         return format_html("{} «{}» ({}, {})", _("notified the client"), notice, channel, d.get("recipient", ""))
+    if kind == EventKind.DELIVERY_FAILED:
+        channel = Channel(d["channel"]).label if d.get("channel") in Channel.values else d.get("channel", "")
+        return format_html(
+            "{} ({}, {}): {}",
+            _("the reply did not reach the client"),
+            channel,
+            d.get("recipient", ""),
+            d.get("error", ""),
+        )
     return format_html("{}", kind)
 
 
