@@ -9,6 +9,7 @@ urlpatterns = [
     path("mailboxes/new/", mail_admin.mailbox_edit, name="mailbox_create"),
     path("mailboxes/<int:pk>/", mail_admin.mailbox_edit, name="mailbox_edit"),
     path("mailboxes/<int:pk>/test/", mailbox_test.mailbox_test_view, name="mailbox_test"),
+    path("mailboxes/new/test/", mailbox_test.mailbox_test_view, name="mailbox_test_new"),
     path("telegram/", telegram_admin.telegram_bot_list, name="telegram_bot_list"),
     path("telegram/new/", telegram_admin.telegram_bot_edit, name="telegram_bot_create"),
     path("telegram/<int:pk>/", telegram_admin.telegram_bot_edit, name="telegram_bot_edit"),

@@ -20,9 +20,10 @@ _TEXT_FIELDS = ("imap_host", "imap_username", "imap_password", "imap_folder", "i
 
 @admin_required
 @require_POST
-def mailbox_test_view(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+def mailbox_test_view(request: AuthedHttpRequest, pk: int | None = None) -> HttpResponse:
+    """`pk` None: a mailbox being added, tried before it is first saved (nothing is stored)."""
     # Mailboxes are installation settings: every administrator (checked above) sees all of them.
-    mailbox = get_object_or_404(Mailbox, pk=pk)
+    mailbox = get_object_or_404(Mailbox, pk=pk) if pk is not None else Mailbox()
     try:
         _apply_posted_settings(mailbox, request.POST)
     except ValidationError as exc:

@@ -122,3 +122,31 @@ def test_get_and_unknown_mailboxes_are_refused(mailbox, admin, login):
 
     assert browser.get(f"/channels/mailboxes/{mailbox.pk}/test/").status_code == 405
     assert browser.post(f"/channels/mailboxes/{mailbox.pk + 1000}/test/").status_code == 404
+
+
+def test_a_mailbox_being_added_is_tried_before_it_is_first_saved(admin, login, imap_server, imap_account, imap_trust):
+    browser = login(admin)
+    fields = {
+        "inbound": "imap",
+        "imap_host": "127.0.0.1",
+        "imap_port": str(imap_server.ssl_port),
+        "imap_security": "ssl",
+        "imap_username": imap_account.username,
+        "imap_folder": "INBOX",
+    }
+
+    # the new mailbox's page offers the button
+    assert "/channels/mailboxes/new/test/" in browser.get("/channels/mailboxes/new/").text
+
+    # the right password connects, a wrong one is named, and nothing is stored either way
+    good = browser.post("/channels/mailboxes/new/test/", {**fields, "imap_password": imap_account.password})
+    bad = browser.post("/channels/mailboxes/new/test/", {**fields, "imap_password": "typed-wrong"})
+    assert (good.context["ok"], bad.context["ok"]) == (True, False)
+    assert "Connected." in good.context["message"]
+    assert bad.context["message"].startswith("The server refused the user name or password")
+    assert Mailbox.objects.count() == 0
+
+
+def test_testing_a_new_mailbox_is_for_administrators_only(login):
+    agent = UserFactory(role=Role.AGENT)
+    assert login(agent).post("/channels/mailboxes/new/test/", {"imap_host": "127.0.0.1"}).status_code == 403
