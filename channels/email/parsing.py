@@ -409,6 +409,28 @@ def _joined_html(segments: list[_Segment]) -> str:
 # --- headers ------------------------------------------------------------------------------------
 
 
+_PARAGRAPH_TAG = re.compile(r"<p\b[^>]*>")
+
+
+def _outlook_paragraphs(html: str) -> str:
+    """Outlook's paragraphs with the margin its own stylesheet gives them (`p.MsoNormal
+    {margin:0}`, in a <style> block the sanitizer drops): Outlook writes each line as a paragraph
+    and a blank line as an empty one (`<p class="MsoNormal"><o:p>&nbsp;</o:p></p>`), so with a
+    browser's default margins every gap showed three times as tall."""
+    if "MsoNormal" not in html:
+        return html
+
+    def margin(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        if 'class="MsoNormal"' not in tag:
+            return tag
+        if ' style="' in tag:
+            return tag.replace(' style="', ' style="margin:0;', 1)
+        return tag[:-1] + ' style="margin:0">'
+
+    return _PARAGRAPH_TAG.sub(margin, html)
+
+
 _UNDECODED_WORD = re.compile(r"=\?[^?\s]{1,40}\?[bBqQ]\?")
 
 
@@ -482,7 +504,8 @@ def _parse(raw: bytes, *, own_domains: tuple[str, ...]) -> ParsedEmail:
 
     html = quoted_html = ""
     if any(segment.html is not None for segment in segments):
-        new_html, folded_html = quotes.split_html(normalize_html(_joined_html(segments)), forwarded=forwarded)
+        normalized = _outlook_paragraphs(normalize_html(_joined_html(segments)))
+        new_html, folded_html = quotes.split_html(normalized, forwarded=forwarded)
         html = sanitize_html(new_html)
         quoted_html = sanitize_html(folded_html)
     if segments and all(segment.text is None for segment in segments):

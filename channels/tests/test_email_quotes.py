@@ -3,6 +3,7 @@
 Each fixture under fixtures/mail/ is a reply as that client writes it; the table holds the exact
 new text the agent must see and the first line of what was folded away."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,17 @@ def test_wrapped_gmail_attribution_is_recognised_only_after_a_date():
     # then the cut is at the attribution, not at the greeting
     assert new == "Здравствуйте!\nКасса не работает."
     assert folded == '12.03.2025, 10:15, "Поддержка" <support@demo.local>:\n> Номер кассы?'
+
+
+@pytest.mark.parametrize("name", ["outlook_ru.eml", "outlook_en.eml"])
+def test_outlooks_paragraphs_keep_the_margin_outlook_gives_them(name):
+    # Outlook writes a line per paragraph and a blank line as an empty one, with margin 0 from a
+    # <style> block the sanitizer drops: without it every gap showed three times as tall.
+    html = _parse(name).html
+    paragraphs = re.findall(r"<p\b[^>]*>", html)
+    assert paragraphs and all(tag == '<p style="margin:0">' for tag in paragraphs)
+
+
+def test_paragraphs_of_other_mailers_keep_their_margins():
+    html = _parse("thunderbird_ru.eml").html or "<p>"
+    assert "margin:0" not in html
