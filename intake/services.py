@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -393,7 +394,12 @@ def _read_chunks(claimed: list[tuple[int, int]]) -> Iterable[list[int]]:
 
 
 def _failure(inbound_id: int, exc: Exception) -> str:
-    logger.error("inbound message %s failed", inbound_id, exc_info=exc)
+    if isinstance(exc, (ValueError, ValidationError)):
+        # What was sent is not a message we can read (no headers, malformed JSON) or a check
+        # refused it: the sender's fault, shown on the failed list; the log needs no traceback.
+        logger.warning("inbound message %s failed: %s", inbound_id, exc)
+    else:
+        logger.error("inbound message %s failed", inbound_id, exc_info=exc)
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8))
     return nul_free(f"{error}\n\n{detail}")[:20000]
