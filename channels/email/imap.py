@@ -138,6 +138,16 @@ def imap_session(*, mailbox: Mailbox) -> Iterator[IMAPClient]:
         _close(client)
 
 
+def log_imap_failure(message: str, mailbox_id: int, exc: BaseException) -> None:
+    """Log a failed connection or fetch: the server's or the network's refusals (a wrong password,
+    a host that does not answer, an untrusted certificate, an IMAP error) as one line — they
+    repeat at every retry and the mailbox's page shows them; anything else with its traceback."""
+    if isinstance(exc, (OSError, imaplib.IMAP4.error, ssl.SSLError)):
+        logger.warning(message + ": %s", mailbox_id, f"{type(exc).__name__}: {exc}")
+    else:
+        logger.warning(message, mailbox_id, exc_info=exc)
+
+
 def describe_error(exc: BaseException) -> str:
     """An administrator's reading of a connection failure (shown on the mailbox page)."""
     if isinstance(exc, LoginError):
@@ -212,7 +222,7 @@ def mailbox_fetch(*, mailbox: Mailbox, lease_owner: str | None = None, client: I
             with imap_session(mailbox=mailbox) as session:
                 _Fetcher(client=session, mailbox=mailbox, report=report, lease_owner=owner).run()
     except Exception as exc:
-        logger.warning("IMAP fetch of mailbox %s failed", mailbox.pk, exc_info=True)
+        log_imap_failure("IMAP fetch of mailbox %s failed", mailbox.pk, exc)
         report.error = describe_error(exc)
     finally:
         if lease_owner is None:

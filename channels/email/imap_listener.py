@@ -30,6 +30,7 @@ from channels.email.imap import (
     imap_mailboxes,
     imap_session,
     lease_owner_name,
+    log_imap_failure,
     mailbox_fetch,
     mailbox_lease_acquire,
     mailbox_lease_release,
@@ -107,7 +108,7 @@ class MailboxWatcher(threading.Thread):
             except (LeaseLost, SettingsChanged):
                 failed = False
             except Exception as exc:
-                logger.warning("IMAP listener: mailbox %s failed", mailbox.pk, exc_info=True)
+                log_imap_failure("IMAP listener: mailbox %s failed", mailbox.pk, exc)
                 Mailbox.objects.filter(pk=mailbox.pk).update(
                     last_checked_at=timezone.now(), last_error=describe_error(exc)[:5000]
                 )

@@ -150,3 +150,25 @@ def test_a_mailbox_being_added_is_tried_before_it_is_first_saved(admin, login, i
 def test_testing_a_new_mailbox_is_for_administrators_only(login):
     agent = UserFactory(role=Role.AGENT)
     assert login(agent).post("/channels/mailboxes/new/test/", {"imap_host": "127.0.0.1"}).status_code == 403
+
+
+def test_expected_refusals_are_logged_as_one_line_and_surprises_with_their_traceback(caplog):
+    import logging
+
+    from imapclient.exceptions import LoginError
+
+    from channels.email.imap import log_imap_failure
+
+    with caplog.at_level(logging.WARNING, logger="channels.email.imap"):
+        log_imap_failure(
+            "IMAP fetch of mailbox %s failed", 7, LoginError("[AUTHENTICATIONFAILED] Authentication failed.")
+        )
+        log_imap_failure("IMAP fetch of mailbox %s failed", 7, ConnectionRefusedError(111, "Connection refused"))
+        log_imap_failure("IMAP fetch of mailbox %s failed", 7, RuntimeError("a bug"))
+
+    refused, down, bug = caplog.records
+    assert refused.getMessage() == (
+        "IMAP fetch of mailbox 7 failed: LoginError: [AUTHENTICATIONFAILED] Authentication failed."
+    )
+    assert (refused.exc_info, down.exc_info) == (None, None)
+    assert bug.getMessage() == "IMAP fetch of mailbox 7 failed" and bug.exc_info is not None
