@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels.models import Mailbox
 from core.batch_memo import batch_cached, batch_memo, batch_memo_active
@@ -41,7 +42,7 @@ PROCESSORS = {
 
 
 def _processor(channel: str) -> Callable[[InboundMessage], tuple[object | None, object | None]]:
-    module, _, name = PROCESSORS[channel].rpartition(".")
+    module, _dot, name = PROCESSORS[channel].rpartition(".")
     return getattr(import_module(module), name)  # type: ignore[no-any-return]
 
 
@@ -402,7 +403,34 @@ def _failure(inbound_id: int, exc: Exception) -> str:
         logger.error("inbound message %s failed", inbound_id, exc_info=exc)
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8))
+    _alert_administrators_of_failure()
     return nul_free(f"{error}\n\n{detail}")[:20000]
+
+
+def _alert_administrators_of_failure() -> None:
+    """Tell the administrators that a message is waiting on the failed list — once: an
+    administrator with such an alert still unread gets no second one (a flood of junk makes one
+    alert, not a thousand)."""
+    from accounts.choices import Role
+    from accounts.models import User
+    from notifications.models import Notification
+    from notifications.services import notify_many
+
+    waiting = Notification.objects.filter(kind=FAILED_ALERT, read_at__isnull=True).values("user_id")
+    administrators = list(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk__in=waiting))
+    if administrators:
+        notify_many([(administrators, _failed_alert_text, FAILED_ALERT, None)])
+
+
+# Administrators' alert kind (not among the tunable AlertKinds, like "inbound_quarantined").
+FAILED_ALERT = "inbound_failed"
+
+
+def _failed_alert_text() -> str:
+    return _(
+        "An inbound message could not be turned into a ticket: see Settings → Failed inbound messages "
+        "(nothing is lost there; it can be processed again)."
+    )
 
 
 def _finish(

@@ -227,15 +227,37 @@ def mailbox_fetch(*, mailbox: Mailbox, lease_owner: str | None = None, client: I
     finally:
         if lease_owner is None:
             mailbox_lease_release(mailbox_id=mailbox.pk, owner=owner)
-    _record_check(mailbox=mailbox, error=report.error)
+    record_check(mailbox=mailbox, error=report.error)
     return report
 
 
-def _record_check(*, mailbox: Mailbox, error: str) -> None:
+def record_check(*, mailbox: Mailbox, error: str) -> None:
     now = timezone.now()
+    # Only the first failure after a working check alerts: it repeats at every retry.
+    newly_failing = bool(error) and not Mailbox.objects.filter(pk=mailbox.pk).exclude(last_error="").exists()
     Mailbox.objects.filter(pk=mailbox.pk).update(last_checked_at=now, last_error=error[:5000])
     mailbox.last_checked_at = now
     mailbox.last_error = error[:5000]
+    if newly_failing:
+        notify_administrators_of_failing_mailbox(mailbox=mailbox, error=error)
+
+
+def notify_administrators_of_failing_mailbox(*, mailbox: Mailbox, error: str) -> None:
+    """A mailbox that was fetched fine now fails (a changed password, a server down): mail to it
+    waits unread on the server until someone acts, so the administrators are told at once."""
+    from accounts.choices import Role
+    from accounts.models import User
+    from notifications.services import notify_many
+
+    administrators = User.objects.filter(role=Role.ADMIN, is_active=True)
+
+    def text() -> str:
+        return _("Mail to %(mailbox)s is not being fetched: %(error)s") % {
+            "mailbox": mailbox.address,
+            "error": error[:300],
+        }
+
+    notify_many([(administrators, text, "mailbox_failing", None)])
 
 
 class LeaseLost(RuntimeError):

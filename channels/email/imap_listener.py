@@ -34,6 +34,7 @@ from channels.email.imap import (
     mailbox_fetch,
     mailbox_lease_acquire,
     mailbox_lease_release,
+    record_check,
 )
 from channels.models import Mailbox
 
@@ -109,9 +110,7 @@ class MailboxWatcher(threading.Thread):
                 failed = False
             except Exception as exc:
                 log_imap_failure("IMAP listener: mailbox %s failed", mailbox.pk, exc)
-                Mailbox.objects.filter(pk=mailbox.pk).update(
-                    last_checked_at=timezone.now(), last_error=describe_error(exc)[:5000]
-                )
+                record_check(mailbox=mailbox, error=describe_error(exc))
                 failed = True
             finally:
                 self.idling.clear()

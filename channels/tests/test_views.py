@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from accounts.choices import Role
@@ -266,3 +267,24 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, failed):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_administrators_hear_of_a_failed_message_once_until_they_read_it(db, mailbox, contact):
+    from notifications.models import Notification
+
+    admin = UserFactory(role=Role.ADMIN, language="en")
+    UserFactory(role=Role.AGENT)
+
+    # when two messages fail (no headers: not mail)
+    deliver(b"no headers at all", mailbox=mailbox)
+    deliver(b"neither has this one", mailbox=mailbox)
+
+    # then each administrator has one alert pointing at the failed list, and no one else has any
+    alerts = Notification.objects.filter(kind="inbound_failed")
+    assert [(a.user_id, a.ticket_id) for a in alerts] == [(admin.pk, None)]
+    assert "Failed inbound messages" in alerts[0].text
+
+    # and once read, the next failure alerts again
+    alerts.update(read_at=timezone.now())
+    deliver(b"a third one", mailbox=mailbox)
+    assert Notification.objects.filter(kind="inbound_failed", read_at__isnull=True).count() == 1

@@ -172,3 +172,23 @@ def test_expected_refusals_are_logged_as_one_line_and_surprises_with_their_trace
     )
     assert (refused.exc_info, down.exc_info) == (None, None)
     assert bug.getMessage() == "IMAP fetch of mailbox 7 failed" and bug.exc_info is not None
+
+
+def test_a_mailbox_that_starts_failing_alerts_the_administrators_once(mailbox):
+    from channels.email.imap import record_check
+    from notifications.models import Notification
+
+    admin = UserFactory(role=Role.ADMIN, language="en")
+
+    # when checks fail three times in a row, then work, then fail again
+    for error in ("The server refused the user name or password", "same", "same", "", "Host down"):
+        record_check(mailbox=mailbox, error=error)
+
+    # then one alert per spell of failures
+    texts = list(
+        Notification.objects.filter(user=admin, kind="mailbox_failing").order_by("id").values_list("text", flat=True)
+    )
+    assert texts == [
+        f"Mail to {mailbox.address} is not being fetched: The server refused the user name or password",
+        f"Mail to {mailbox.address} is not being fetched: Host down",
+    ]
