@@ -205,10 +205,10 @@ def test_periods_are_days_and_weeks_of_the_viewers_time_zone(world, supervisor):
         (date(2025, 3, 8), 1),
         (date(2025, 3, 11), 1),  # 00:30 in Moscow
     ]
-    assert [r.label for r in by_day.rows] == ["03/03/2025", "03/07/2025", "03/08/2025", "03/11/2025"]
+    assert [r.label for r in by_day.rows] == ["03.03.2025", "07.03.2025", "08.03.2025", "11.03.2025"]
     assert [(r.key, r.tickets, r.label) for r in by_week.rows] == [
-        (date(2025, 3, 3), 3, "03/03/2025 – 03/09/2025"),
-        (date(2025, 3, 10), 1, "03/10/2025 – 03/16/2025"),
+        (date(2025, 3, 3), 3, "03.03.2025 – 09.03.2025"),
+        (date(2025, 3, 10), 1, "10.03.2025 – 16.03.2025"),
     ]
     # in UTC, D arrived on the 10th and E (21:30 on 31 March) falls into March
     assert [(r.key, r.tickets) for r in in_utc.rows][-2:] == [(date(2025, 3, 10), 1), (date(2025, 3, 31), 1)]
