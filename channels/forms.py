@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -8,11 +9,23 @@ from channels.models import Mailbox, TelegramBot, WhatsAppAccount
 PASSWORD_FIELDS = ("imap_password", "smtp_password")
 
 
+MEGABYTE = 1024 * 1024
+
+
 class MailboxForm(forms.ModelForm):
     """A mailbox's settings. The passwords are write-only: never rendered back, and an empty
     field keeps the stored one."""
 
     language = forms.ChoiceField(label=_("language"), choices=[("ru", "Русский"), ("en", "English")])
+    # Stored in bytes, typed in megabytes: "26214400" meant nothing to an administrator.
+    max_message_bytes = forms.DecimalField(
+        label=_("largest message, MB"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal(1024),
+        decimal_places=1,
+        initial=Decimal(25),
+        help_text=_("Larger mail is refused by the listener or quarantined when fetched, with a notice."),
+    )
 
     class Meta:
         model = Mailbox
@@ -53,6 +66,10 @@ class MailboxForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["max_message_bytes"] = (Decimal(self.instance.max_message_bytes) / MEGABYTE).quantize(
+                Decimal("0.1")
+            )
         for name in PASSWORD_FIELDS:
             field = self.fields[name]
             field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
@@ -86,6 +103,9 @@ class MailboxForm(forms.ModelForm):
         if not value and self.instance.pk:
             return str(Mailbox.objects.filter(pk=self.instance.pk).values_list(name, flat=True).first() or "")
         return str(value)
+
+    def clean_max_message_bytes(self) -> int:
+        return int(self.cleaned_data["max_message_bytes"] * MEGABYTE)
 
     def clean_imap_password(self) -> str:
         return self._kept_password("imap_password")

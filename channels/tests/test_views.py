@@ -183,7 +183,7 @@ def test_mailboxes_are_created_and_the_passwords_are_never_shown_again(login, ad
         "category": "",
         "is_active": "on",
         "ticket_tag": "#",
-        "max_message_bytes": 10_000_000,
+        "max_message_bytes": "9.5",  # MB
         "auto_reply": "on",
         "auto_replies_per_day": 5,
         "inbound": "imap",
@@ -224,6 +224,9 @@ def test_mailboxes_are_created_and_the_passwords_are_never_shown_again(login, ad
     )
     assert "s3cret" not in page.content.decode()
     assert "Stored. Leave empty to keep it." in page.content.decode()
+    # the size limit is typed and shown in megabytes, stored in bytes
+    assert mailbox.max_message_bytes == int(9.5 * 1024 * 1024)
+    assert 'name="max_message_bytes" value="9.5"' in page.content.decode()
 
 
 def test_a_second_mailbox_with_the_same_address_in_another_case_is_refused(login, admin_user, mailbox):
