@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from channels.choices import TelegramChatState, TelegramMode
@@ -408,6 +409,14 @@ def test_agent_reply_is_sent_to_the_chat_and_a_note_never(client, bot, standin, 
     ]
     row = OutboxMessage.objects.get(article=reply)
     assert (row.channel, row.status, row.recipient) == ("telegram", OutboxStatus.SENT, str(CHAT_ID))
+    # and the ticket page says where it went: Telegram, the chat
+    agent.language = "en"
+    agent.save()
+    browser = Client()
+    browser.force_login(agent)
+    page = browser.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "Telegram Sent</span>" in page
+    assert f'<span class="muted">chat {CHAT_ID} · ' in page
 
 
 def test_a_reply_longer_than_telegram_takes_goes_in_parts_cut_between_paragraphs(client, bot, standin, linked, agent):
