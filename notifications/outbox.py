@@ -19,6 +19,7 @@ server's words in `last_error`. An agent may "retry now" a failed row.
 from __future__ import annotations
 
 import contextlib
+import logging
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
@@ -44,6 +45,8 @@ from channels.models import Mailbox
 from core.db import insert_or_skip
 from notifications.choices import AlertKind
 from notifications.models import OutboxKind, OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
 
 # Minutes to wait after the 1st, 2nd, … failed attempt; one more failure after the last → FAILED.
 RETRY_MINUTES = (1, 5, 15, 60, 240, 720)
@@ -380,11 +383,12 @@ def record_failure(
         status, next_at = OutboxStatus.FAILED, now
     else:
         status, next_at = OutboxStatus.QUEUED, retry_at or now + timedelta(minutes=RETRY_MINUTES[attempts - 1])
-    updated = OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
-        status=status, attempts=attempts, last_error=text[:5000], next_attempt_at=next_at
-    )
-    if updated and status == OutboxStatus.FAILED:
-        reply_undelivered(row=row, error=text)
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+            status=status, attempts=attempts, last_error=text[:5000], next_attempt_at=next_at
+        )
+        if updated and status == OutboxStatus.FAILED:
+            _reply_undelivered_safely(row=row, error=text)
     return status
 
 
@@ -397,17 +401,40 @@ def record_deferred(row: OutboxMessage, until: datetime, *, note: str = "") -> s
     return OutboxStatus.QUEUED
 
 
-def outbox_mark_bounced(*, message_id: str, error: str) -> int:
+def outbox_mark_bounced(*, message_id: str, error: str, ticket_id: int | None = None, recipient: str = "") -> int:
     """A delivery status notification came back for our `message_id` (without brackets): the
-    inbound pipeline (branch mail-in) records it here, and the article shows "bounced"."""
-    rows = list(OutboxMessage.objects.filter(message_id=message_id.strip("<>")).exclude(status=OutboxStatus.BOUNCED))
-    for row in rows:
-        OutboxMessage.objects.filter(pk=row.pk).update(status=OutboxStatus.BOUNCED, last_error=error[:5000])
-        reply_undelivered(row=row, error=error)
-    return len(rows)
+    inbound pipeline (channels/email/inbound.py, _bounce_attach) records it here, and the article
+    shows "bounced". `ticket_id`: only that ticket's messages; `recipient`: the address that
+    bounced (a Cc may bounce while the To got it). Returns how many rows were marked now; a
+    second notification of the same bounce marks, records and alerts nothing."""
+    rows = OutboxMessage.objects.filter(message_id=message_id.strip("<>"))
+    if ticket_id is not None:
+        rows = rows.filter(ticket_id=ticket_id)
+    marked = 0
+    for row in list(rows.exclude(status=OutboxStatus.BOUNCED)):
+        with transaction.atomic():
+            # Conditional: of two notifications processed at once, one marks and alerts.
+            if (
+                OutboxMessage.objects.filter(pk=row.pk)
+                .exclude(status=OutboxStatus.BOUNCED)
+                .update(status=OutboxStatus.BOUNCED, last_error=error[:5000])
+            ):
+                marked += 1
+                _reply_undelivered_safely(row=row, error=error, recipient=recipient)
+    return marked
 
 
-def reply_undelivered(*, row: OutboxMessage, error: str) -> None:
+def _reply_undelivered_safely(*, row: OutboxMessage, error: str, recipient: str = "") -> None:
+    """reply_undelivered, in a savepoint: the row's outcome is recorded whatever becomes of the
+    history entry and the alerts (a failure there is logged)."""
+    try:
+        with transaction.atomic():
+            reply_undelivered(row=row, error=error, recipient=recipient)
+    except Exception:
+        logger.exception("outbox row %s: recording that the reply did not arrive failed", row.pk)
+
+
+def reply_undelivered(*, row: OutboxMessage, error: str, recipient: str = "") -> None:
     """An agent's reply will not reach the client (refused for good, out of attempts, bounced):
     the ticket's history says so — which also refreshes an open ticket page — and the reply's
     author and the ticket's assignee are alerted, so that someone calls the client. Notices and
@@ -421,14 +448,22 @@ def reply_undelivered(*, row: OutboxMessage, error: str) -> None:
     ticket = Ticket.objects.select_related("assignee").filter(pk=row.ticket_id).first()
     if ticket is None:
         return
+    if (
+        row.article_id
+        and TicketEvent.objects.filter(
+            ticket=ticket, kind=EventKind.DELIVERY_FAILED, data__article_id=row.article_id
+        ).exists()
+    ):
+        return  # a reply sent in parts (a long text, its files) is one reply: told once
+    recipient = recipient or row.recipient
     TicketEvent.objects.create(
         ticket=ticket,
         kind=EventKind.DELIVERY_FAILED,
-        data={"article_id": row.article_id, "channel": row.channel, "recipient": row.recipient, "error": error[:300]},
+        data={"article_id": row.article_id, "channel": row.channel, "recipient": recipient, "error": error[:300]},
         team_id_at_event=ticket.team_id,
     )
     author = Article.objects.filter(pk=row.article_id).select_related("author_user").first() if row.article_id else None
-    number, recipient = ticket.number, row.recipient
+    number = ticket.number
 
     def text() -> str:
         return _("The reply on ticket №%(number)s did not reach %(recipient)s: %(error)s") % {

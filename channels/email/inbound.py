@@ -39,7 +39,7 @@ from customers.services import EmailPerson, contacts_create_from_email
 from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from intake.services import PROCESS_LATER_ATTEMPTS, ProcessLater, ticket_lock_or_busy
-from notifications.models import OutboxMessage, OutboxStatus
+from notifications.outbox import outbox_mark_bounced
 from tickets.choices import ArticleKind, Channel, StatusCategory
 from tickets.models import Article, Ticket
 from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_link, ticket_open
@@ -505,8 +505,11 @@ def _bounce_attach(
         email=ArticleEmail(meta={**_meta(parsed, mailbox), "bounce_of": bounce.original_message_id}),
     )
     if bounce.original_message_id:
-        OutboxMessage.objects.filter(ticket_id=ref.ticket_id, message_id=bounce.original_message_id).update(
-            status=OutboxStatus.BOUNCED, last_error=diagnostic[:5000]
+        outbox_mark_bounced(
+            message_id=bounce.original_message_id,
+            error=diagnostic,
+            ticket_id=ref.ticket_id,
+            recipient=bounce.recipient,
         )
     _remember_inbound(own_key, inbound, ticket, article)
     return ticket, article

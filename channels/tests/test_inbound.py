@@ -386,6 +386,12 @@ def test_a_bounce_is_noted_on_the_ticket_and_marks_the_outgoing_message(mailbox,
         "550 5.1.1 <petr@romashka.test>: Recipient address rejected",
     )
     assert Ticket.objects.count() == 1
+    # and the history says the reply did not arrive, naming the address that bounced
+    from tickets.choices import EventKind
+    from tickets.models import TicketEvent
+
+    event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.DELIVERY_FAILED)
+    assert (event.data["article_id"], event.data["recipient"]) == (reply.pk, "petr@romashka.test")
 
 
 def test_a_clients_mail_to_a_closed_ticket_opens_a_follow_up_linked_to_it(mailbox, contact):

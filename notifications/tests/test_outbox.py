@@ -301,3 +301,21 @@ def test_a_mail_task_that_finds_another_at_work_returns_quietly_and_leaves_the_r
     # then the first did nothing (no error), the second queued the mail
     assert (while_locked, after) == (0, 1)
     assert Notification.objects.filter(user=user, emailed_at__isnull=False).count() == 1
+
+
+def test_a_reply_sent_in_parts_that_fails_is_told_once(ticket, agent, smtp_sink):
+    from notifications.outbox import reply_undelivered
+
+    # given a reply whose two outbox rows (say, its text and a file) both fail for good
+    row = _reply(ticket, agent)
+    part = OutboxMessage.objects.create(
+        channel="email", kind="reply", dedup_key="part-2", ticket=ticket, article_id=row.article_id, recipient="x"
+    )
+
+    # when both are recorded as undelivered
+    reply_undelivered(row=row, error="550 blocked")
+    reply_undelivered(row=part, error="550 blocked")
+
+    # then one history entry and one alert
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.DELIVERY_FAILED).count() == 1
+    assert Notification.objects.filter(user=agent, kind="delivery_failed").count() == 1
