@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 # "channels.email.parsing.EmailParseError: no headers: not a mail message" → the class, the text.
 _EXCEPTION_LINE = re.compile(
-    r"^(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Za-z_]\w*(?:Error|Exception|Busy|Later)): ?(?P<text>.*)$"
+    r"^(?:[A-Za-z_][\w]*\.)*(?P<name>[A-Za-z_]\w*(?:Error|Exception|Busy|Later|Message))(?:: ?(?P<text>.*))?$"
 )
 
 
@@ -21,8 +21,8 @@ def failure_summary(error: str) -> str:
     match = _EXCEPTION_LINE.match(first)
     if match is None:
         return first
-    name, text = match.group("name"), match.group("text").strip()
-    if name == "EmailParseError":
+    name, text = match.group("name"), (match.group("text") or "").strip()
+    if name in ("EmailParseError", "UnreadableMessage") and text:
         return _("Not a mail message Otklik can read: %(reason)s.") % {"reason": text.rstrip(".")}
     if name == "ValidationError":
         return _("Refused by a check: %(reason)s") % {"reason": text}

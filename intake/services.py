@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
+from json import JSONDecodeError
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
@@ -179,10 +180,18 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
     except Exception as exc:
         error = _failure(inbound_id, exc)
         with transaction.atomic():
-            InboundMessage.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).update(
+            if InboundMessage.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).update(
                 status=InboundStatus.FAILED, error=error, processed_at=timezone.now(), attempts=F("attempts") + 1
-            )
+            ):
+                _alert_administrators_of_failure()
         return InboundMessage.objects.filter(pk=inbound_id).first()
+
+
+class UnreadableMessage(ValueError):
+    """What was stored is not a message its processor can read (mail without headers): the
+    sender's fault, not Otklik's — logged without a traceback, shown as such on the failed list.
+    (A plain ValueError from a webhook processor's checks counts as such too; its subclasses —
+    UnicodeEncodeError and the like — are bugs and keep their traceback.)"""
 
 
 class ProcessLater(Exception):
@@ -359,9 +368,11 @@ def _batch(
                         again.append(row.pk)
                         continue
                     _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
+                    _alert_administrators_of_failure()
                 except Exception as exc:
                     row.attempts = attempts
                     _finish(row, InboundStatus.FAILED, error=_failure(row.pk, exc))
+                    _alert_administrators_of_failure()
                 else:
                     if fields:
                         done.append((row, fields))
@@ -395,7 +406,7 @@ def _read_chunks(claimed: list[tuple[int, int]]) -> Iterable[list[int]]:
 
 
 def _failure(inbound_id: int, exc: Exception) -> str:
-    if isinstance(exc, (ValueError, ValidationError)):
+    if isinstance(exc, (UnreadableMessage, JSONDecodeError, ValidationError)) or type(exc) is ValueError:
         # What was sent is not a message we can read (no headers, malformed JSON) or a check
         # refused it: the sender's fault, shown on the failed list; the log needs no traceback.
         logger.warning("inbound message %s failed: %s", inbound_id, exc)
@@ -403,7 +414,6 @@ def _failure(inbound_id: int, exc: Exception) -> str:
         logger.error("inbound message %s failed", inbound_id, exc_info=exc)
     error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8))
-    _alert_administrators_of_failure()
     return nul_free(f"{error}\n\n{detail}")[:20000]
 
 
@@ -416,10 +426,14 @@ def _alert_administrators_of_failure() -> None:
     from notifications.models import Notification
     from notifications.services import notify_many
 
-    waiting = Notification.objects.filter(kind=FAILED_ALERT, read_at__isnull=True).values("user_id")
-    administrators = list(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk__in=waiting))
-    if administrators:
-        notify_many([(administrators, _failed_alert_text, FAILED_ALERT, None)])
+    try:
+        with transaction.atomic():  # a savepoint: an alert that fails takes nothing else with it
+            waiting = Notification.objects.filter(kind=FAILED_ALERT, read_at__isnull=True).values("user_id")
+            administrators = list(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk__in=waiting))
+            if administrators:
+                notify_many([(administrators, _failed_alert_text, FAILED_ALERT, None)])
+    except Exception:
+        logger.exception("alerting the administrators of a failed inbound message failed")
 
 
 # Administrators' alert kind (not among the tunable AlertKinds, like "inbound_quarantined").

@@ -44,6 +44,7 @@ from channels.email.sanitize import (
     sanitize_html,
 )
 from core.text import nul_free
+from intake.services import UnreadableMessage
 
 __all__ = [
     "Address",
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 
-class EmailParseError(ValueError):
+class EmailParseError(UnreadableMessage):
     """The bytes are not a message we can read at all."""
 
 

@@ -27,3 +27,10 @@ def test_a_notice_written_for_people_is_shown_as_written():
     notice = "The message is 30 MB; the mailbox takes up to 25 MB. Moved to Otklik/Quarantine."
     assert failure_summary(notice + "\nmore") == notice
     assert failure_summary("") == ""
+
+
+def test_an_exception_without_words_still_reads_as_a_sentence():
+    with translation.override("en"):
+        assert failure_summary("AssertionError\n\nTraceback…").startswith(
+            "Otklik failed while processing it (AssertionError)"
+        )
