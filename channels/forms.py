@@ -105,6 +105,8 @@ class MailboxForm(forms.ModelForm):
         return str(value)
 
     def clean_max_message_bytes(self) -> int:
+        if self.instance.pk and "max_message_bytes" not in self.changed_data:
+            return int(self.instance.max_message_bytes)  # shown rounded to 0.1 MB: kept as stored
         return int(self.cleaned_data["max_message_bytes"] * MEGABYTE)
 
     def clean_imap_password(self) -> str:

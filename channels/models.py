@@ -91,6 +91,10 @@ class Mailbox(models.Model):
 
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # Since when every check has failed (None while it works), and whether the administrators
+    # were told of this spell (channels/email/imap.py, record_check).
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failing_alerted = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -231,20 +231,33 @@ def mailbox_fetch(*, mailbox: Mailbox, lease_owner: str | None = None, client: I
     return report
 
 
+# A mailbox whose every check has failed for this long is reported to the administrators: a
+# dropped connection or one timeout, fine at the next check, is not.
+FAILING_ALERT_AFTER = timedelta(minutes=10)
+
+
 def record_check(*, mailbox: Mailbox, error: str) -> None:
+    """The outcome of a check of the mailbox; the administrators are told once per spell of
+    failures that has lasted FAILING_ALERT_AFTER (conditional updates: of two processes
+    recording at once, one tells)."""
     now = timezone.now()
-    # Only the first failure after a working check alerts: it repeats at every retry.
-    newly_failing = bool(error) and not Mailbox.objects.filter(pk=mailbox.pk).exclude(last_error="").exists()
-    Mailbox.objects.filter(pk=mailbox.pk).update(last_checked_at=now, last_error=error[:5000])
+    rows = Mailbox.objects.filter(pk=mailbox.pk)
+    if not error:
+        rows.update(last_checked_at=now, last_error="", failing_since=None, failing_alerted=False)
+    else:
+        rows.update(last_checked_at=now, last_error=error[:5000])
+        rows.filter(failing_since__isnull=True).update(failing_since=now)
+        if rows.filter(failing_since__lte=now - FAILING_ALERT_AFTER, failing_alerted=False).update(
+            failing_alerted=True
+        ):
+            notify_administrators_of_failing_mailbox(mailbox=mailbox, error=error)
     mailbox.last_checked_at = now
     mailbox.last_error = error[:5000]
-    if newly_failing:
-        notify_administrators_of_failing_mailbox(mailbox=mailbox, error=error)
 
 
 def notify_administrators_of_failing_mailbox(*, mailbox: Mailbox, error: str) -> None:
-    """A mailbox that was fetched fine now fails (a changed password, a server down): mail to it
-    waits unread on the server until someone acts, so the administrators are told at once."""
+    """A mailbox that was fetched fine has failed for a while (a changed password, a server
+    down): mail to it waits unread on the server until someone acts."""
     from accounts.choices import Role
     from accounts.models import User
     from notifications.services import notify_many

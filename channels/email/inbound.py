@@ -40,7 +40,7 @@ from intake.choices import InboundStatus
 from intake.models import InboundMessage
 from intake.services import PROCESS_LATER_ATTEMPTS, ProcessLater, ticket_lock_or_busy
 from notifications.outbox import outbox_mark_bounced
-from tickets.choices import ArticleKind, Channel, StatusCategory
+from tickets.choices import OPEN_CATEGORIES, ArticleKind, Channel, LinkKind, StatusCategory
 from tickets.models import Article, Ticket
 from tickets.services import ArticleEmail, UploadedFileData, article_create, ticket_link, ticket_open
 
@@ -107,8 +107,12 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
         and not _is_stranger(ticket=ticket, people=people)
     ):
         # A closed ticket is not reopened (its work is done and counted): the client's new mail
-        # to it opens a follow-up ticket, linked to it, which the team sees as new.
-        follows, ticket = ticket, None
+        # to it opens a follow-up ticket, linked to it, which the team sees as new — or joins the
+        # follow-up already open (their mailer answering the closed thread again).
+        follows, ticket = ticket, _open_follow_up(ticket, people.sender_contact)
+        if ticket is not None:
+            follows = None
+            ticket_lock_or_busy(ticket_id=ticket.pk, attempts=inbound.attempts)
     if ticket is None:
         ticket, article = _ticket_open(
             inbound=inbound, parsed=parsed, mailbox=mailbox, people=people, email=email, attachments=attachments
@@ -361,6 +365,23 @@ def _thread(*, parsed: ParsedEmail, refs: dict[str, EmailMessageRef], mailbox: M
         if ticket is not None:
             return _follow_merges(ticket)
     return None
+
+
+def _open_follow_up(closed: Ticket, contact: Contact | None) -> Ticket | None:
+    """The open follow-up of a closed ticket (linked to it as related) that this contact's mail
+    opened before, if any."""
+    if contact is None:
+        return None
+    return (
+        Ticket.objects.filter(
+            links_out__target=closed,
+            links_out__kind=LinkKind.RELATED,
+            contact=contact,
+            status_category__in=OPEN_CATEGORIES,
+        )
+        .order_by("-id")
+        .first()
+    )
 
 
 def ticket_number_in_subject(subject: str, *, tag: str) -> int | None:

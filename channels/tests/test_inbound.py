@@ -424,6 +424,9 @@ def test_a_clients_mail_to_a_closed_ticket_opens_a_follow_up_linked_to_it(mailbo
     # and the client's next mail in the thread joins the follow-up, not the closed ticket
     later = deliver(raw_email(in_reply_to="<again@romashka.test>", text="Фото прилагаю."), mailbox=mailbox)
     assert later.ticket_id == follow_up.pk
+    # as does another answer to the closed ticket's old mail while the follow-up is open
+    again = deliver(raw_email(in_reply_to="<first@romashka.test>", text="И ещё одно."), mailbox=mailbox)
+    assert (again.ticket_id, Ticket.objects.count()) == (follow_up.pk, 2)
 
 
 def test_a_strangers_mail_to_a_closed_ticket_opens_nothing(mailbox, contact):

@@ -227,6 +227,17 @@ def test_mailboxes_are_created_and_the_passwords_are_never_shown_again(login, ad
     # the size limit is typed and shown in megabytes, stored in bytes
     assert mailbox.max_message_bytes == int(9.5 * 1024 * 1024)
     assert 'name="max_message_bytes" value="9.5"' in page.content.decode()
+    # and a limit that is no round number of tenths of a MB is kept as stored when the form is
+    # saved again without touching it
+    Mailbox.objects.filter(pk=mailbox.pk).update(max_message_bytes=10_000_000)
+    shown = browser.get(reverse("channels:mailbox_edit", args=[mailbox.pk])).content.decode()
+    assert 'name="max_message_bytes" value="9.5"' in shown
+    browser.post(
+        reverse("channels:mailbox_edit", args=[mailbox.pk]),
+        {**data, "max_message_bytes": "9.5", "imap_password": "", "smtp_password": ""},
+    )
+    mailbox.refresh_from_db()
+    assert mailbox.max_message_bytes == 10_000_000
 
 
 def test_a_second_mailbox_with_the_same_address_in_another_case_is_refused(login, admin_user, mailbox):

@@ -31,7 +31,12 @@ def telegram_bot_edit(request: AuthedHttpRequest, pk: int | None = None) -> Http
     bot = telegram_bot_get_for_user(user=request.user, bot_id=pk) if pk else None
     form = TelegramBotForm(request.POST or None, instance=bot)
     if request.method == "POST" and form.is_valid():
-        switched_to_polling = bot is not None and "mode" in form.changed_data and form.cleaned_data["mode"] == "polling"
+        # Switched to polling, or switched on in polling mode (a webhook may have been left set).
+        switched_to_polling = (
+            bot is not None
+            and form.cleaned_data["mode"] == "polling"
+            and bool({"mode", "is_active"} & set(form.changed_data))
+        )
         with transaction.atomic():
             saved = form.save()
         messages.success(request, _("Saved."))

@@ -102,8 +102,8 @@ def conversation_articles(context: template.Context, articles: list[Any]) -> Saf
     automatic_badge = '<span class="badge badge-automatic" title="{}">{}</span>'.format(
         html.escape(
             _(
-                "The sender's mail program wrote it (an out-of-office or another automatic answer). "
-                "It did not reopen the ticket."
+                "The sender's mail program wrote it (an out-of-office or another automatic answer); "
+                "such mail does not reopen a ticket."
             )
         ),
         html.escape(_("Automatic reply")),

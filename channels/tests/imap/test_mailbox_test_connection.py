@@ -174,21 +174,38 @@ def test_expected_refusals_are_logged_as_one_line_and_surprises_with_their_trace
     assert bug.getMessage() == "IMAP fetch of mailbox 7 failed" and bug.exc_info is not None
 
 
-def test_a_mailbox_that_starts_failing_alerts_the_administrators_once(mailbox):
+def test_a_mailbox_failing_for_ten_minutes_alerts_the_administrators_once_per_spell(mailbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from channels.email.imap import record_check
     from notifications.models import Notification
 
     admin = UserFactory(role=Role.ADMIN, language="en")
 
-    # when checks fail three times in a row, then work, then fail again
-    for error in ("The server refused the user name or password", "same", "same", "", "Host down"):
-        record_check(mailbox=mailbox, error=error)
+    def alerts():
+        rows = Notification.objects.filter(user=admin, kind="mailbox_failing").order_by("id")
+        return list(rows.values_list("text", flat=True))
 
-    # then one alert per spell of failures
-    texts = list(
-        Notification.objects.filter(user=admin, kind="mailbox_failing").order_by("id").values_list("text", flat=True)
-    )
-    assert texts == [
-        f"Mail to {mailbox.address} is not being fetched: The server refused the user name or password",
-        f"Mail to {mailbox.address} is not being fetched: Host down",
-    ]
+    def failing_for(minutes):
+        Mailbox.objects.filter(pk=mailbox.pk).update(failing_since=timezone.now() - timedelta(minutes=minutes))
+
+    # a blip (one failure, then a working check) tells no one
+    record_check(mailbox=mailbox, error="timed out")
+    record_check(mailbox=mailbox, error="")
+    assert alerts() == []
+
+    # failures that go on for ten minutes tell them once, however many checks fail after
+    record_check(mailbox=mailbox, error="The server refused the user name or password")
+    failing_for(11)
+    for _check in range(3):
+        record_check(mailbox=mailbox, error="The server refused the user name or password")
+    assert alerts() == [f"Mail to {mailbox.address} is not being fetched: The server refused the user name or password"]
+
+    # a working check ends the spell; the next long one tells them again
+    record_check(mailbox=mailbox, error="")
+    record_check(mailbox=mailbox, error="Host down")
+    failing_for(11)
+    record_check(mailbox=mailbox, error="Host down")
+    assert len(alerts()) == 2
