@@ -99,12 +99,13 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
     body = parsed.text.strip()
     automatic = parsed.auto_reply_refused in AUTOMATIC_REASONS
     follows = None
+    stranger: bool | None = None
     if (
         ticket is not None
         and ticket.status_category == StatusCategory.CLOSED
         and people.sender_staff is None
         and not automatic
-        and not _is_stranger(ticket=ticket, people=people)
+        and not (stranger := _is_stranger(ticket=ticket, people=people))
     ):
         # A closed ticket is not reopened (its work is done and counted): the client's new mail
         # to it opens a follow-up ticket, linked to it, which the team sees as new — or joins the
@@ -139,7 +140,8 @@ def email_process_parsed(*, inbound: InboundMessage, parsed: ParsedEmail) -> tup
                 email=email,
             )
         else:
-            stranger = _is_stranger(ticket=ticket, people=people)
+            if stranger is None:  # not asked above (the ticket is not closed)
+                stranger = _is_stranger(ticket=ticket, people=people)
             # A stranger's mail is kept for the agents only (an internal note): anyone can write
             # "[#N]" in a subject, and the client must not see it in their conversation.
             article = article_create(

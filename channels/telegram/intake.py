@@ -66,6 +66,17 @@ def telegram_poll_once(*, bot: TelegramBot, timeout: int = POLL_TIMEOUT) -> int:
     return stored
 
 
+def telegram_bot_settings_saved(*, bot: TelegramBot, was_polling_and_active: bool) -> None:
+    """After an administrator saved a bot: when it is now an active bot in polling mode and was
+    not before (switched to polling, or switched on), tell Telegram to stop sending to a webhook —
+    Telegram refuses getUpdates while one is set. Raises TelegramApiError when Telegram refuses
+    or cannot be reached (the bot's last_error says so)."""
+    from channels.choices import TelegramMode
+
+    if bot.is_active and bot.mode == TelegramMode.POLLING and not was_polling_and_active:
+        telegram_bot_register_webhook(bot=bot)
+
+
 class PublicUrlMissing(Exception):
     """A webhook needs the installation's public address (OTKLIK_PUBLIC_URL), and none is set."""
 

@@ -14,7 +14,7 @@ from channels.choices import TelegramMode
 from channels.forms import TelegramBotForm
 from channels.selectors import telegram_bot_get_for_user, telegram_bot_list_for_user
 from channels.telegram.api import TelegramApiError
-from channels.telegram.intake import PublicUrlMissing, telegram_bot_register_webhook
+from channels.telegram.intake import PublicUrlMissing, telegram_bot_register_webhook, telegram_bot_settings_saved
 from channels.views.mail_admin import _page
 from core.http import AuthedHttpRequest
 from tickets.views.common import admin_required
@@ -29,31 +29,26 @@ def telegram_bot_list(request: AuthedHttpRequest) -> HttpResponse:
 @admin_required
 def telegram_bot_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpResponse:
     bot = telegram_bot_get_for_user(user=request.user, bot_id=pk) if pk else None
+    # Read before the form writes the posted values onto the bot. A new bot is set up by
+    # "Register webhook" / "Remove webhook"; an edited one is compared with what it was.
+    was_polling_and_active = bot is None or (bot.mode == TelegramMode.POLLING and bot.is_active)
     form = TelegramBotForm(request.POST or None, instance=bot)
     if request.method == "POST" and form.is_valid():
-        # Switched to polling, or switched on in polling mode (a webhook may have been left set).
-        switched_to_polling = (
-            bot is not None
-            and form.cleaned_data["mode"] == "polling"
-            and bool({"mode", "is_active"} & set(form.changed_data))
-        )
         with transaction.atomic():
             saved = form.save()
         messages.success(request, _("Saved."))
-        if switched_to_polling and saved.is_active:
-            # Telegram refuses getUpdates while a webhook is set: switching to polling removes it.
-            try:
-                telegram_bot_register_webhook(bot=saved)
-            except TelegramApiError as exc:
-                messages.warning(
-                    request,
-                    _(
-                        "Telegram could not be told to stop sending to the webhook (%(error)s). Press "
-                        '"Remove webhook (use long polling)" once it can be reached: until then polling '
-                        "gets nothing."
-                    )
-                    % {"error": _api_error(exc)},
+        try:
+            telegram_bot_settings_saved(bot=saved, was_polling_and_active=was_polling_and_active)
+        except TelegramApiError as exc:
+            messages.warning(
+                request,
+                _(
+                    "Telegram could not be told to stop sending to the webhook (%(error)s). Press "
+                    '"Remove webhook (use long polling)" once it can be reached: until then polling '
+                    "gets nothing."
                 )
+                % {"error": _api_error(exc)},
+            )
         return redirect("channels:telegram_bot_edit", pk=saved.pk)
     return _page(request, "channels/telegram_bot_edit.html", "telegram", form=form, bot=bot)
 
